@@ -1,0 +1,101 @@
+// swift-tools-version:6.2
+import Foundation
+import PackageDescription
+
+// The engines are fetched and built by scripts/setup-engines.sh into a cache outside git;
+// `.engines` in the package folder links to it (see README). Only the targets that call an
+// engine carry these flags.
+let engineLib = Context.packageDirectory + "/.engines/lib"
+let engineLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags([
+        "-L\(engineLib)",
+        "-Xlinker", "-rpath", "-Xlinker", engineLib,
+        // The wheels' engines reference CPython symbols; the stub must stay a dependency.
+        "-Xlinker", "--no-as-needed", "-lgraphapi_pystub",
+    ])
+]
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "graph-api",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "graph-api", targets: ["graph-api"]),
+        .library(name: "GraphEngine", targets: ["GraphEngine"]),
+        .library(name: "Staging", targets: ["Staging"]),
+        .library(name: "GraphAPI", targets: ["GraphAPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLadybug", path: "Sources/CLadybug"),
+        .systemLibrary(name: "CDuckDB", path: "Sources/CDuckDB"),
+        .target(
+            name: "GraphEngine",
+            dependencies: [
+                "CLadybug",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings,
+            linkerSettings: engineLinkerSettings
+        ),
+        .target(
+            name: "Staging",
+            dependencies: [
+                "CDuckDB",
+                "GraphEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings,
+            linkerSettings: engineLinkerSettings
+        ),
+        .target(
+            name: "GraphAPI",
+            dependencies: [
+                "GraphEngine",
+                "Staging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "graph-api",
+            dependencies: [
+                "GraphAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GraphEngineTests",
+            dependencies: ["GraphEngine"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StagingTests",
+            dependencies: ["Staging"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GraphAPITests",
+            dependencies: [
+                "GraphAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

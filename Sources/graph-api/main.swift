@@ -1,0 +1,3 @@
+import GraphEngine
+import Staging
+print(EngineVersion.ladybug, StagingVersion.duckdb)

@@ -1,0 +1,3 @@
+import Testing
+@testable import GraphAPI
+@Test func placeholder() { #expect(Bool(true)) }

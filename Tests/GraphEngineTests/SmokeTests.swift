@@ -1,0 +1,3 @@
+import Testing
+@testable import GraphEngine
+@Test func version() { #expect(!EngineVersion.ladybug.isEmpty) }

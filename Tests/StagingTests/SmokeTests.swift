@@ -1,0 +1,3 @@
+import Testing
+@testable import Staging
+@Test func version() { #expect(!StagingVersion.duckdb.isEmpty) }
