@@ -90,6 +90,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EngineSetupTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GraphAPITests",
             dependencies: [
                 "GraphAPI",

@@ -1,3 +1,0 @@
-import GraphEngine
-import Staging
-print(EngineVersion.ladybug, StagingVersion.duckdb)

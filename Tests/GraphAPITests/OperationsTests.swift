@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import GraphAPI
+
+@Suite struct OperationsTests {
+    static func makeConfiguration(dataDirectory: String) -> ServerConfiguration {
+        var config = ServerConfiguration()
+        config.dataDirectory = dataDirectory
+        config.port = 0
+        return config
+    }
+
+    @Test func healthAndStatusAnswerOnALiveServer() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ops-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/databases/g1", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/databases/g2", withIntermediateDirectories: true)
+        let app = try buildApplication(configuration: Self.makeConfiguration(dataDirectory: dir), logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try #require(JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+                #expect(body["status"] as? String == "healthy")
+                #expect(body["version"] as? String == GraphAPIVersion.string)
+                #expect((body["uptime_seconds"] as? Double).map { $0 >= 0 } == true)
+            }
+            try await client.execute(uri: "/status", method: .get) { response in
+                #expect(response.status == .ok)
+                let body = try #require(JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+                #expect(body["status"] as? String == "healthy")
+                #expect(body["node_type"] as? String == "writer")
+                #expect(body["tier"] as? String == "standard")
+                #expect(body["databases"] as? Int == 2)
+                #expect(body["max_databases"] as? Int == 10)
+                #expect(body["open_databases"] as? Int == 0)
+                #expect((body["memory_usage_mb"] as? Double).map { $0 > 1 } == true)
+            }
+        }
+    }
+
+    @Test func healthIs503WhenTheDataDirectoryIsGone() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ops-\(UUID().uuidString)").path
+        let app = try buildApplication(configuration: Self.makeConfiguration(dataDirectory: dir), logger: Logger(label: "test"))
+        try FileManager.default.removeItem(atPath: dir)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = try #require(JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+                #expect(body["status"] as? String == "unhealthy")
+            }
+        }
+    }
+
+    @Test func unknownRouteIs404() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ops-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let app = try buildApplication(configuration: Self.makeConfiguration(dataDirectory: dir), logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/nope", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+
+@testable import GraphAPI
+
+@Suite struct ServerConfigurationTests {
+    @Test func defaultsMatchTheContract() throws {
+        let config = try ServerConfiguration.resolve(flags: .init(), environment: [:])
+        #expect(config.host == "127.0.0.1")
+        #expect(config.port == 8001)
+        #expect(config.dataDirectory == "./data")
+        #expect(config.importDirectory == "data/import" || config.importDirectory == "./data/import")
+        #expect(config.nodeType == .writer)
+        #expect(config.tier == .standard)
+        #expect(config.environment == .development)
+        #expect(config.apiKeys.isEmpty)
+    }
+
+    @Test func environmentIsReadAndFlagsWin() throws {
+        let env = [
+            "GRAPH_API_HOST": "0.0.0.0", "GRAPH_API_PORT": "9000", "GRAPH_API_DATA_DIR": "/srv/graphs",
+            "GRAPH_API_NODE_TYPE": "shared_replica", "GRAPH_API_TIER": "large", "GRAPH_API_ENV": "production",
+            "GRAPH_API_KEY": "k1", "GRAPH_API_KEYS": "k2, k1 ,k3",
+        ]
+        let fromEnv = try ServerConfiguration.resolve(flags: .init(), environment: env)
+        #expect(fromEnv.host == "0.0.0.0")
+        #expect(fromEnv.port == 9000)
+        #expect(fromEnv.dataDirectory == "/srv/graphs")
+        #expect(fromEnv.importDirectory == "/srv/graphs/import")
+        #expect(fromEnv.nodeType == .sharedReplica)
+        #expect(fromEnv.nodeType.isReadOnly)
+        #expect(fromEnv.tier == .large)
+        #expect(fromEnv.environment == .production)
+        #expect(fromEnv.apiKeys == ["k1", "k2", "k3"])
+
+        let flagged = try ServerConfiguration.resolve(
+            flags: .init(host: "::1", port: 0, dataDirectory: "/tmp/x", importDirectory: "/imports", nodeType: "writer", tier: "xlarge"),
+            environment: env
+        )
+        #expect(flagged.host == "::1")
+        #expect(flagged.port == 0)
+        #expect(flagged.dataDirectory == "/tmp/x")
+        #expect(flagged.importDirectory == "/imports")
+        #expect(flagged.nodeType == .writer)
+        #expect(flagged.tier == .xlarge)
+    }
+
+    @Test(arguments: [
+        (ServerConfiguration.Flags(tier: "huge"), [String: String](), "invalid tier 'huge'"),
+        (ServerConfiguration.Flags(nodeType: "reader"), [:], "invalid node type 'reader'"),
+        (ServerConfiguration.Flags(environment: "staging"), [:], "invalid environment 'staging'"),
+        (ServerConfiguration.Flags(port: 70000), [:], "invalid port 70000"),
+        (ServerConfiguration.Flags(), ["GRAPH_API_PORT": "eighty"], "invalid GRAPH_API_PORT 'eighty'"),
+        (ServerConfiguration.Flags(environment: "production"), [:], "production mode needs an API key"),
+    ])
+    func invalidValuesAreRefusedWithTheirName(flags: ServerConfiguration.Flags, env: [String: String], message: String) {
+        #expect {
+            try ServerConfiguration.resolve(flags: flags, environment: env)
+        } throws: { error in
+            (error as? ConfigurationError)?.description.hasPrefix(message) == true
+        }
+    }
+
+    @Test func tierPresetsFollowTheOriginalService() {
+        #expect(Tier.standard.preset.maxDatabases == 10)
+        #expect(Tier.standard.preset.chunkSize == 1_000)
+        #expect(Tier.large.preset.maxDatabases == 1)
+        #expect(Tier.large.preset.chunkSize == 5_000)
+        #expect(Tier.xlarge.preset.chunkSize == 10_000)
+        #expect(Tier.xlarge.preset.memoryPerDatabaseBytes == 28 << 30)
+    }
+}

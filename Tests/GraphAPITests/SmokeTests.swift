@@ -1,3 +1,0 @@
-import Testing
-@testable import GraphAPI
-@Test func placeholder() { #expect(Bool(true)) }
