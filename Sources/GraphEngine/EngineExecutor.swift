@@ -1,0 +1,74 @@
+import NIOPosix
+
+/// Runs blocking engine calls on a dedicated thread pool, off the cooperative pool and the NIO
+/// event loops.
+///
+/// Every engine call blocks its thread for as long as the engine works (a query can run for
+/// minutes). Swift's cooperative pool and NIO's event loops have about one thread per core, so a
+/// blocking call there stalls unrelated tasks; this executor owns its own `NIOThreadPool` with a
+/// fixed number of threads instead. The number bounds how many engine calls run at once; further
+/// calls wait in the pool's queue without holding a thread.
+///
+/// ```swift
+/// let executor = EngineExecutor(threadCount: 4)
+/// let rows = try await executor.run(on: connection) { connection in
+///     try connection.query("MATCH (p:Person) RETURN p.name").allRows()
+/// }
+/// try await executor.shutdown()
+/// ```
+public final class EngineExecutor: Sendable {
+    /// The number of threads of the pool.
+    public let threadCount: Int
+    private let pool: NIOThreadPool
+
+    /// Creates and starts an executor with `threadCount` threads.
+    public init(threadCount: Int) {
+        precondition(threadCount > 0, "an EngineExecutor needs at least one thread")
+        self.threadCount = threadCount
+        self.pool = NIOThreadPool(numberOfThreads: threadCount)
+        pool.start()
+    }
+
+    /// Stops the pool after the work already submitted. Later `run` calls throw.
+    public func shutdown() async throws {
+        try await pool.shutdownGracefully()
+    }
+
+    /// Runs `body` on a pool thread and returns its result.
+    ///
+    /// If the task is cancelled before `body` starts, `body` does not run and `CancellationError`
+    /// is thrown; once started, `body` runs to its end.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await pool.runIfActive(body)
+    }
+
+    /// Runs `body` on a pool thread with exclusive use of `connection` (other calls on the
+    /// connection wait until `body` returns), stopping the engine if the task is cancelled.
+    ///
+    /// Cancelling the task calls ``Connection/interrupt()``: the running query stops and throws
+    /// ``EngineError/Kind/interrupted``, and so does every later engine call in `body`. If the task
+    /// is cancelled before `body` starts, `body` does not run and ``EngineError/Kind/interrupted`` is
+    /// thrown.
+    public func run<T: Sendable>(
+        on connection: Connection, _ body: @escaping @Sendable (Connection) throws -> T
+    ) async throws -> T {
+        let cancellation = CancellationFlag()
+        return try await withTaskCancellationHandler {
+            do {
+                return try await pool.runIfActive {
+                    try connection.withLease(cancellation: cancellation) {
+                        if cancellation.isCancelled {
+                            throw EngineError(.interrupted, "The query was cancelled before it started.")
+                        }
+                        return try body(connection)
+                    }
+                }
+            } catch is CancellationError {
+                throw EngineError(.interrupted, "The query was cancelled before it started.")
+            }
+        } onCancel: {
+            cancellation.cancel()
+            connection.interrupt()
+        }
+    }
+}

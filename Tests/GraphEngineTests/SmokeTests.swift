@@ -1,3 +1,0 @@
-import Testing
-@testable import GraphEngine
-@Test func version() { #expect(!EngineVersion.ladybug.isEmpty) }

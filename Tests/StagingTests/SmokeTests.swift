@@ -1,3 +1,0 @@
-import Testing
-@testable import Staging
-@Test func version() { #expect(!StagingVersion.duckdb.isEmpty) }
