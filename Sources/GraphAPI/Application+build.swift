@@ -1,29 +1,92 @@
+import Foundation
+import GraphEngine
 import Hummingbird
 import Logging
 import NIOCore
 
+/// The long-lived parts every controller shares.
+public struct ServerContext: Sendable {
+    /// The resolved configuration.
+    public let configuration: ServerConfiguration
+    /// The tenants.
+    public let registry: GraphRegistry
+    /// API keys and lockout.
+    public let authenticator: Authenticator
+    /// When the server started.
+    public let startedAt: ContinuousClock.Instant
+    /// The server's metrics (`GET /metrics`); controllers report through its typed functions.
+    public var metrics = ServerMetrics()
+
+    /// Seconds since start.
+    public var uptimeSeconds: Double { (ContinuousClock.now - startedAt).seconds }
+}
+
+extension ServerConfiguration {
+    /// The tenancy settings this configuration implies.
+    public var tenancySettings: TenancySettings {
+        let preset = tier.preset
+        return TenancySettings(
+            maxDatabases: maxDatabases ?? preset.maxDatabases,
+            maxOpenDatabases: maxOpenDatabases ?? max(1, min(preset.maxDatabases, 64)),
+            database: DatabaseConfiguration(
+                bufferPoolSize: bufferPoolBytes ?? preset.memoryPerDatabaseBytes,
+                maxDatabaseSize: maxDatabaseSizeBytes,
+                maxThreads: UInt64(threadsPerQuery)
+            ),
+            connectionsPerDatabase: connectionsPerDatabase ?? preset.connectionsPerDatabase,
+            connectionWait: .milliseconds(connectionWaitMilliseconds),
+            idleTimeout: .seconds(idleTimeoutSeconds),
+            readOnlyNode: nodeType.isReadOnly
+        )
+    }
+}
+
 /// Builds the HTTP application for a configuration: the router with every area of the API, and
-/// the services that must start before and stop after the HTTP server.
+/// the services that must start before and stop after the HTTP server (the tenant registry,
+/// which checkpoints and closes every database on shutdown).
 ///
 /// - Parameters:
 ///   - configuration: the resolved server configuration.
 ///   - logger: the logger for the server and its requests.
+///   - metrics: the server's metrics; the executable passes the instance it bootstrapped swift-metrics with.
 ///   - onServerRunning: called with the bound address once the server listens (useful with port 0).
 public func buildApplication(
     configuration: ServerConfiguration,
     logger: Logger,
+    metrics: ServerMetrics = ServerMetrics(),
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    try makeApplication(configuration: configuration, logger: logger, metrics: metrics, onServerRunning: onServerRunning).app
+}
+
+/// ``buildApplication(configuration:logger:metrics:onServerRunning:)`` with the shared server
+/// context, for ``runGraphAPIServer(configuration:logger:metrics:)``.
+func makeApplication(
+    configuration: ServerConfiguration,
+    logger: Logger,
+    metrics: ServerMetrics,
+    onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void
+) throws -> (app: some ApplicationProtocol, server: ServerContext) {
     let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
-    let router = buildRouter(configuration: configuration, dataDirectory: dataDirectory)
+    let executor = EngineExecutor(threadCount: configuration.engineThreads)
+    let registry = GraphRegistry(
+        dataDirectory: dataDirectory, settings: configuration.tenancySettings, executor: executor, logger: logger
+    )
+    let server = ServerContext(
+        configuration: configuration, registry: registry,
+        authenticator: Authenticator(keys: configuration.apiKeys), startedAt: .now, metrics: metrics
+    )
     if configuration.apiKeys.isEmpty {
         logger.warning(
             "NO API KEY CONFIGURED: the server is open to anyone who can reach it (development mode only). Set GRAPH_API_KEY."
         )
     }
-    return Application(
-        router: router,
+    let app = Application(
+        router: buildRouter(server),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "graph-api"),
+        // Services stop in reverse order: the HTTP server first, then the registry (which checkpoints
+        // and closes every database on the executor), then the executor.
+        services: [ExecutorShutdown(executor: executor), registry],
         onServerRunning: { channel in
             let address = channel.localAddress
             logger.info(
@@ -38,12 +101,28 @@ public func buildApplication(
         },
         logger: logger
     )
+    return (app, server)
 }
 
 /// Builds the router: each area of the API is a small controller mounted here.
-func buildRouter(configuration: ServerConfiguration, dataDirectory: DataDirectory) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
-    OperationsController(configuration: configuration, dataDirectory: dataDirectory, startedAt: .now)
-        .addRoutes(to: router)
+func buildRouter(_ server: ServerContext) -> Router<GraphAPIRequestContext> {
+    let router = Router(context: GraphAPIRequestContext.self)
+    router.add(middleware: RequestObservabilityMiddleware(metrics: server.metrics))  // first: sees every response
+    router.add(middleware: ErrorMiddleware(environment: server.configuration.environment))
+    router.add(middleware: AuthMiddleware(authenticator: server.authenticator, maxBodyBytes: server.configuration.maxBodyBytes))
+    OperationsController(server: server).addRoutes(to: router)
+    DatabasesController(server: server).addRoutes(to: router)
+    QueryController(server: server).addRoutes(to: router.graphGroup())
+    InfoController(server: server).addRoutes(to: router)
+    MetricsController(server: server).addRoutes(to: router)
+    OpenAPIController(router: router, logger: server.registry.logger).addRoutes(to: router)  // last: documents every route above
     return router
+}
+
+extension Router where Context == GraphAPIRequestContext {
+    /// The route group of one graph, `/databases/{graph_id}/...`, whose handlers get a
+    /// ``GraphRequestContext`` with the id validated and the key's scope checked.
+    func graphGroup() -> RouterGroup<GraphRequestContext> {
+        group("/databases/:graph_id", context: GraphRequestContext.self)
+    }
 }

@@ -3,19 +3,15 @@ import Hummingbird
 
 /// `GET /health` and `GET /status`: answered without touching any engine, so they stay fast
 /// while queries and ingests run.
-struct OperationsController<Context: RequestContext>: Sendable {
-    let configuration: ServerConfiguration
-    let dataDirectory: DataDirectory
-    let startedAt: ContinuousClock.Instant
+struct OperationsController: Sendable {
+    let server: ServerContext
+    var configuration: ServerConfiguration { server.configuration }
+    var dataDirectory: DataDirectory { server.registry.dataDirectory }
+    var uptimeSeconds: Double { server.uptimeSeconds }
 
-    var uptimeSeconds: Double {
-        let elapsed = ContinuousClock.now - startedAt
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: Router<GraphAPIRequestContext>) {
         router.get("/health") { _, _ in self.health() }
-        router.get("/status") { _, _ in self.status() }
+        router.get("/status") { _, _ in await self.status() }
     }
 
     struct Health: ResponseEncodable {
@@ -59,16 +55,15 @@ struct OperationsController<Context: RequestContext>: Sendable {
         }
     }
 
-    func status() -> Status {
+    func status() async -> Status {
         let rss = ProcessMemory.residentBytes() ?? 0
         return Status(
             status: dataDirectory.isUsable ? "healthy" : "unhealthy",
             nodeType: configuration.nodeType,
             tier: configuration.tier,
             databases: dataDirectory.graphCount(),
-            maxDatabases: configuration.tier.preset.maxDatabases,
-            // No database is opened yet: the tenancy registry that opens them comes with the query API.
-            openDatabases: 0,
+            maxDatabases: server.registry.settings.maxDatabases,
+            openDatabases: await server.registry.openCount,
             memoryUsageMB: (Double(rss) / 1_048_576 * 10).rounded() / 10,
             uptimeSeconds: (uptimeSeconds * 1000).rounded() / 1000,
             version: GraphAPIVersion.string

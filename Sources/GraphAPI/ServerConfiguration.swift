@@ -78,8 +78,43 @@ public struct ServerConfiguration: Sendable {
     public var tier: Tier = .standard
     /// Development or production.
     public var environment: DeploymentEnvironment = .development
-    /// Accepted API keys (several, so a key can be rotated without downtime).
-    public var apiKeys: [String] = []
+    /// Accepted API keys (several, so a key can be rotated without downtime), with their scopes.
+    public var apiKeys: [APIKey] = []
+    /// Graphs this node may hold; `nil` takes the tier's.
+    public var maxDatabases: Int?
+    /// Databases kept open at once; `nil` takes the tier's database count (at most 64).
+    public var maxOpenDatabases: Int?
+    /// Buffer pool per open database in bytes; `nil` takes the tier's.
+    public var bufferPoolBytes: UInt64?
+    /// Address space reserved per database (`max_db_size`).
+    public var maxDatabaseSizeBytes: UInt64 = 64 << 30
+    /// Engine threads per query.
+    public var threadsPerQuery: Int = 2
+    /// Connections (concurrent queries) per database; `nil` takes the tier's.
+    public var connectionsPerDatabase: Int?
+    /// How long a query waits for a connection of a busy database before `503`.
+    public var connectionWaitMilliseconds: Int = 5_000
+    /// An open database unused this long is closed.
+    public var idleTimeoutSeconds: Int = 300
+    /// Threads of the pool that runs every blocking engine call.
+    public var engineThreads: Int = 16
+    /// Largest request body in bytes (`413` beyond).
+    public var maxBodyBytes: Int = 16 << 20
+    /// Rows of a non-streaming query result at most (`truncated: true` beyond).
+    public var maxRows: Int = 10_000
+    /// Rows per streamed chunk when the request does not say; `nil` takes the tier's.
+    public var chunkSize: Int?
+    /// Query timeout in seconds when the request does not say.
+    public var defaultQueryTimeoutSeconds: Double = 30
+    /// Largest query timeout a request may ask for, in seconds.
+    public var maxQueryTimeoutSeconds: Double = 300
+    /// On SIGTERM, how long running queries may go on before they are interrupted.
+    public var shutdownGraceSeconds: Int = 5
+    /// Queries that may wait for a connection across the node at once; one more is `503`.
+    public var maxQueuedQueries: Int = 256
+    /// New queries are refused with `503` while the process's resident memory is above this many
+    /// bytes; `nil` takes 90% of the machine's physical memory.
+    public var queryMemoryLimitBytes: UInt64?
 
     /// Creates the default configuration.
     public init() {}
@@ -93,12 +128,16 @@ public struct ServerConfiguration: Sendable {
         public var nodeType: String?
         public var tier: String?
         public var environment: String?
+        /// Further settings by their environment-variable name without the `GRAPH_API_` prefix
+        /// (e.g. `MAX_DATABASES`), given on the command line.
+        public var settings: [String: String] = [:]
 
         /// Creates an empty set of flags.
         public init(
             host: String? = nil, port: Int? = nil, dataDirectory: String? = nil, importDirectory: String? = nil,
-            nodeType: String? = nil, tier: String? = nil, environment: String? = nil
+            nodeType: String? = nil, tier: String? = nil, environment: String? = nil, settings: [String: String] = [:]
         ) {
+            self.settings = settings
             self.host = host
             self.port = port
             self.dataDirectory = dataDirectory
@@ -157,10 +196,79 @@ public struct ServerConfiguration: Sendable {
             let trimmed = key.trimmingCharacters(in: .whitespaces)
             if !trimmed.isEmpty, !keys.contains(trimmed) { keys.append(trimmed) }
         }
-        config.apiKeys = keys
+        config.apiKeys = keys.map { APIKey(secret: $0) }
+        if let file = pick(flags.settings["KEYS_FILE"], "GRAPH_API_KEYS_FILE") {
+            config.apiKeys += try ScopedKeysFile.load(path: file)
+        }
+
+        func integer(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let raw = pick(flags.settings[name], "GRAPH_API_" + name) else { return nil }
+            guard let value = Int(raw), range.contains(value) else {
+                throw ConfigurationError("invalid GRAPH_API_\(name) '\(raw)': expected a whole number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return value
+        }
+        func seconds(_ name: String) throws(ConfigurationError) -> Double? {
+            guard let raw = pick(flags.settings[name], "GRAPH_API_" + name) else { return nil }
+            guard let value = Double(raw), value > 0, value.isFinite else {
+                throw ConfigurationError("invalid GRAPH_API_\(name) '\(raw)': expected a positive number of seconds")
+            }
+            return value
+        }
+        config.maxDatabases = try integer("MAX_DATABASES", 1...100_000)
+        config.maxOpenDatabases = try integer("MAX_OPEN_DATABASES", 1...10_000)
+        if let mib = try integer("MEMORY_PER_DATABASE_MB", 16...1_048_576) { config.bufferPoolBytes = UInt64(mib) << 20 }
+        if let gib = try integer("MAX_DATABASE_SIZE_GB", 1...65_536) { config.maxDatabaseSizeBytes = UInt64(gib) << 30 }
+        config.threadsPerQuery = try integer("THREADS_PER_QUERY", 1...256) ?? config.threadsPerQuery
+        config.connectionsPerDatabase = try integer("CONNECTIONS_PER_DATABASE", 1...1_000)
+        config.connectionWaitMilliseconds = try integer("CONNECTION_WAIT_MS", 0...600_000) ?? config.connectionWaitMilliseconds
+        config.idleTimeoutSeconds = try integer("IDLE_TIMEOUT_SECONDS", 1...86_400) ?? config.idleTimeoutSeconds
+        config.engineThreads = try integer("ENGINE_THREADS", 1...1_024) ?? config.engineThreads
+        if let mib = try integer("MAX_BODY_MB", 1...4_096) { config.maxBodyBytes = mib << 20 }
+        config.maxRows = try integer("MAX_ROWS", 1...10_000_000) ?? config.maxRows
+        config.chunkSize = try integer("CHUNK_SIZE", 1...10_000)
+        config.defaultQueryTimeoutSeconds = try seconds("QUERY_TIMEOUT") ?? config.defaultQueryTimeoutSeconds
+        config.maxQueryTimeoutSeconds = try seconds("MAX_QUERY_TIMEOUT") ?? config.maxQueryTimeoutSeconds
+        config.maxQueuedQueries = try integer("MAX_QUEUED_QUERIES", 1...1_000_000) ?? config.maxQueuedQueries
+        if let mib = try integer("QUERY_MEMORY_LIMIT_MB", 64...16_777_216) { config.queryMemoryLimitBytes = UInt64(mib) << 20 }
+        config.shutdownGraceSeconds = try integer("SHUTDOWN_GRACE_SECONDS", 0...3_600) ?? config.shutdownGraceSeconds
+        config.defaultQueryTimeoutSeconds = min(config.defaultQueryTimeoutSeconds, config.maxQueryTimeoutSeconds)
         if config.environment == .production, keys.isEmpty {
             throw ConfigurationError("production mode needs an API key: set GRAPH_API_KEY or GRAPH_API_KEYS")
         }
         return config
+    }
+}
+
+/// Scoped keys from a JSON file (`--keys-file` / `GRAPH_API_KEYS_FILE`):
+/// `[{"key": "...", "graphs": ["g1", "g2"], "read_only": true}]`; `graphs` absent means every graph.
+enum ScopedKeysFile {
+    struct Entry: Decodable {
+        let key: String
+        let graphs: [String]?
+        let readOnly: Bool?
+        enum CodingKeys: String, CodingKey {
+            case key, graphs
+            case readOnly = "read_only"
+        }
+    }
+
+    static func load(path: String) throws(ConfigurationError) -> [APIKey] {
+        let entries: [Entry]
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            entries = try JSONDecoder().decode([Entry].self, from: data)
+        } catch {
+            throw ConfigurationError("cannot read the keys file '\(path)': \(error)")
+        }
+        var keys: [APIKey] = []
+        for entry in entries {
+            guard !entry.key.isEmpty else { throw ConfigurationError("the keys file '\(path)' has an empty key") }
+            if let graphs = entry.graphs, let bad = graphs.first(where: { !GraphID.isValid($0) }) {
+                throw ConfigurationError("the keys file '\(path)' names an invalid graph id '\(bad)'")
+            }
+            keys.append(APIKey(secret: entry.key, scope: KeyScope(graphs: entry.graphs.map(Set.init), readOnly: entry.readOnly ?? false)))
+        }
+        return keys
     }
 }

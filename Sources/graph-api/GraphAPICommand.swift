@@ -48,8 +48,67 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "development | production (env GRAPH_API_ENV; default development).")
     var env: String?
 
+    @Option(help: "JSON file of scoped API keys: [{\"key\", \"graphs\": [..], \"read_only\": bool}] (env GRAPH_API_KEYS_FILE).")
+    var keysFile: String?
+
+    @Option(help: "Databases this node may hold (env GRAPH_API_MAX_DATABASES; default from the tier).")
+    var maxDatabases: Int?
+
+    @Option(help: "Databases kept open at once, least recently used closed first (env GRAPH_API_MAX_OPEN_DATABASES).")
+    var maxOpenDatabases: Int?
+
+    @Option(help: "Buffer pool per open database in MiB (env GRAPH_API_MEMORY_PER_DATABASE_MB; default from the tier).")
+    var memoryPerDatabaseMb: Int?
+
+    @Option(help: "Address space reserved per database in GiB (env GRAPH_API_MAX_DATABASE_SIZE_GB; default 64).")
+    var maxDatabaseSizeGb: Int?
+
+    @Option(help: "Engine threads per query (env GRAPH_API_THREADS_PER_QUERY; default 2).")
+    var threadsPerQuery: Int?
+
+    @Option(help: "Connections, i.e. concurrent queries, per database (env GRAPH_API_CONNECTIONS_PER_DATABASE; default from the tier).")
+    var connectionsPerDatabase: Int?
+
+    @Option(help: "Threads running blocking engine calls (env GRAPH_API_ENGINE_THREADS; default 16).")
+    var engineThreads: Int?
+
+    @Option(help: "Largest request body in MiB (env GRAPH_API_MAX_BODY_MB; default 16).")
+    var maxBodyMb: Int?
+
+    @Option(help: "Rows of a non-streaming result at most (env GRAPH_API_MAX_ROWS; default 10000).")
+    var maxRows: Int?
+
+    @Option(help: "Rows per streamed chunk by default (env GRAPH_API_CHUNK_SIZE; default from the tier).")
+    var chunkSize: Int?
+
+    @Option(help: "Default query timeout in seconds (env GRAPH_API_QUERY_TIMEOUT; default 30).")
+    var queryTimeout: Double?
+
+    @Option(help: "Largest query timeout a request may ask for, in seconds (env GRAPH_API_MAX_QUERY_TIMEOUT; default 300).")
+    var maxQueryTimeout: Double?
+
+    @Option(help: "On SIGTERM, seconds running queries may go on before they are interrupted (env GRAPH_API_SHUTDOWN_GRACE_SECONDS; default 5).")
+    var shutdownGraceSeconds: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default info).")
     var logLevel: String?
+
+    @Option(help: "Log lines as json | text (env GRAPH_API_LOG_FORMAT; default json in production, text in development).")
+    var logFormat: String?
+
+    /// The numeric flags by their environment-variable name without the `GRAPH_API_` prefix.
+    var settingFlags: [String: String] {
+        let values: [String: String?] = [
+            "KEYS_FILE": keysFile,
+            "MAX_DATABASES": maxDatabases.map(String.init), "MAX_OPEN_DATABASES": maxOpenDatabases.map(String.init),
+            "MEMORY_PER_DATABASE_MB": memoryPerDatabaseMb.map(String.init),
+            "MAX_DATABASE_SIZE_GB": maxDatabaseSizeGb.map(String.init), "THREADS_PER_QUERY": threadsPerQuery.map(String.init),
+            "CONNECTIONS_PER_DATABASE": connectionsPerDatabase.map(String.init), "ENGINE_THREADS": engineThreads.map(String.init),
+            "MAX_BODY_MB": maxBodyMb.map(String.init), "MAX_ROWS": maxRows.map(String.init), "CHUNK_SIZE": chunkSize.map(String.init),
+            "SHUTDOWN_GRACE_SECONDS": shutdownGraceSeconds.map(String.init), "QUERY_TIMEOUT": queryTimeout.map { String($0) }, "MAX_QUERY_TIMEOUT": maxQueryTimeout.map { String($0) },
+        ]
+        return values.compactMapValues { $0 }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -58,20 +117,29 @@ struct Serve: AsyncParsableCommand {
             configuration = try ServerConfiguration.resolve(
                 flags: .init(
                     host: host, port: port, dataDirectory: dataDir, importDirectory: importDir,
-                    nodeType: nodeType, tier: tier, environment: env
+                    nodeType: nodeType, tier: tier, environment: env, settings: settingFlags
                 ),
                 environment: environment
             )
         } catch {
             throw ValidationError(error.description)
         }
+        // Only the executable bootstraps logging and metrics, before the first Logger exists.
+        do {
+            ObservabilityBootstrap.bootstrapLogging(
+                format: try LogFormat.resolve(flag: logFormat, environment: environment, deployment: configuration.environment)
+            )
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let metrics = ServerMetrics()
+        ObservabilityBootstrap.bootstrapMetrics(metrics)
         var logger = Logger(label: "graph-api")
         let levelText = logLevel ?? environment["LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw ValidationError("invalid log level '\(levelText)'")
         }
         logger.logLevel = level
-        let app = try buildApplication(configuration: configuration, logger: logger)
-        try await app.runService()
+        try await runGraphAPIServer(configuration: configuration, logger: logger, metrics: metrics)
     }
 }

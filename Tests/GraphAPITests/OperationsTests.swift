@@ -55,13 +55,17 @@ import Testing
         }
     }
 
-    @Test func unknownRouteIs404() async throws {
+    @Test func unknownRouteIs404WithTheContractsErrorBody() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ops-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let app = try buildApplication(configuration: Self.makeConfiguration(dataDirectory: dir), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/nope", method: .get) { response in
                 #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                let body = try #require(JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+                #expect(body["code"] as? String == "not_found")
+                #expect((body["detail"] as? String)?.isEmpty == false)
             }
         }
     }

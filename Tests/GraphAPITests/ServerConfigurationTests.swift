@@ -30,7 +30,8 @@ import Testing
         #expect(fromEnv.nodeType.isReadOnly)
         #expect(fromEnv.tier == .large)
         #expect(fromEnv.environment == .production)
-        #expect(fromEnv.apiKeys == ["k1", "k2", "k3"])
+        #expect(fromEnv.apiKeys.map(\.secret) == ["k1", "k2", "k3"])
+        #expect(fromEnv.apiKeys.allSatisfy { $0.scope == .unrestricted })
 
         let flagged = try ServerConfiguration.resolve(
             flags: .init(host: "::1", port: 0, dataDirectory: "/tmp/x", importDirectory: "/imports", nodeType: "writer", tier: "xlarge"),

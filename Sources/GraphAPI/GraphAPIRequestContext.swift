@@ -1,0 +1,23 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The request context of every route: who is asking (the key's scope, the client address) and
+/// the body limit, filled in by ``AuthMiddleware``.
+public struct GraphAPIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The scope of the key that authenticated the request (`unrestricted` when the server runs
+    /// open); `nil` only on the routes that need no key.
+    public var scope: KeyScope?
+    /// The client's address, as text ("unknown" when not known).
+    public let clientAddress: String
+    /// Largest request body accepted, in bytes (413 beyond).
+    public var maxBodyBytes: Int = 16 * 1024 * 1024
+
+    public var maxUploadSize: Int { maxBodyBytes }
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+}

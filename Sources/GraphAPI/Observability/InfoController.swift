@@ -1,0 +1,185 @@
+import Foundation
+import GraphEngine
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Staging
+
+/// `GET /info`: what this node is (stable id, type, tier, versions), how full it is, how busy it
+/// is, and the effective configuration — without any secret.
+///
+/// The configuration is an explicit allow-list of settings, so a secret added to
+/// ``ServerConfiguration`` later cannot appear here by accident; of the API keys only their
+/// number is reported.
+struct InfoController: Sendable {
+    let server: ServerContext
+    /// The node's stable id (see ``NodeIdentity``).
+    let nodeID: UUID
+    /// Whether ``nodeID`` is stored in the data folder (`false` only if it could not be written).
+    let nodeIDPersisted: Bool
+
+    init(server: ServerContext) {
+        self.server = server
+        do {
+            nodeID = try NodeIdentity.loadOrCreate(dataDirectory: server.registry.dataDirectory.path)
+            nodeIDPersisted = true
+        } catch {
+            nodeID = UUID()
+            nodeIDPersisted = false
+            server.registry.logger.warning(
+                "cannot store the node id in the data folder; /info reports a temporary one",
+                metadata: ["data_dir": "\(server.registry.dataDirectory.path)", "error": "\(error)"]
+            )
+        }
+    }
+
+    func addRoutes(to router: Router<GraphAPIRequestContext>) {
+        router.get("/info") { _, _ in try await self.info() }
+    }
+
+    /// The body of `GET /info` (keys in snake case).
+    struct Info: Encodable, Sendable {
+        var nodeId: String
+        var nodeIdPersisted: Bool
+        var nodeType: NodeType
+        var tier: Tier
+        var readOnly: Bool
+        var environment: DeploymentEnvironment
+        var version: String
+        var engines: Engines
+        var startedAt: String
+        var uptimeSeconds: Double
+        var capacity: Capacity
+        var activeConnections: Int
+        var queueDepth: Int
+        var configuration: EffectiveConfiguration
+    }
+
+    /// Engine versions.
+    struct Engines: Encodable, Sendable {
+        var ladybug: String
+        var ladybugStorageVersion: UInt64
+        var duckdb: String
+    }
+
+    /// Databases on this node against its limits.
+    struct Capacity: Encodable, Sendable {
+        var maxDatabases: Int
+        var currentDatabases: Int
+        var capacityRemaining: Int
+        var openDatabases: Int
+        var maxOpenDatabases: Int
+    }
+
+    /// The settings the server runs with (no secrets).
+    struct EffectiveConfiguration: Encodable, Sendable {
+        var host: String
+        var port: Int
+        var dataDir: String
+        var importDir: String
+        var nodeType: NodeType
+        var tier: Tier
+        var environment: DeploymentEnvironment
+        var maxDatabases: Int
+        var maxOpenDatabases: Int
+        var memoryPerDatabaseBytes: UInt64
+        var maxDatabaseSizeBytes: UInt64
+        var threadsPerQuery: Int
+        var connectionsPerDatabase: Int
+        var connectionWaitMs: Int
+        var idleTimeoutSeconds: Int
+        var engineThreads: Int
+        var maxBodyBytes: Int
+        var maxRows: Int
+        var chunkSize: Int
+        var defaultQueryTimeoutSeconds: Double
+        var maxQueryTimeoutSeconds: Double
+        var maxQueuedQueries: Int
+        var queryMemoryLimitBytes: UInt64
+        var authentication: Authentication
+    }
+
+    /// How requests are authenticated: counts only, never a key.
+    struct Authentication: Encodable, Sendable {
+        var required: Bool
+        var apiKeysConfigured: Int
+        var scopedApiKeys: Int
+        var readOnlyApiKeys: Int
+    }
+
+    func info() async throws -> Response {
+        let configuration = server.configuration
+        let registry = server.registry
+        let settings = registry.settings
+        let current = registry.dataDirectory.graphCount()
+        let uptime = server.uptimeSeconds
+        let keys = configuration.apiKeys
+        let info = Info(
+            nodeId: nodeID.uuidString.lowercased(),
+            nodeIdPersisted: nodeIDPersisted,
+            nodeType: configuration.nodeType,
+            tier: configuration.tier,
+            readOnly: settings.readOnlyNode,
+            environment: configuration.environment,
+            version: GraphAPIVersion.string,
+            engines: Engines(
+                ladybug: EngineVersion.ladybug, ladybugStorageVersion: EngineVersion.ladybugStorage, duckdb: StagingVersion.duckdb
+            ),
+            startedAt: Self.timestamp(Date(timeIntervalSinceNow: -uptime)),
+            uptimeSeconds: (uptime * 1000).rounded() / 1000,
+            capacity: Capacity(
+                maxDatabases: settings.maxDatabases, currentDatabases: current,
+                capacityRemaining: max(0, settings.maxDatabases - current),
+                openDatabases: await registry.openCount, maxOpenDatabases: settings.maxOpenDatabases
+            ),
+            activeConnections: await registry.leasedConnections,
+            queueDepth: await registry.waitingRequests,
+            configuration: EffectiveConfiguration(
+                host: configuration.host,
+                port: configuration.port,
+                dataDir: registry.dataDirectory.path,
+                importDir: configuration.importDirectory,
+                nodeType: configuration.nodeType,
+                tier: configuration.tier,
+                environment: configuration.environment,
+                maxDatabases: settings.maxDatabases,
+                maxOpenDatabases: settings.maxOpenDatabases,
+                memoryPerDatabaseBytes: settings.database.bufferPoolSize,
+                maxDatabaseSizeBytes: configuration.maxDatabaseSizeBytes,
+                threadsPerQuery: configuration.threadsPerQuery,
+                connectionsPerDatabase: settings.connectionsPerDatabase,
+                connectionWaitMs: configuration.connectionWaitMilliseconds,
+                idleTimeoutSeconds: configuration.idleTimeoutSeconds,
+                engineThreads: configuration.engineThreads,
+                maxBodyBytes: configuration.maxBodyBytes,
+                maxRows: configuration.maxRows,
+                chunkSize: configuration.chunkSize ?? configuration.tier.preset.chunkSize,
+                defaultQueryTimeoutSeconds: configuration.defaultQueryTimeoutSeconds,
+                maxQueryTimeoutSeconds: configuration.maxQueryTimeoutSeconds,
+                maxQueuedQueries: configuration.maxQueuedQueries,
+                queryMemoryLimitBytes: AdmissionController.limits(for: configuration).memoryLimitBytes,
+                authentication: Authentication(
+                    required: !keys.isEmpty,
+                    apiKeysConfigured: keys.count,
+                    scopedApiKeys: keys.filter { $0.scope.graphs != nil }.count,
+                    readOnlyApiKeys: keys.filter { $0.scope.readOnly }.count
+                )
+            )
+        )
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(info)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    /// `2026-01-04T09:00:00.123Z`.
+    static func timestamp(_ date: Date) -> String {
+        var buffer = ByteBuffer()
+        JSONLogHandler.writeTimestamp(date, into: &buffer)
+        return String(buffer: buffer)
+    }
+}

@@ -1,0 +1,46 @@
+import GraphEngine
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Staging
+
+/// `GET /metrics`: the Prometheus text exposition (format 0.0.4) of the server's
+/// ``ServerMetrics``. The node's gauges (databases, open databases, leased connections, waiting
+/// requests, memory, uptime) are read at each scrape; nothing here opens a database.
+struct MetricsController: Sendable {
+    let server: ServerContext
+
+    /// The content type of the Prometheus text format.
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    init(server: ServerContext) {
+        self.server = server
+        server.metrics.recordBuildInfo(version: GraphAPIVersion.string, ladybug: EngineVersion.ladybug, duckdb: StagingVersion.duckdb)
+    }
+
+    func addRoutes(to router: Router<GraphAPIRequestContext>) {
+        router.get("/metrics") { _, _ in await self.metrics() }
+    }
+
+    func metrics() async -> Response {
+        let registry = server.registry
+        server.metrics.record(
+            ServerMetrics.NodeState(
+                databases: registry.dataDirectory.graphCount(),
+                maxDatabases: registry.settings.maxDatabases,
+                openDatabases: await registry.openCount,
+                maxOpenDatabases: registry.settings.maxOpenDatabases,
+                leasedConnections: await registry.leasedConnections,
+                waitingRequests: await registry.waitingRequests,
+                residentMemoryBytes: ProcessMemory.residentBytes(),
+                uptimeSeconds: server.uptimeSeconds
+            )
+        )
+        let bytes = await server.metrics.exposition()
+        return Response(
+            status: .ok,
+            headers: [.contentType: Self.contentType, .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+}

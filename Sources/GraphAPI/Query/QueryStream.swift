@@ -1,0 +1,190 @@
+import GraphEngine
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A query result being streamed as NDJSON or server-sent events, one chunk at a time.
+///
+/// Each chunk is read from the engine on the ``EngineExecutor`` and written with an awaited
+/// `write`, so a slow client slows the reading down instead of making the server buffer the
+/// result (NIO suspends the write while the socket is not writable). The stream holds its
+/// connection (``ConnectionLease``) and admission ticket until it ends: normally, on an engine
+/// failure (one last in-band error line or event), or when the client goes away (the write fails
+/// or the task is cancelled); in every case the result is freed and the connection returned.
+///
+/// NDJSON lines:
+/// `{"chunk_index":0,"columns":[..],"data":[..],"row_count":N,"total_rows_sent":N,"is_last_chunk":false}`,
+/// `columns` on the first line only, and the last line always has `"is_last_chunk":true` with
+/// `execution_time_ms` and `database`, also for an empty result (one line with `"data":[]`) and
+/// for a row count that is a multiple of the chunk size (the end is detected before the line is
+/// written). Server-sent events: `columns` (`{"columns":[..]}`), then `chunk` events carrying the
+/// same objects, then `complete` (`{"total_rows_sent":N,"chunk_count":K,"execution_time_ms":X,"database":".."}`),
+/// or `error` in place of the rest.
+final class QueryStream: Sendable {
+    enum Framing: Sendable {
+        case ndjson
+        case serverSentEvents
+    }
+
+    let framing: Framing
+    let chunkSize: Int
+    let result: QueryResult
+    let writer: QueryResultJSONWriter
+    let lease: ConnectionLease
+    let ticket: AdmissionTicket
+    let executor: EngineExecutor
+    let graphID: GraphID
+    var database: String { graphID.rawValue }
+    let started: ContinuousClock.Instant
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    init(
+        framing: Framing, chunkSize: Int, result: QueryResult, writer: QueryResultJSONWriter, lease: ConnectionLease,
+        ticket: AdmissionTicket, executor: EngineExecutor, graphID: GraphID, started: ContinuousClock.Instant,
+        metrics: ServerMetrics, logger: Logger
+    ) {
+        self.framing = framing
+        self.chunkSize = chunkSize
+        self.result = result
+        self.writer = writer
+        self.lease = lease
+        self.ticket = ticket
+        self.executor = executor
+        self.graphID = graphID
+        self.started = started
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    deinit {
+        // A response dropped before its body was written: give everything back.
+        finishResources()
+    }
+
+    /// The response body.
+    var body: ResponseBody {
+        ResponseBody { writer in
+            try await self.write(to: &writer)
+        }
+    }
+
+    /// Writes every chunk, then finishes the body.
+    func write(to bodyWriter: inout any ResponseBodyWriter) async throws {
+        var chunkIndex = 0
+        var totalRows = 0
+        do {
+            while true {
+                let (buffer, rows, isLast) = try await readChunk(index: chunkIndex, totalRowsBefore: totalRows)
+                totalRows += rows
+                chunkIndex += 1
+                metrics.rowsStreamed(rows)
+                do {
+                    try await bodyWriter.write(buffer)
+                } catch {
+                    logger.debug("query stream: client gone", metadata: ["graph_id": "\(database)", "rows_sent": "\(totalRows)"])
+                    await closeResult()
+                    finishResources()
+                    throw error
+                }
+                if isLast { break }
+            }
+        } catch let error as EngineError {
+            // The engine failed after the first byte (e.g. the database was deleted or closed):
+            // one last in-band error, then a normal end.
+            await closeResult()
+            finishResources()
+            if Task.isCancelled { throw CancellationError() }
+            var buffer = ByteBuffer()
+            let apiError = APIError.engine(error)
+            metrics.queryFailed(graph: graphID, code: apiError.code)
+            switch framing {
+            case .ndjson:
+                QueryResultEncoding.writeStreamError(apiError, into: &buffer)
+                buffer.writeStaticString("\n")
+            case .serverSentEvents:
+                buffer.writeStaticString("event: error\ndata: ")
+                QueryResultEncoding.writeStreamError(apiError, into: &buffer)
+                buffer.writeStaticString("\n\n")
+            }
+            try await bodyWriter.write(buffer)
+            try await bodyWriter.finish(nil)
+            return
+        }
+        await closeResult()
+        finishResources()
+        metrics.queryCompleted(graph: graphID, seconds: QueryResultEncoding.milliseconds(since: started) / 1000, rows: totalRows)
+        try await bodyWriter.finish(nil)
+    }
+
+    /// Reads and frames one chunk on the executor; `isLast` is decided before the chunk is framed.
+    private func readChunk(index: Int, totalRowsBefore: Int) async throws -> (ByteBuffer, Int, Bool) {
+        let (writer, chunkSize, framing, database, started) = (self.writer, self.chunkSize, self.framing, self.database, self.started)
+        return try await executor.run(on: lease.connection) { _ in
+            var buffer = ByteBuffer()
+            if index == 0, framing == .serverSentEvents {
+                buffer.writeStaticString("event: columns\ndata: {\"columns\":")
+                writer.writeColumnNames(into: &buffer)
+                buffer.writeStaticString("}\n\n")
+            }
+            if framing == .serverSentEvents { buffer.writeStaticString("event: chunk\ndata: ") }
+            buffer.writeStaticString("{\"chunk_index\":")
+            buffer.writeJSONNumber(index)
+            if index == 0 {
+                buffer.writeStaticString(",\"columns\":")
+                writer.writeColumnNames(into: &buffer)
+            }
+            buffer.writeStaticString(",\"data\":[")
+            let rows = try writer.writeRows(into: &buffer, maxRows: chunkSize)
+            let isLast = rows < chunkSize || !writer.hasMoreRows
+            buffer.writeStaticString("],\"row_count\":")
+            buffer.writeJSONNumber(rows)
+            buffer.writeStaticString(",\"total_rows_sent\":")
+            buffer.writeJSONNumber(totalRowsBefore + rows)
+            buffer.writeStaticString(",\"is_last_chunk\":")
+            buffer.writeJSONBool(isLast)
+            let elapsed = QueryResultEncoding.milliseconds(since: started)
+            if isLast {
+                buffer.writeStaticString(",\"execution_time_ms\":")
+                buffer.writeJSONNumber(elapsed)
+                buffer.writeStaticString(",\"database\":")
+                buffer.writeJSONString(database)
+            }
+            buffer.writeStaticString("}")
+            switch framing {
+            case .ndjson:
+                buffer.writeStaticString("\n")
+            case .serverSentEvents:
+                buffer.writeStaticString("\n\n")
+                if isLast {
+                    buffer.writeStaticString("event: complete\ndata: {\"total_rows_sent\":")
+                    buffer.writeJSONNumber(totalRowsBefore + rows)
+                    buffer.writeStaticString(",\"chunk_count\":")
+                    buffer.writeJSONNumber(index + 1)
+                    buffer.writeStaticString(",\"execution_time_ms\":")
+                    buffer.writeJSONNumber(elapsed)
+                    buffer.writeStaticString(",\"database\":")
+                    buffer.writeJSONString(database)
+                    buffer.writeStaticString("}\n\n")
+                }
+            }
+            return (buffer, rows, isLast)
+        }
+    }
+
+    /// Frees the engine's result (on the executor: a large result takes a moment to free).
+    private func closeResult() async {
+        let result = self.result
+        do {
+            try await executor.run { result.close() }
+        } catch {
+            result.close()
+        }
+    }
+
+    /// Returns the connection and the admission ticket. Idempotent.
+    private func finishResources() {
+        lease.release()
+        ticket.release()
+    }
+}

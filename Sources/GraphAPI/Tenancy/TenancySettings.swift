@@ -1,0 +1,34 @@
+import GraphEngine
+
+/// How the registry sizes and bounds the databases it opens.
+public struct TenancySettings: Sendable {
+    /// Graphs this node may hold (creating one more is `507`).
+    public var maxDatabases: Int
+    /// Databases kept open at once; the least recently used idle one is closed to open another.
+    public var maxOpenDatabases: Int
+    /// Engine settings of every database opened (buffer pool, `max_db_size`, threads, …).
+    /// `readOnly` is set per graph from the node type and the graph's metadata.
+    public var database: DatabaseConfiguration
+    /// Connections per open database (also its concurrent query limit).
+    public var connectionsPerDatabase: Int
+    /// How long a request waits for a connection of a busy database before `503`.
+    public var connectionWait: Duration
+    /// A database unused this long is closed by the idle sweep.
+    public var idleTimeout: Duration
+    /// Whether the node is read-only (`shared_replica`): every database opens read-only.
+    public var readOnlyNode: Bool
+
+    /// Creates settings.
+    public init(
+        maxDatabases: Int, maxOpenDatabases: Int, database: DatabaseConfiguration, connectionsPerDatabase: Int,
+        connectionWait: Duration = .seconds(5), idleTimeout: Duration = .seconds(300), readOnlyNode: Bool = false
+    ) {
+        self.maxDatabases = maxDatabases
+        self.maxOpenDatabases = maxOpenDatabases
+        self.database = database
+        self.connectionsPerDatabase = connectionsPerDatabase
+        self.connectionWait = connectionWait
+        self.idleTimeout = idleTimeout
+        self.readOnlyNode = readOnlyNode
+    }
+}

@@ -1,0 +1,384 @@
+import Foundation
+import GraphEngine
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+@testable import GraphAPI
+
+/// The real router over a temporary data folder, for the tests that compare the OpenAPI
+/// document with the routes the server has.
+struct OpenAPITestServer {
+    let directory: String
+    let server: ServerContext
+    let router: Router<GraphAPIRequestContext>
+
+    init(keys: [APIKey] = []) throws {
+        directory = ObservabilityFixture.temporaryDirectory()
+        let configuration = ObservabilityFixture.configuration(directory: directory, keys: keys)
+        let registry = GraphRegistry(
+            dataDirectory: try DataDirectory(path: directory), settings: configuration.tenancySettings,
+            executor: EngineExecutor(threadCount: configuration.engineThreads), logger: Logger(label: "openapi-test")
+        )
+        server = ServerContext(configuration: configuration, registry: registry, authenticator: Authenticator(keys: keys), startedAt: .now)
+        router = buildRouter(server)
+    }
+
+    /// The routes the router has.
+    var routerRoutes: Set<OpenAPIDocument.Route> {
+        Set(router.routes.map { OpenAPIDocument.Route(method: $0.method.rawValue, path: $0.path.description) })
+    }
+
+    /// Runs `body` against the router, then closes everything.
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        do {
+            try await app.test(.router) { client in try await body(client) }
+        } catch {
+            await tearDown()
+            throw error
+        }
+        await tearDown()
+    }
+
+    func tearDown() async {
+        await server.registry.shutdown()
+        try? await server.registry.executor.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Fetches `/openapi.json`.
+    static func document(_ client: any TestClientProtocol) async throws -> [String: Any] {
+        try await client.execute(uri: "/openapi.json", method: .get) { response in
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+            return try ObservabilityFixture.json(response)
+        }
+    }
+
+    /// The routes of an OpenAPI document's `paths`.
+    static func routes(of document: [String: Any]) -> Set<OpenAPIDocument.Route> {
+        let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+        var routes = Set<OpenAPIDocument.Route>()
+        for (path, item) in document["paths"] as? [String: Any] ?? [:] {
+            for method in (item as? [String: Any] ?? [:]).keys where methods.contains(method) {
+                routes.insert(OpenAPIDocument.Route(method: method, path: path))
+            }
+        }
+        return routes
+    }
+}
+
+/// Runs `python3` with `arguments`; returns its exit status and its output (stdout and stderr).
+func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3"] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
+
+@Suite struct OpenAPIDocumentTests {
+    @Test func documentListsExactlyTheRoutesOfTheRouter() async throws {
+        let server = try OpenAPITestServer()
+        let routerRoutes = server.routerRoutes
+        #expect(routerRoutes.count >= 14)
+        // Every route of the router is documented, and nothing is documented that the router lacks.
+        let undocumented = routerRoutes.subtracting(OpenAPIDocument.routes).sorted().map(\.description)
+        let unrouted = OpenAPIDocument.routes.subtracting(routerRoutes).sorted().map(\.description)
+        #expect(undocumented == [], "routes without an operation in OpenAPIDocument")
+        #expect(unrouted == [], "operations in OpenAPIDocument for routes the router does not have")
+        try await server.test { client in
+            let served = OpenAPITestServer.routes(of: try await OpenAPITestServer.document(client))
+            #expect(served.sorted() == routerRoutes.sorted())
+        }
+    }
+
+    @Test func servedDocumentOmitsOperationsOfRoutesTheRouterLacks() throws {
+        let some: Set<OpenAPIDocument.Route> = [
+            .init(method: "get", path: "/health"), .init(method: "post", path: "/databases/{graph_id}/query"),
+        ]
+        let document = OpenAPIDocument.document(routes: some)
+        let paths = document["paths"]?.pairs ?? []
+        #expect(paths.map(\.key) == ["/health", "/databases/{graph_id}/query"])
+        #expect(paths.last?.value["parameters"] != nil)  // the path parameter graph_id
+        #expect(paths.first?.value["parameters"] == nil)
+    }
+
+    @Test func documentValidatesAsOpenAPI31() async throws {
+        let server = try OpenAPITestServer()
+        let file = server.directory + "-openapi.json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try await server.test { client in
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                #expect(response.status == .ok)
+                try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: file))
+            }
+        }
+        let result = try runPython(["-m", "openapi_spec_validator", file])
+        #expect(result.status == 0, "openapi-spec-validator: \(result.output)")
+        #expect(result.output.contains("OK"))
+        let document = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+    }
+
+    @Test func validatorRejectsABrokenDocument() throws {
+        // The validation above can fail: a document missing `info` does not pass.
+        var document = OpenAPIDocument.document()
+        if case .object(let pairs) = document { document = .object(pairs.filter { $0.key != "info" }) }
+        let file = ObservabilityFixture.temporaryDirectory() + "-broken.json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data(String(buffer: document.serialized).utf8).write(to: URL(fileURLWithPath: file))
+        let result = try runPython(["-m", "openapi_spec_validator", file])
+        #expect(result.status != 0)
+    }
+
+    @Test func everyErrorResponseUsesTheErrorSchemaAndSecurityIsDeclared() throws {
+        let document = OpenAPIDocument.document()
+        let schemes = document["components"]?["securitySchemes"]
+        #expect(schemes?["ApiKeyHeader"]?["name"]?.stringValue == "X-Graph-API-Key")
+        #expect(schemes?["ApiKeyHeader"]?["in"]?.stringValue == "header")
+        #expect(schemes?["BearerAuth"]?["scheme"]?.stringValue == "bearer")
+        let publicRoutes: Set<String> = ["/health", "/status", "/openapi.json", "/docs"]
+        for (path, item) in document["paths"]?.pairs ?? [] {
+            for (method, operation) in item.pairs where method != "parameters" {
+                let name = "\(method.uppercased()) \(path)"
+                let responses = operation["responses"]?.pairs ?? []
+                #expect(responses.contains { $0.key.hasPrefix("2") }, "\(name) has no success response")
+                #expect(responses.contains { $0.key == "500" }, "\(name) lacks 500")
+                let isPublic = operation["security"] == .array([])
+                #expect(isPublic == publicRoutes.contains(path), "\(name): security does not match the auth middleware")
+                if !isPublic {
+                    #expect(responses.contains { $0.key == "401" } && responses.contains { $0.key == "429" }, "\(name) lacks 401/429")
+                }
+                if path.contains("{graph_id}") {
+                    #expect(responses.contains { $0.key == "400" } && responses.contains { $0.key == "404" }, "\(name) lacks 400/404")
+                }
+                if operation["requestBody"] != nil {
+                    #expect(responses.contains { $0.key == "413" } && responses.contains { $0.key == "422" }, "\(name) lacks 413/422")
+                }
+                for (status, response) in responses where status.hasPrefix("4") || status.hasPrefix("5") {
+                    if path == "/health" && status == "503" { continue }  // an unhealthy Health body
+                    #expect(
+                        response["content"]?["application/json"]?["schema"] == OpenAPISchema.ref("Error"),
+                        "\(name) \(status) is not the error schema"
+                    )
+                }
+                #expect(
+                    response(of: operation, status: "429")?["headers"]?["Retry-After"] != nil || isPublic, "\(name) 429 lacks Retry-After")
+            }
+        }
+        let query = document["paths"]?["/databases/{graph_id}/query"]?["post"]
+        let content = query?["responses"]?["200"]?["content"]?.pairs.map(\.key) ?? []
+        #expect(content == ["application/json", "application/x-ndjson", "text/event-stream"])
+        let parameters = (query?["parameters"]?.elements ?? []).compactMap { $0["name"]?.stringValue }
+        #expect(parameters.contains("streaming") && parameters.contains("chunk_size"))
+    }
+
+    private func response(of operation: OrderedJSON, status: String) -> OrderedJSON? {
+        operation["responses"]?[status]
+    }
+}
+
+@Suite struct OpenAPIDocsPageTests {
+    @Test func docsPageIsSelfContainedAndShowsEveryRoute() async throws {
+        let server = try OpenAPITestServer(keys: [APIKey(secret: "docs-key")])
+        let routes = server.routerRoutes
+        try await server.test { client in
+            // Public: no key needed for the document and its page.
+            _ = try await OpenAPITestServer.document(client)
+            try await client.execute(uri: "/docs", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'") == true)
+                let html = String(buffer: response.body)
+                #expect(html.hasPrefix("<!DOCTYPE html>"))
+                #expect(!html.lowercased().contains("<script"))
+                #expect(html.range(of: #"(src|href)\s*=\s*"(https?:)?//"#, options: .regularExpression) == nil)
+                #expect(!html.contains("<link"))
+                for route in routes {
+                    let escapedPath = route.path.replacingOccurrences(of: "&", with: "&amp;")
+                    #expect(html.contains("<code>\(escapedPath)</code>"), "\(route) missing from /docs")
+                    #expect(html.contains("id=\"op-\(route.method)"), "\(route) has no section")
+                }
+                // Parameters, bodies, responses and schemas are rendered.
+                for fragment in [
+                    "chunk_size", "streaming", "application/x-ndjson", "text/event-stream", "QueryRequest", "id=\"schema-Error\"",
+                    "<code class=\"prop\">cypher</code> <span class=\"required\">required</span>", "X-Graph-API-Key", "Retry-After",
+                ] {
+                    #expect(html.contains(fragment), "\(fragment) missing from /docs")
+                }
+            }
+        }
+    }
+
+    @Test func docsPageEscapesText() {
+        let document: OrderedJSON = [
+            "openapi": "3.1.0", "info": ["title": "<b>x</b>", "version": "1", "description": "a & `<code>` **bold**"],
+            "paths": [:], "components": [:],
+        ]
+        let html = APIDocsPage.html(for: document)
+        #expect(html.contains("&lt;b&gt;x&lt;/b&gt;"))
+        #expect(html.contains("a &amp; <code>&lt;code&gt;</code> <strong>bold</strong>"))
+        #expect(!html.contains("<b>x</b>"))
+    }
+}
+
+@Suite struct OpenAPIResponseConformanceTests {
+    /// Real answers of the server, each validated (with `jsonschema`) against the schema the
+    /// document gives for its route, status and media type.
+    @Test func realResponsesMatchTheDocumentedSchemas() async throws {
+        let server = try OpenAPITestServer()
+        // Each case is a JSON object's text: the route/status/media type (or a component name) and
+        // the instance (the answer's own JSON text).
+        let cases = ObservabilityBox<[String]>([])
+        @Sendable func record(_ method: String, _ path: String, _ status: Int, _ media: String, _ instance: String) {
+            let text = #"{"method":"\#(method)","path":"\#(path)","status":\#(status),"media":"\#(media)","instance":\#(instance)}"#
+            cases.withLock { $0.append(text) }
+        }
+        @Sendable func component(_ name: String, _ instance: String) {
+            cases.withLock { $0.append(#"{"schema":"\#(name)","instance":\#(instance)}"#) }
+        }
+        @Sendable func json(_ response: TestResponse) -> String {
+            String(buffer: response.body)
+        }
+        let ddl = "CREATE NODE TABLE Person(name STRING, age INT64, PRIMARY KEY(name));"
+        let createBody = #"{"graph_id": "g1", "schema_type": "custom", "custom_schema_ddl": "\#(ddl)"}"#
+        let documentFile = server.directory + "-doc.json"
+        try await server.test { client in
+            for (path, status) in [("/health", 200), ("/status", 200), ("/info", 200), ("/databases", 200)] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(Int(response.status.code) == status)
+                    record("get", path, status, "application/json", json(response))
+                }
+            }
+            try await client.execute(uri: "/databases", method: .post, body: ByteBuffer(string: createBody)) { response in
+                #expect(response.status == .created)
+                record("post", "/databases", 201, "application/json", json(response))
+            }
+            try await client.execute(uri: "/databases", method: .post, body: ByteBuffer(string: createBody)) { response in
+                #expect(response.status == .conflict)
+                record("post", "/databases", 409, "application/json", json(response))
+            }
+            try await client.execute(uri: "/databases", method: .post, body: ByteBuffer(string: #"{"graph_id": 5}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                record("post", "/databases", 422, "application/json", json(response))
+            }
+            let query =
+                #"{"cypher": "UNWIND range(1, 5) AS i CREATE (:Person {name: concat('p', CAST(i AS STRING)), age: i}) RETURN count(*) AS n"}"#
+            try await client.execute(uri: "/databases/g1/query", method: .post, body: ByteBuffer(string: query)) { response in
+                #expect(response.status == .ok)
+                record("post", "/databases/{graph_id}/query", 200, "application/json", json(response))
+            }
+            let read = #"{"cypher": "MATCH (p:Person) RETURN p.name AS name, p.age AS age ORDER BY age", "parameters": {}}"#
+            let ndjson = "/databases/g1/query?streaming=true&chunk_size=2"
+            try await client.execute(uri: ndjson, method: .post, body: ByteBuffer(string: read)) { response in
+                #expect(response.status == .ok)
+                let lines = String(buffer: response.body).split(separator: "\n")
+                #expect(lines.count == 3)
+                for line in lines {
+                    record("post", "/databases/{graph_id}/query", 200, "application/x-ndjson", String(line))
+                }
+            }
+            try await client.execute(
+                uri: "/databases/g1/query?chunk_size=4", method: .post, headers: [.accept: "text/event-stream"],
+                body: ByteBuffer(string: read)
+            ) { response in
+                #expect(response.status == .ok)
+                var names: [String] = []
+                for block in String(buffer: response.body).components(separatedBy: "\n\n") where !block.isEmpty {
+                    let lines = block.split(separator: "\n")
+                    let event = String(lines.first { $0.hasPrefix("event: ") }?.dropFirst(7) ?? "")
+                    let data = String(lines.first { $0.hasPrefix("data: ") }?.dropFirst(6) ?? "")
+                    names.append(event)
+                    switch event {
+                    case "chunk": component("QueryChunk", data)
+                    case "complete": component("QueryComplete", data)
+                    default: break
+                    }
+                }
+                #expect(names == ["columns", "chunk", "chunk", "complete"])
+            }
+            let broken = ByteBuffer(string: #"{"cypher": "MATCH (n RETURN n"}"#)
+            try await client.execute(uri: "/databases/g1/query", method: .post, body: broken) { response in
+                #expect(response.status == .badRequest)
+                record("post", "/databases/{graph_id}/query", 400, "application/json", json(response))
+            }
+            for (path, status) in [
+                ("/databases/g1", 200), ("/databases/g1/schema", 200), ("/databases/g1/metrics", 200), ("/databases/none", 404),
+                ("/databases/bad.id", 400),
+            ] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(Int(response.status.code) == status, "\(path)")
+                    let template =
+                        path.hasSuffix("/schema")
+                        ? "/databases/{graph_id}/schema"
+                        : path.hasSuffix("/metrics") ? "/databases/{graph_id}/metrics" : "/databases/{graph_id}"
+                    record("get", template, status, "application/json", json(response))
+                }
+            }
+            let change = #"{"ddl": "CREATE NODE TABLE City(name STRING, PRIMARY KEY(name));"}"#
+            try await client.execute(uri: "/databases/g1/schema", method: .post, body: ByteBuffer(string: change)) { response in
+                #expect(response.status == .ok)
+                record("post", "/databases/{graph_id}/schema", 200, "application/json", json(response))
+            }
+            try await client.execute(uri: "/databases/g1", method: .delete) { response in
+                #expect(response.status == .ok)
+                record("delete", "/databases/{graph_id}", 200, "application/json", json(response))
+            }
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: documentFile))
+            }
+        }
+        let casesFile = server.directory + "-cases.json"
+        let scriptFile = server.directory + "-validate.py"
+        defer {
+            for file in [documentFile, casesFile, scriptFile] { try? FileManager.default.removeItem(atPath: file) }
+        }
+        let all = cases.withLock { $0 }
+        #expect(all.count >= 20)
+        try Data(("[" + all.joined(separator: ",\n") + "]").utf8).write(to: URL(fileURLWithPath: casesFile))
+        try Data(Self.validator.utf8).write(to: URL(fileURLWithPath: scriptFile))
+        let result = try runPython([scriptFile, documentFile, casesFile])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("validated \(all.count)"))
+    }
+
+    /// Validates each case's instance against the schema of its route/status/media type (or of a
+    /// named component) in the document; prints every mismatch.
+    static let validator = #"""
+        import json, sys
+        from jsonschema import Draft202012Validator
+        document = json.load(open(sys.argv[1]))
+        cases = json.load(open(sys.argv[2]))
+        failures = []
+        for case in cases:
+            try:
+                if "schema" in case:
+                    schema = {"$ref": "#/components/schemas/" + case["schema"]}
+                    where = case["schema"]
+                else:
+                    where = "%s %s %s %s" % (case["method"].upper(), case["path"], case["status"], case["media"])
+                    operation = document["paths"][case["path"]][case["method"]]
+                    schema = operation["responses"][str(case["status"])]["content"][case["media"]]["schema"]
+            except KeyError as error:
+                failures.append("%s: not documented (%s)" % (case, error))
+                continue
+            root = dict(schema)
+            root["components"] = document["components"]
+            for error in Draft202012Validator(root).iter_errors(case["instance"]):
+                failures.append("%s: %s at %s in %s" % (where, error.message, list(error.absolute_path), json.dumps(case["instance"])[:300]))
+        for failure in failures:
+            print(failure)
+        print("validated %d" % len(cases))
+        sys.exit(1 if failures else 0)
+        """#
+}

@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import GraphAPI
+
+/// Timeouts, queued writers and admission control of `POST /databases/{graph_id}/query`.
+@Suite struct QueryConcurrencyTests {
+    /// 3,000 nodes: a three-way cross product with a filter the engine cannot factorise runs until stopped.
+    static let slow = TestGraph(
+        id: "slow",
+        ddl: [
+            "CREATE NODE TABLE P(id INT64, age INT64, PRIMARY KEY(id))",
+            "UNWIND range(1, 3000) AS i CREATE (:P {id: i, age: i})",
+        ]
+    )
+    static let endless = "MATCH (a:P), (b:P), (c:P) WHERE a.age + b.age + c.age = -1 RETURN count(*) AS n"
+
+    @Test func aQueryPastItsTimeoutIs408AndIsStopped() async throws {
+        try await QueryTestServer.run(graphs: [Self.slow], configure: { $0.connectionsPerDatabase = 1 }) { client, _ in
+            let started = ContinuousClock.now
+            let answer = try await client.cypher("slow", Self.endless, timeout: 0.5)
+            let elapsed = ContinuousClock.now - started
+            #expect(answer.status == .requestTimeout, "\(answer.body)")
+            #expect(answer.code == "query_timeout")
+            #expect(elapsed < .seconds(5))
+            // The database's only connection answers at once: the engine query is not left running.
+            let next = ContinuousClock.now
+            let after = try await client.cypher("slow", "MATCH (p:P) RETURN count(*) AS n")
+            #expect(after.status == .ok)
+            #expect((try after.json()["data"] as? [[String: Any]])?.first?["n"] as? Int == 3000)
+            #expect(ContinuousClock.now - next < .seconds(1))
+            // The same in a streamed request: still an HTTP 408, not a 200 stream.
+            let streamed = try await client.cypher("slow", Self.endless, timeout: 0.3, suffix: "?streaming=true")
+            #expect(streamed.status == .requestTimeout)
+        }
+    }
+
+    @Test func theTimeoutIsCappedByTheConfiguration() async throws {
+        try await QueryTestServer.run(graphs: [Self.slow], configure: { $0.maxQueryTimeoutSeconds = 0.5 }) { client, _ in
+            let started = ContinuousClock.now
+            let answer = try await client.cypher("slow", Self.endless, timeout: 600)
+            #expect(answer.status == .requestTimeout)
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+        try await QueryTestServer.run(graphs: [Self.slow], configure: { $0.defaultQueryTimeoutSeconds = 0.5 }) { client, _ in
+            let answer = try await client.cypher("slow", Self.endless)
+            #expect(answer.status == .requestTimeout)
+        }
+    }
+
+    @Test func parallelWritersQueueInsteadOfFailing() async throws {
+        try await QueryTestServer.run(graphs: [Self.slow], configure: { $0.connectionsPerDatabase = 8 }) { client, port in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<24 {
+                    group.addTask {
+                        let answer = try await ExtraClient.cypher(
+                            port: port, "slow", "UNWIND range($from, $from + 99) AS i CREATE (:P {id: i, age: i})",
+                            parameters: ["from": 10_000 + index * 100]
+                        )
+                        if answer.status != .ok { Issue.record("writer \(index): \(answer.status) \(answer.body)") }
+                        return answer.status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.count == 24)
+            #expect(statuses.allSatisfy { $0 == .ok })
+            let count = try await client.cypher("slow", "MATCH (p:P) RETURN count(*) AS n")
+            #expect((try count.json()["data"] as? [[String: Any]])?.first?["n"] as? Int == 3000 + 2400)
+        }
+    }
+
+    @Test func readsRunWhileAWriteHoldsTheGate() async throws {
+        try await QueryTestServer.run(graphs: [Self.slow], configure: { $0.connectionsPerDatabase = 4 }) { client, port in
+            // A long write: holds the write gate until its timeout stops it.
+            async let write = ExtraClient.cypher(
+                port: port, "slow", "MATCH (a:P), (b:P), (c:P) WHERE a.age + b.age + c.age = -1 CREATE (:P {id: -1, age: 0})", timeout: 2
+            )
+            try await Task.sleep(for: .milliseconds(300))
+            let started = ContinuousClock.now
+            let read = try await client.cypher("slow", "MATCH (p:P) RETURN count(*) AS n")
+            #expect(read.status == .ok)
+            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(try await write.status == .requestTimeout)
+        }
+    }
+
+    @Test func aFullQueueIs503WithRetryAfter() async throws {
+        try await QueryTestServer.run(
+            graphs: [Self.slow],
+            configure: {
+                $0.connectionsPerDatabase = 1
+                $0.connectionWaitMilliseconds = 20_000
+                $0.maxQueuedQueries = 1
+            }
+        ) { client, port in
+            async let running = ExtraClient.cypher(port: port, "slow", Self.endless, timeout: 2)
+            try await Task.sleep(for: .milliseconds(300))
+            async let waiting = ExtraClient.cypher(port: port, "slow", "RETURN 1 AS one")
+            try await Task.sleep(for: .milliseconds(300))
+            let refused = try await client.cypher("slow", "RETURN 2 AS two")
+            #expect(refused.status == .serviceUnavailable, "\(refused.body)")
+            #expect(refused.code == "query_queue_full")
+            #expect(refused.headers[.retryAfter] == "1")
+            #expect(try await running.status == .requestTimeout)
+            #expect(try await waiting.status == .ok)
+            // Once the queue drains, queries are admitted again.
+            #expect(try await client.cypher("slow", "RETURN 3 AS three").status == .ok)
+        }
+    }
+
+    @Test func memoryPressureIs503WithRetryAfter() async throws {
+        try await QueryTestServer.run(graphs: [Self.slow], configure: { $0.queryMemoryLimitBytes = 1 << 20 }) { client, _ in
+            let refused = try await client.cypher("slow", "RETURN 1 AS one")
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.code == "memory_pressure")
+            #expect(refused.headers[.retryAfter] == "5")
+        }
+    }
+
+    @Test func admissionTicketsCountWaitingAndRunningQueries() throws {
+        let controller = AdmissionController(limits: .init(maxQueued: 2, memoryLimitBytes: 1 << 40), residentBytes: { 1 << 20 })
+        let first = try controller.admit()
+        let second = try controller.admit()
+        #expect(controller.counts.waiting == 2)
+        #expect(throws: APIError.self) { try controller.admit() }
+        first.markRunning()
+        #expect(controller.counts.waiting == 1)
+        #expect(controller.counts.running == 1)
+        let third = try controller.admit()
+        first.release()
+        first.release()
+        second.release()
+        third.markRunning()
+        #expect(controller.counts == .init(waiting: 0, running: 1, rejectedQueueFull: 1, rejectedMemory: 0))
+        _ = third
+    }
+
+    @Test func aTicketDroppedWithoutReleaseIsReleased() throws {
+        let controller = AdmissionController(limits: .init(maxQueued: 1, memoryLimitBytes: 1 << 40), residentBytes: { nil })
+        do {
+            let ticket = try controller.admit()
+            ticket.markRunning()
+        }
+        #expect(controller.counts.running == 0)
+        #expect(controller.counts.waiting == 0)
+    }
+}
