@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "GraphEngine", targets: ["GraphEngine"]),
         .library(name: "Staging", targets: ["Staging"]),
         .library(name: "GraphAPI", targets: ["GraphAPI"]),
+        .library(name: "GraphAPIClient", targets: ["GraphAPIClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -76,10 +77,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A client of the HTTP API with no engine dependency (Foundation networking only).
+        .target(
+            name: "GraphAPIClient",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "graph-api",
             dependencies: [
                 "GraphAPI",
+                "GraphAPIClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,6 +105,16 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineSetupTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GraphAPIClientTests",
+            dependencies: [
+                "GraphAPIClient",
+                "GraphAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

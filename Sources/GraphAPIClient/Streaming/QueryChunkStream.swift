@@ -1,0 +1,192 @@
+import Foundation
+import Synchronization
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The chunks of a streamed (NDJSON) query result, in order, as they arrive.
+///
+/// Iterating starts the request (iterating again runs the query again). Each line is parsed as
+/// soon as it is complete and only the unfinished line is buffered by the parser.
+///
+/// Backpressure: on Linux, FoundationNetworking's `URLSession` cannot pause a running transfer
+/// (suspending a task mid-transfer restarts it), so bytes the consumer has not taken yet wait in
+/// the session's delegate queue. A consumer that keeps up (writing to a terminal, a file or a
+/// pipe) holds about one chunk at a time.
+public struct QueryChunkStream: AsyncSequence, Sendable {
+    /// One chunk per NDJSON line.
+    public typealias Element = QueryChunk
+
+    /// The prepared HTTP request.
+    let urlRequest: URLRequest
+
+    /// Starts the request.
+    public func makeAsyncIterator() -> Iterator {
+        let (stream, continuation) = AsyncThrowingStream<QueryChunk, any Error>.makeStream()
+        let delegate = QueryStreamDelegate(continuation: continuation)
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = 1
+        queue.name = "GraphAPIClient.QueryChunkStream"
+        let session = URLSession(
+            configuration: GraphAPIClient.sessionConfiguration(timeout: urlRequest.timeoutInterval), delegate: delegate,
+            delegateQueue: queue
+        )
+        let task = session.dataTask(with: urlRequest)
+        continuation.onTermination = { termination in
+            // The consumer left the loop or its task was cancelled: close the connection, which
+            // interrupts the query on the server.
+            if case .cancelled = termination { task.cancel() }
+        }
+        task.resume()
+        return Iterator(base: stream.makeAsyncIterator())
+    }
+
+    /// Yields the chunks of one request.
+    public struct Iterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<QueryChunk, any Error>.Iterator
+
+        /// The next chunk, `nil` after the last one.
+        /// - Throws: ``GraphAPIClientError``.
+        public mutating func next() async throws -> QueryChunk? {
+            try await base.next()
+        }
+    }
+}
+
+/// Receives one streamed response on the session's serial delegate queue.
+final class QueryStreamDelegate: NSObject, URLSessionDataDelegate, Sendable {
+    /// The largest error body kept (an error answer is a small JSON object).
+    static let maxErrorBodyBytes = 64 << 10
+
+    struct State {
+        var lines = NDJSONLineSplitter()
+        var errorBody: [UInt8] = []
+        var chunks = 0
+        /// The last chunk or a failure was delivered; nothing more goes to the consumer.
+        var done = false
+    }
+
+    let continuation: AsyncThrowingStream<QueryChunk, any Error>.Continuation
+    let state = Mutex(State())
+
+    init(continuation: AsyncThrowingStream<QueryChunk, any Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    static func status(of task: URLSessionTask) -> Int {
+        (task.response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    static func chunk(from line: UnsafeBufferPointer<UInt8>) throws(GraphAPIClientError) -> QueryChunk {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(line)
+        } catch {
+            throw GraphAPIClientError(kind: .invalidResponse, detail: "a line of the stream is not JSON: \(error)")
+        }
+        return try QueryChunk(json: json)
+    }
+
+    /// Parses the complete lines of `bytes` (or, with `nil`, the unfinished last line at the end)
+    /// and delivers their chunks.
+    func deliver(_ bytes: UnsafeBufferPointer<UInt8>?) {
+        var chunks: [QueryChunk] = []
+        let outcome: Result<Bool, GraphAPIClientError> = state.withLock { state in
+            guard !state.done else { return .success(false) }
+            do throws(GraphAPIClientError) {
+                let collect = { (line: UnsafeBufferPointer<UInt8>) throws(GraphAPIClientError) -> Void in
+                    guard chunks.last?.isLastChunk != true else { return }  // nothing follows the last chunk
+                    chunks.append(try QueryStreamDelegate.chunk(from: line))
+                }
+                if let bytes {
+                    try state.lines.append(bytes, collect)
+                } else {
+                    try state.lines.finish(collect)
+                }
+                state.chunks += chunks.count
+                let last = chunks.last?.isLastChunk == true
+                if last { state.done = true }
+                return .success(last)
+            } catch {
+                state.done = true
+                return .failure(error)
+            }
+        }
+        for chunk in chunks { continuation.yield(chunk) }
+        switch outcome {
+        case .success(true): continuation.finish()
+        case .success(false): break
+        case .failure(let error): continuation.finish(throwing: error)
+        }
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        let status = Self.status(of: dataTask)
+        let done = data.withUnsafeBytes { raw in receive(raw.bindMemory(to: UInt8.self), status: status) }
+        if done { dataTask.cancel() }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        defer { session.finishTasksAndInvalidate() }
+        let failure: GraphAPIClientError?
+        switch error {
+        case nil: failure = nil
+        case let urlError as URLError: failure = .transport(urlError, url: task.originalRequest?.url ?? URL(fileURLWithPath: "/"))
+        case let some?: failure = GraphAPIClientError(kind: .transport, detail: "the request failed: \(some)")
+        }
+        complete(
+            status: Self.status(of: task), failure: failure,
+            retryAfter: (task.response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After")
+        )
+    }
+
+    /// Takes bytes of the body: the lines of a success answer, or the error body of another.
+    /// Returns whether the stream is done (its last chunk or a failure was delivered).
+    func receive(_ bytes: UnsafeBufferPointer<UInt8>, status: Int) -> Bool {
+        guard (200..<300).contains(status) else {
+            state.withLock { state in
+                let room = Self.maxErrorBodyBytes - state.errorBody.count
+                if room > 0 { state.errorBody.append(contentsOf: bytes.prefix(room)) }
+            }
+            return false
+        }
+        deliver(bytes)
+        return state.withLock { $0.done }
+    }
+
+    /// Ends the stream once the response is complete: with the transport `failure`, the server's
+    /// error for an error status, or, for a success answer, after its unfinished last line —
+    /// failing if the last chunk never came.
+    func complete(status: Int, failure: GraphAPIClientError?, retryAfter: String?) {
+        if let failure {
+            let alreadyDone = state.withLock { state in
+                defer { state.done = true }
+                return state.done
+            }
+            if !alreadyDone { continuation.finish(throwing: failure) }
+            return
+        }
+        guard (200..<300).contains(status) else {
+            let body = state.withLock { state in
+                state.done = true
+                return state.errorBody
+            }
+            continuation.finish(throwing: GraphAPIClientError.fromResponse(status: status, body: body, retryAfter: retryAfter))
+            return
+        }
+        deliver(nil)
+        let chunks = state.withLock { state in
+            defer { state.done = true }
+            return state.done ? nil : state.chunks
+        }
+        if let chunks {
+            continuation.finish(
+                throwing: GraphAPIClientError(
+                    kind: .streamFailed, status: status,
+                    detail: "the stream ended after \(chunks) chunk\(chunks == 1 ? "" : "s") without its last chunk"
+                )
+            )
+        }
+    }
+}

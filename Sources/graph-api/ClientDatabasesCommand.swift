@@ -1,0 +1,234 @@
+import ArgumentParser
+import Foundation
+import GraphAPIClient
+
+/// `graph-api databases list|create|delete|info|schema`.
+struct DatabasesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "databases",
+        abstract: "List, create, inspect and delete the graphs of a server.",
+        discussion: ClientCommandRunner.exitStatusHelp,
+        subcommands: [List.self, Create.self, Delete.self, Info.self, Schema.self]
+    )
+
+    /// `graph-api databases list`.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the databases the key may see (GET /databases).")
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.listDatabases)) }
+                let list = try await client.listDatabases()
+                let rows: [[JSONValue]] = list.databases.map { database in
+                    [
+                        .string(database.graphID), .string(database.schemaType.rawValue),
+                        database.repositoryName.map(JSONValue.string) ?? .null, .bool(database.readOnly),
+                        .string(ClientFormatting.bytes(database.sizeBytes)), .bool(database.isOpen), .string(database.createdAt),
+                        database.lastAccessed.map(JSONValue.string) ?? .null,
+                    ]
+                }
+                let columns = ["graph_id", "schema_type", "repository", "read_only", "size", "open", "created_at", "last_accessed"]
+                var output = list.databases.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                let capacity = list.nodeCapacity
+                output += "(\(list.totalDatabases) database\(list.totalDatabases == 1 ? "" : "s"), "
+                    + "\(ClientFormatting.bytes(list.totalSizeBytes)); node capacity \(capacity.currentDatabases)/\(capacity.maxDatabases), "
+                    + "\(capacity.capacityRemaining) remaining)\n"
+                StandardStream.output.write(output)
+            }
+        }
+    }
+
+    /// `graph-api databases create`.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a database and install its schema (POST /databases).",
+            discussion: """
+                --schema-type entity (the default) installs the entity schema; shared installs a shared \
+                repository's schema and needs --repository-name; custom applies the DDL of --ddl-file \
+                all-or-nothing (--ddl-file alone implies custom; '-' reads the DDL from standard input).
+                """
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The new graph's id (letters, digits, '_' and '-'; up to 64).")
+        var graphID: String
+
+        @Option(help: "entity | shared | custom (default entity, or custom with --ddl-file).")
+        var schemaType: String?
+
+        @Option(help: "The repository of a shared schema (e.g. sec).")
+        var repositoryName: String?
+
+        @Option(help: "File of DDL statements for a custom schema ('-' for standard input).")
+        var ddlFile: String?
+
+        @Flag(help: "Create the database read-only: it refuses every write.")
+        var readOnly = false
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func validate() throws {
+            if let schemaType, !["entity", "shared", "custom"].contains(schemaType) {
+                throw ValidationError("invalid --schema-type '\(schemaType)': expected entity, shared or custom")
+            }
+            if ddlFile != nil, let schemaType, schemaType != "custom" {
+                throw ValidationError("--ddl-file applies only to --schema-type custom")
+            }
+            if schemaType == "custom", ddlFile == nil {
+                throw ValidationError("--schema-type custom needs --ddl-file")
+            }
+        }
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let ddl = try ddlFile.map { path throws(GraphAPIClientError) in try ClientInput.read(path: path, what: "DDL") }
+                let type = SchemaType(rawValue: schemaType ?? (ddl == nil ? "entity" : "custom"))
+                let request = CreateDatabaseRequest(
+                    graphID: graphID, schemaType: type, repositoryName: repositoryName, customSchemaDDL: ddl,
+                    readOnly: readOnly ? true : nil
+                )
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.createDatabase(request))) }
+                let created = try await client.createDatabase(request)
+                StandardStream.output.write(
+                    "created database '\(created.graphID)' (schema \(created.schemaType)\(readOnly ? ", read-only" : "")) "
+                        + "in \(ClientFormatting.milliseconds(created.executionTimeMilliseconds))\n"
+                )
+            }
+        }
+    }
+
+    /// `graph-api databases delete`.
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a database and all its data (DELETE /databases/{graph_id}).",
+            discussion: """
+                Nothing is asked interactively: without --yes the command refuses (exit status 64) and \
+                deletes nothing, so a script cannot delete by accident and never hangs on a prompt.
+                """
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph to delete.")
+        var graphID: String
+
+        @Flag(help: "Confirm the deletion (required).")
+        var yes = false
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func validate() throws {
+            guard yes else {
+                throw ValidationError(
+                    "deleting '\(graphID)' removes the graph and all its data for good; add --yes to confirm"
+                )
+            }
+        }
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.deleteDatabase(graphID))) }
+                let deleted = try await client.deleteDatabase(graphID)
+                StandardStream.output.write(deleted.message.isEmpty ? "deleted database '\(graphID)'\n" : deleted.message + "\n")
+            }
+        }
+    }
+
+    /// `graph-api databases info`.
+    struct Info: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one database: its settings, size, health and counts (GET /databases/{graph_id})."
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.databaseInfo(graphID))) }
+                let info = try await client.databaseInfo(graphID)
+                var lines: [(String, String)] = [
+                    ("graph_id", info.graphID), ("schema_type", info.schemaType.rawValue),
+                    ("repository", info.repositoryName ?? "-"), ("read_only", "\(info.readOnly)"),
+                    ("size", "\(ClientFormatting.bytes(info.sizeBytes)) (\(info.sizeBytes) bytes)"),
+                    ("created_at", info.createdAt), ("last_accessed", info.lastAccessed ?? "-"), ("open", "\(info.isOpen)"),
+                    ("healthy", "\(info.isHealthy)"), ("nodes", info.nodeCount.map(String.init) ?? "-"),
+                    ("relationships", info.relationshipCount.map(String.init) ?? "-"),
+                ]
+                if let error = info.error { lines.append(("error", error)) }
+                let width = lines.map(\.0.count).max() ?? 0
+                var output = ""
+                for (name, value) in lines {
+                    let padding = String(repeating: " ", count: width - name.count + 1)
+                    output += name + ":" + padding + CellText.singleLine(value) + "\n"
+                }
+                StandardStream.output.write(output)
+                if !info.isHealthy { throw ExitCode.failure }
+            }
+        }
+    }
+
+    /// `graph-api databases schema`.
+    struct Schema: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a database's node and relationship tables (GET /databases/{graph_id}/schema)."
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.schema(graphID))) }
+                StandardStream.output.write(Self.render(try await client.schema(graphID)))
+            }
+        }
+
+        static func render(_ schema: GraphSchema) -> String {
+            func properties(_ list: [GraphSchema.Property], primaryKey: String? = nil) -> String {
+                let width = list.map { CellText.displayWidth($0.name) }.max() ?? 0
+                return list.map { property in
+                    let pad = String(repeating: " ", count: width - CellText.displayWidth(property.name) + 2)
+                    return "    \(property.name)\(pad)\(property.type)\(property.name == primaryKey ? "  PRIMARY KEY" : "")\n"
+                }.joined()
+            }
+            var output = "Node tables (\(schema.nodeTables.count))\n"
+            for table in schema.nodeTables {
+                output += "  \(table.name)\(table.comment.map { "  -- \(CellText.singleLine($0))" } ?? "")\n"
+                output += properties(table.properties, primaryKey: table.primaryKey)
+            }
+            output += "Relationship tables (\(schema.relTables.count))\n"
+            for table in schema.relTables {
+                let pairs = table.connections.map { $0.map { "\($0.from) -> \($0.to)" } }
+                    ?? [table.from.map { "\($0) -> \(table.to ?? "?")" } ?? "?"]
+                output += "  \(table.name) (\(pairs.joined(separator: ", ")))"
+                    + "\(table.comment.map { "  -- \(CellText.singleLine($0))" } ?? "")\n"
+                output += properties(table.properties)
+            }
+            return output
+        }
+    }
+}

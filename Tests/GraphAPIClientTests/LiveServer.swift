@@ -1,0 +1,76 @@
+import Foundation
+import GraphAPI
+import Hummingbird
+import Logging
+
+/// A real Graph API server in this process, on a free port, with its data in a fresh temporary
+/// folder (removed afterwards). Kept in its own file: `GraphAPI` and `GraphAPIClient` both have a
+/// `SchemaType`.
+enum LiveServer {
+    /// The key every test server accepts (unrestricted).
+    static let apiKey = "cli-test-key"
+    /// A key limited to reading.
+    static let readOnlyKey = "cli-test-read-only-key"
+
+    /// Settings of the test servers: small engine memory, a low row limit and small chunks so
+    /// truncation and chunking show with few rows.
+    struct Settings: Sendable {
+        var maxRows = 50
+        var chunkSize = 7
+    }
+
+    /// Runs `body` with the base URL of a running server, then stops the server.
+    static func with<Value: Sendable>(
+        _ settings: Settings = Settings(), _ body: @Sendable (_ url: String) async throws -> Value
+    ) async throws -> Value {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = directory
+        configuration.importDirectory = directory + "/import"
+        configuration.port = 0
+        configuration.apiKeys = [APIKey(secret: apiKey), APIKey(secret: readOnlyKey, scope: KeyScope(readOnly: true))]
+        configuration.bufferPoolBytes = 64 << 20
+        configuration.maxDatabaseSizeBytes = 1 << 30
+        configuration.threadsPerQuery = 1
+        configuration.engineThreads = 4
+        configuration.maxRows = settings.maxRows
+        configuration.chunkSize = settings.chunkSize
+        var logger = Logger(label: "graph-api-client-tests")
+        logger.logLevel = .critical
+
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let app = try buildApplication(
+            configuration: configuration, logger: logger,
+            onServerRunning: { address in
+                portContinuation.yield(address?.port ?? 0)
+                portContinuation.finish()
+            }
+        )
+        return try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask {
+                try await app.runService()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else {
+                group.cancelAll()
+                throw LiveServerError.didNotStart
+            }
+            do {
+                let result = try await body("http://127.0.0.1:\(port)")
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    enum LiveServerError: Error {
+        case didNotStart
+    }
+}
