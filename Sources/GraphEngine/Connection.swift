@@ -175,8 +175,10 @@ public final class Connection: @unchecked Sendable {
         guard statement.connection === self else {
             throw EngineError(.bind, "The prepared statement belongs to another connection.")
         }
-        let unknown = parameters.keys.filter { !statement.parameterNames.contains($0) }.sorted()
-        if let name = unknown.first {
+        // Checked without allocating on the common path: every given name is used, and (since
+        // none is unknown) the counts match only when none is missing.
+        if parameters.keys.contains(where: { !statement.parameterNames.contains($0) }) {
+            let name = parameters.keys.filter { !statement.parameterNames.contains($0) }.sorted()[0]
             throw EngineError(
                 .bind,
                 "Parameter \(name) is not used by the statement"
@@ -185,16 +187,29 @@ public final class Connection: @unchecked Sendable {
                         : " (it takes \(statement.parameterNames.sorted().map { "$" + $0 }.joined(separator: ", "))).")
             )
         }
-        if let missing = statement.parameterNames.filter({ parameters[$0] == nil }).sorted().first {
+        if parameters.count != statement.parameterNames.count,
+            let missing = statement.parameterNames.filter({ parameters[$0] == nil }).sorted().first
+        {
             throw EngineError(
                 .bind, "Parameter \(missing) not found: the statement uses $\(missing) but no value was given.")
         }
         return try withCall { handle in
             let statementHandle = try statement.borrowHandle()
             for (name, value) in parameters {
-                let engineValue = try value.makeEngineValue(path: name)
-                defer { lbug_value_destroy(engineValue) }
-                let state = name.withCString { lbug_prepared_statement_bind_value(statementHandle, $0, engineValue) }
+                let state = try name.withCString { cName in
+                    // Scalars bind directly; other values go through an engine value.
+                    switch value {
+                    case .int64(let number): return lbug_prepared_statement_bind_int64(statementHandle, cName, number)
+                    case .double(let number): return lbug_prepared_statement_bind_double(statementHandle, cName, number)
+                    case .bool(let flag): return lbug_prepared_statement_bind_bool(statementHandle, cName, flag)
+                    case .string(let text) where !text.utf8.contains(0):
+                        return text.withCString { lbug_prepared_statement_bind_string(statementHandle, cName, $0) }
+                    default:
+                        let engineValue = try value.makeEngineValue(path: name)
+                        defer { lbug_value_destroy(engineValue) }
+                        return lbug_prepared_statement_bind_value(statementHandle, cName, engineValue)
+                    }
+                }
                 guard state == LbugSuccess else {
                     throw EngineError(
                         .bind, "Parameter \(name) could not be bound: \(takeLastEngineError() ?? "unknown error").")

@@ -174,6 +174,7 @@ struct DatabasesController: Sendable {
         let id = context.graphID
         // Interrupts running queries, closes the database and removes every file.
         try await registry.delete(id)
+        server.metrics.forgetGraph(id)
         activity.forget(id)
         context.logger.notice(
             "audit: database deleted",

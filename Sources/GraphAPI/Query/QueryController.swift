@@ -206,8 +206,12 @@ struct QueryController: Sendable {
     private func record(failure error: any Error, graph: GraphID) {
         guard let error = error as? APIError else { return }
         server.metrics.queryFailed(graph: graph, code: error.code)
-        if error.status == .serviceUnavailable { server.metrics.admissionRejected(reason: error.code) }
+        if Self.admissionCodes.contains(error.code) { server.metrics.admissionRejected(reason: error.code) }
     }
+
+    /// The `503` codes that are admission refusals (full queue, memory, busy database), as
+    /// opposed to other `503`s such as a database closed under the query.
+    static let admissionCodes: Set<String> = ["query_queue_full", "memory_pressure", "database_busy", "too_many_open_databases"]
 
     /// Counts a query for `GET /databases/{graph_id}/metrics` (`query_count`).
     private func recordQuery(_ id: GraphID) {
