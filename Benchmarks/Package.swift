@@ -1,0 +1,28 @@
+// swift-tools-version:6.2
+// Benchmarks for Graph API, kept out of the main package so CI does not build them.
+// Run: cd Benchmarks && swift run -c release graph-api-benchmarks   (see README.md here)
+import PackageDescription
+
+let engineDirectory = Context.packageDirectory + "/../.engines"
+
+let package = Package(
+    name: "graph-api-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "graph-api", path: "..")
+    ],
+    targets: [
+        .target(
+            name: "EngineBaseline",
+            cSettings: [.unsafeFlags(["-I\(engineDirectory)/include", "-O2"])],
+            linkerSettings: [.unsafeFlags(["-L\(engineDirectory)/lib", "-llbug_capi"])]
+        ),
+        .executableTarget(
+            name: "graph-api-benchmarks",
+            dependencies: [
+                "EngineBaseline",
+                .product(name: "GraphEngine", package: "graph-api"),
+            ]
+        ),
+    ]
+)
