@@ -102,6 +102,38 @@ import Testing
         }
     }
 
+    @Test func statementsThatReachServerFilesAre403() async throws {
+        let dir = try QueryTestServer.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let csv = dir + "/secret.csv"
+        try Data("id\n1\n".utf8).write(to: URL(fileURLWithPath: csv))
+        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+            let forbidden = [
+                "LOAD FROM '/etc/passwd' (header = false, delim = ':') RETURN *",
+                "LOAD WITH HEADERS (id INT64) FROM '\(csv)' RETURN id",
+                "COPY Person FROM '\(csv)'",
+                "COPY (MATCH (p:Person) RETURN p.name) TO '\(dir)/out.csv'",
+                "EXPORT DATABASE '\(dir)/export'",
+                "IMPORT DATABASE '\(dir)/export'",
+                "ATTACH '\(dir)/other.lbug' AS other",
+                "INSTALL httpfs",
+                "load extension '/tmp/x.so'",
+                "MATCH (p:Person) RETURN p.name; LOAD FROM '/etc/passwd' RETURN *",
+            ]
+            for cypher in forbidden {
+                let answer = try await client.cypher("people", cypher)
+                #expect(answer.status == .forbidden, "\(cypher): \(answer.body)")
+                #expect(answer.code == "forbidden_statement", "\(cypher)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/out.csv"))
+            // The same words inside strings, or as property names, are fine.
+            let allowed = try await client.cypher("people", "MATCH (p:Person) WHERE p.name <> 'COPY FROM /etc/passwd' RETURN count(*) AS n")
+            #expect(allowed.status == .ok, "\(allowed.body)")
+            let property = try await client.cypher("people", "WITH {load: 1} AS m RETURN m.load AS l")
+            #expect(property.status == .ok, "\(property.body)")
+        }
+    }
+
     @Test func truncatesAtMaxRowsAndSaysSo() async throws {
         try await QueryTestServer.run(graphs: [Self.people], configure: { $0.maxRows = 10 }) { client, _ in
             let over = try await client.cypher("people", "UNWIND range(1, 25) AS i RETURN i")

@@ -368,7 +368,7 @@ enum OpenAPIDocument {
                             "cypher_syntax_error", "cypher_binding_error", "query_failed", "transaction_statement_not_supported"
                         )
                     ),
-                    (403, Op.codes("read_only_key", "read_only_node", "read_only_database")),
+                    (403, Op.codes("read_only_key", "read_only_node", "read_only_database", "forbidden_statement")),
                     (404, Op.codes("database_not_found")),
                     (408, Op.codes("query_timeout")),
                     (413, Op.codes("payload_too_large")),

@@ -74,6 +74,12 @@ struct QueryController: Sendable {
                 "\(keyword) is not supported: every request runs as its own transaction", code: "transaction_statement_not_supported"
             )
         }
+        if let keyword = CypherText.fileAccessKeyword(of: input.cypher) {
+            throw APIError(
+                .forbidden, code: "forbidden_statement",
+                detail: "\(keyword) statements reach files, other databases or extensions of the server and are not allowed through the query API"
+            )
+        }
         let timeoutSeconds = min(input.timeoutSeconds ?? configuration.defaultQueryTimeoutSeconds, configuration.maxQueryTimeoutSeconds)
         let timeoutMilliseconds = UInt64(max(1, (timeoutSeconds * 1000).rounded()))
 
@@ -275,5 +281,34 @@ enum CypherText {
         let word = String(decoding: bytes.prefix(while: { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }), as: UTF8.self)
             .uppercased()
         return ["BEGIN", "COMMIT", "ROLLBACK"].contains(word) ? word : nil
+    }
+
+    /// Clauses that make the engine read or write files of the server, attach other databases or
+    /// load code: `COPY` (FROM and TO), `LOAD [WITH HEADERS] FROM` and `LOAD EXTENSION`, `IMPORT`
+    /// and `EXPORT DATABASE`, `ATTACH`, `DETACH`, `USE`, `INSTALL`. A tenant must never read
+    /// `/etc/passwd` or another tenant's files through Cypher; bulk loads go through the server's
+    /// own endpoints, which choose the paths.
+    static let fileAccessKeywords: Set<String> = ["COPY", "LOAD", "IMPORT", "EXPORT", "ATTACH", "DETACH", "USE", "INSTALL"]
+
+    /// The first such keyword used as a clause (an unquoted word outside strings and comments,
+    /// not a property, label or map key), or `nil`.
+    static func fileAccessKeyword(of text: String) -> String? {
+        guard let statements = try? CypherStatementScanner.statements(in: text) else { return nil }
+        func isSymbol(_ token: CypherStatementScanner.Token?, _ symbols: Set<String>) -> Bool {
+            guard let token, token.kind == .symbol else { return false }
+            return symbols.contains(token.text)
+        }
+        for statement in statements {
+            let tokens = statement.tokens
+            for (index, token) in tokens.enumerated() where token.kind == .word {
+                let word = token.text.uppercased()
+                guard fileAccessKeywords.contains(word) else { continue }
+                // `n.load`, `:Load` (a label) and `{load: 1}` (a map key) are names, not clauses.
+                if index > 0, isSymbol(tokens[index - 1], [".", ":"]) { continue }
+                if index + 1 < tokens.count, isSymbol(tokens[index + 1], [":"]) { continue }
+                return word
+            }
+        }
+        return nil
     }
 }
