@@ -373,7 +373,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Holds the connection for a sequence of calls (an executor lease), with the lease's
     /// cancellation checked at the start of each call.
-    func withLease<R>(cancellation: CancellationFlag, _ body: () throws -> R) throws -> R {
+    package func withLease<R>(cancellation: CancellationFlag, _ body: () throws -> R) throws -> R {
         callLock.lock()
         state.withLock { state in
             state.leaseDepth += 1
@@ -523,9 +523,23 @@ protocol ConnectionChild: AnyObject, Sendable {
 }
 
 /// A cancellation signal shared between a task's cancellation handler and the engine call it
-/// guards.
-final class CancellationFlag: Sendable {
+/// guards (also used by the Staging module's connections, hence `package`).
+package final class CancellationFlag: Sendable {
     private let cancelled = Atomic<Bool>(false)
-    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
-    func cancel() { cancelled.store(true, ordering: .releasing) }
+    package init() {}
+    package var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+    package func cancel() { cancelled.store(true, ordering: .releasing) }
+}
+
+extension Connection: ExecutorLeasable {
+    package static var cancelledBeforeStart: any Error {
+        EngineError(.interrupted, "The query was cancelled before it started.")
+    }
+
+    /// Interrupts the running query if `cancellation` still governs this connection's lease, so
+    /// a late cancellation never stops a later caller's query.
+    package func interrupt(for cancellation: CancellationFlag) {
+        guard state.withLock({ $0.cancellation === cancellation }) else { return }
+        interrupt()
+    }
 }

@@ -52,23 +52,41 @@ public final class EngineExecutor: Sendable {
     public func run<T: Sendable>(
         on connection: Connection, _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {
+        try await runLeased(on: connection, body)
+    }
+
+    /// The shared implementation of `run(on:)` for any connection type that can be leased and
+    /// interrupted (this module's ``Connection``, the Staging module's connections).
+    package func runLeased<C: ExecutorLeasable, T: Sendable>(
+        on connection: C, _ body: @escaping @Sendable (C) throws -> T
+    ) async throws -> T {
         let cancellation = CancellationFlag()
         return try await withTaskCancellationHandler {
             do {
                 return try await pool.runIfActive {
                     try connection.withLease(cancellation: cancellation) {
-                        if cancellation.isCancelled {
-                            throw EngineError(.interrupted, "The query was cancelled before it started.")
-                        }
+                        if cancellation.isCancelled { throw C.cancelledBeforeStart }
                         return try body(connection)
                     }
                 }
             } catch is CancellationError {
-                throw EngineError(.interrupted, "The query was cancelled before it started.")
+                throw C.cancelledBeforeStart
             }
         } onCancel: {
             cancellation.cancel()
-            connection.interrupt()
+            connection.interrupt(for: cancellation)
         }
     }
+}
+
+/// A connection an ``EngineExecutor`` can hold for a whole call and interrupt when the calling
+/// task is cancelled.
+package protocol ExecutorLeasable: AnyObject, Sendable {
+    /// Holds the connection for all of `body` (other callers wait); `cancellation` governs every
+    /// call `body` makes.
+    func withLease<R>(cancellation: CancellationFlag, _ body: () throws -> R) throws -> R
+    /// Interrupts the running call if `cancellation` still governs the connection.
+    func interrupt(for cancellation: CancellationFlag)
+    /// What a call cancelled before it started throws.
+    static var cancelledBeforeStart: any Error { get }
 }

@@ -1,4 +1,5 @@
 import CDuckDB
+import GraphEngine
 import Dispatch
 import Foundation
 import Synchronization
@@ -22,7 +23,7 @@ public final class StagingConnection: @unchecked Sendable {
     private struct State: @unchecked Sendable {  // the raw handle; guarded by the Mutex
         var handle: duckdb_connection?
         /// The cancellation of the executor lease currently holding the connection.
-        var cancellation: StagingCancellation?
+        var cancellation: CancellationFlag?
         /// Nesting depth of executor leases held by the current holder of `callLock`.
         var leaseDepth = 0
         /// Incremented at the start of every call.
@@ -226,7 +227,7 @@ public final class StagingConnection: @unchecked Sendable {
 
     /// Holds the connection for the whole of `body` (an executor lease): other threads' calls wait,
     /// and `cancellation` governs every call `body` makes (see ``withHandle(_:)``).
-    func withLease<T>(cancellation: StagingCancellation, _ body: () throws -> T) rethrows -> T {
+    package func withLease<T>(cancellation: CancellationFlag, _ body: () throws -> T) rethrows -> T {
         callLock.lock()
         state.withLock { state in
             state.leaseDepth += 1
@@ -245,7 +246,7 @@ public final class StagingConnection: @unchecked Sendable {
 
     /// Interrupts the running statement if `cancellation` still governs this connection, so a late
     /// cancellation never interrupts a later caller's statement.
-    func interrupt(for cancellation: StagingCancellation) {
+    package func interrupt(for cancellation: CancellationFlag) {
         interrupt(if: { $0.cancellation === cancellation })
     }
 
@@ -266,13 +267,8 @@ public final class StagingConnection: @unchecked Sendable {
     }
 }
 
-/// A cancellation flag shared by a ``StagingExecutor`` task and the connection it runs on.
-final class StagingCancellation: Sendable {
-    private let cancelled = Atomic<Bool>(false)
-
-    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
-
-    func cancel() { cancelled.store(true, ordering: .releasing) }
+extension StagingConnection: ExecutorLeasable {
+    package static var cancelledBeforeStart: any Error { StagingError.cancelledBeforeStart }
 }
 
 extension StagingError {

@@ -1,4 +1,4 @@
-import NIOPosix
+import GraphEngine
 
 /// Runs blocking DuckDB calls on a dedicated thread pool, off the cooperative pool and the NIO
 /// event loops, and turns task cancellation into a DuckDB interrupt.
@@ -18,21 +18,22 @@ import NIOPosix
 /// try await executor.shutdown()
 /// ```
 public final class StagingExecutor: Sendable {
+    // The pool and the lease-and-interrupt logic are GraphEngine's; this type gives DuckDB
+    // work its own pool, so staging loads never starve graph queries of threads.
+    private let executor: EngineExecutor
+
     /// The number of threads of the pool.
-    public let threadCount: Int
-    private let pool: NIOThreadPool
+    public var threadCount: Int { executor.threadCount }
 
     /// Creates and starts an executor with `threadCount` threads.
     public init(threadCount: Int) {
         precondition(threadCount > 0, "a StagingExecutor needs at least one thread")
-        self.threadCount = threadCount
-        self.pool = NIOThreadPool(numberOfThreads: threadCount)
-        pool.start()
+        executor = EngineExecutor(threadCount: threadCount)
     }
 
     /// Stops the pool after the work already submitted. Later `run` calls throw.
     public func shutdown() async throws {
-        try await pool.shutdownGracefully()
+        try await executor.shutdown()
     }
 
     /// Runs `body` on a pool thread and returns its result (for work that is not tied to one
@@ -41,7 +42,7 @@ public final class StagingExecutor: Sendable {
     /// If the task is cancelled before `body` starts, `body` does not run and `CancellationError`
     /// is thrown; once started, `body` runs to its end.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await pool.runIfActive(body)
+        try await executor.run(body)
     }
 
     /// Runs `body` on a pool thread with exclusive use of `connection` (other calls on the
@@ -54,22 +55,7 @@ public final class StagingExecutor: Sendable {
     public func run<T: Sendable>(
         on connection: StagingConnection, _ body: @escaping @Sendable (StagingConnection) throws -> T
     ) async throws -> T {
-        let cancellation = StagingCancellation()
-        return try await withTaskCancellationHandler {
-            do {
-                return try await pool.runIfActive {
-                    try connection.withLease(cancellation: cancellation) {
-                        if cancellation.isCancelled { throw StagingError.cancelledBeforeStart }
-                        return try body(connection)
-                    }
-                }
-            } catch is CancellationError {
-                throw StagingError.cancelledBeforeStart
-            }
-        } onCancel: {
-            cancellation.cancel()
-            connection.interrupt(for: cancellation)
-        }
+        try await executor.runLeased(on: connection, body)
     }
 }
 
