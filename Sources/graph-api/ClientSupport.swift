@@ -102,10 +102,16 @@ enum ClientInput {
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            guard let contents = FileManager.default.contents(atPath: path) else {
+            // A FileHandle also reads pipes such as `<(...)`, which FileManager.contents refuses.
+            guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw GraphAPIClientError(kind: .invalidInput, detail: "cannot read the \(what) file '\(path)'")
             }
-            data = contents
+            defer { try? handle.close() }
+            do {
+                data = try handle.readToEnd() ?? Data()
+            } catch {
+                throw GraphAPIClientError(kind: .invalidInput, detail: "cannot read the \(what) file '\(path)': \(error)")
+            }
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw GraphAPIClientError(kind: .invalidInput, detail: "the \(what) in '\(path)' is not UTF-8 text")

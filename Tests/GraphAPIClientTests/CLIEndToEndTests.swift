@@ -242,6 +242,25 @@ import Testing
                 #expect(run.stderr.contains("code: database_not_found, HTTP 404"), "\(arguments): \(run)")
             }
 
+            // A DDL file that cannot be read: a usage error, nothing sent. A pipe (`<(...)`) reads fine.
+            run = try await Self.graphAPI(url, ["databases", "create", "ghost", "--ddl-file", "/nonexistent/schema.cypher"])
+            #expect(run.status == 64, "\(run)")
+            #expect(run.stderr.contains("cannot read the DDL file '/nonexistent/schema.cypher'"), "\(run)")
+            run = try await Self.graphAPI(url, ["databases", "info", "ghost"])
+            #expect(run.status == 4, "\(run)")
+            let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ddl-\(UUID().uuidString)").path
+            #expect(mkfifo(fifo, 0o600) == 0)
+            defer { unlink(fifo) }
+            let feeder = Thread {
+                if let handle = FileHandle(forWritingAtPath: fifo) {
+                    handle.write(Data("CREATE NODE TABLE P(id INT64 PRIMARY KEY)".utf8))
+                    try? handle.close()
+                }
+            }
+            feeder.start()
+            run = try await Self.graphAPI(url, ["databases", "create", "piped", "--ddl-file", fifo])
+            #expect(run.status == 0, "\(run)")
+
             // Other server errors: exit 1 with the server's detail and code.
             run = try await Self.graphAPI(url, ["query", "numbers", "MATCH (n:N RETURN n"])
             #expect(run.status == 1, "\(run)")
