@@ -226,13 +226,23 @@ public actor GraphRegistry: Service {
     public nonisolated func withConnection<T: Sendable>(
         to id: GraphID, _ body: (OpenGraphHandle, Connection) async throws -> T
     ) async throws -> T {
+        let (graph, connection) = try await lease(to: id)
+        defer { graph.pool.release(connection) }
+        graph.touch()
+        return try await body(OpenGraphHandle(graph: graph), connection)
+    }
+
+    /// Leases a pooled connection of the graph's database beyond a closure's scope (a streamed
+    /// answer is written after its handler returned). The caller gives it back with
+    /// `graph.pool.release(connection)` exactly once. Waits and fails as
+    /// ``withConnection(to:_:)`` does.
+    nonisolated func lease(to id: GraphID) async throws -> (OpenGraph, Connection) {
         for attempt in 0..<2 {
             let graph = try await graph(id)
             do {
-                return try await graph.pool.withConnection(executor: executor) { connection in
-                    graph.touch()
-                    return try await body(OpenGraphHandle(graph: graph), connection)
-                }
+                let connection = try await graph.pool.lease(executor: executor)
+                graph.touch()
+                return (graph, connection)
             } catch ConnectionPoolError.closed where attempt == 0 {
                 continue  // closed by the idle sweep or LRU between lookup and lease: open again
             } catch ConnectionPoolError.closed {
