@@ -52,15 +52,6 @@ final class ConnectionPool: Sendable {
     /// Whether nothing is leased or waiting.
     var isIdle: Bool { state.withLock { $0.leased.isEmpty && $0.waiters.isEmpty } }
 
-    /// Runs `body` with a leased connection, returning it to the pool afterwards.
-    func withConnection<T: Sendable>(
-        executor: EngineExecutor, _ body: (Connection) async throws -> T
-    ) async throws -> T {
-        let connection = try await lease(executor: executor)
-        defer { release(connection) }
-        return try await body(connection)
-    }
-
     private enum Decision {
         case use(Connection)
         case make

@@ -228,7 +228,6 @@ public actor GraphRegistry: Service {
     ) async throws -> T {
         let (graph, connection) = try await lease(to: id)
         defer { graph.pool.release(connection) }
-        graph.touch()
         return try await body(OpenGraphHandle(graph: graph), connection)
     }
 
