@@ -121,6 +121,7 @@ let package = Package(
             name: "GraphAPITests",
             dependencies: [
                 "GraphAPI",
+                "Staging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -15,7 +15,26 @@ public struct ServerContext: Sendable {
     /// When the server started.
     public let startedAt: ContinuousClock.Instant
     /// The server's metrics (`GET /metrics`); controllers report through its typed functions.
-    public var metrics = ServerMetrics()
+    public var metrics: ServerMetrics
+    /// Every graph's staging area (DuckDB) and the loads into it.
+    public let staging: StagingService
+    /// The background tasks (copy, ingest, backup, restore) and their records.
+    public let tasks: TaskManager
+
+    /// Creates the context; the staging service is made from the configuration and registry.
+    public init(
+        configuration: ServerConfiguration, registry: GraphRegistry, authenticator: Authenticator,
+        startedAt: ContinuousClock.Instant, metrics: ServerMetrics = ServerMetrics(), tasks: TaskManager? = nil
+    ) {
+        self.configuration = configuration
+        self.registry = registry
+        self.authenticator = authenticator
+        self.startedAt = startedAt
+        self.metrics = metrics
+        self.staging = StagingService(configuration: configuration, registry: registry, logger: registry.logger)
+        // Without one given: the task store of the configuration's data folder.
+        self.tasks = tasks ?? TaskManager.inDataDirectory(configuration.dataDirectory, logger: registry.logger, metrics: metrics)
+    }
 
     /// Seconds since start.
     public var uptimeSeconds: Double { (ContinuousClock.now - startedAt).seconds }
@@ -74,7 +93,8 @@ func makeApplication(
     )
     let server = ServerContext(
         configuration: configuration, registry: registry,
-        authenticator: Authenticator(keys: configuration.apiKeys), startedAt: .now, metrics: metrics
+        authenticator: Authenticator(keys: configuration.apiKeys), startedAt: .now, metrics: metrics,
+        tasks: try TaskManager(directory: dataDirectory.path + "/tasks", logger: logger, metrics: metrics)
     )
     if configuration.apiKeys.isEmpty {
         logger.warning(
@@ -84,9 +104,12 @@ func makeApplication(
     let app = Application(
         router: buildRouter(server),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "graph-api"),
-        // Services stop in reverse order: the HTTP server first, then the registry (which checkpoints
-        // and closes every database on the executor), then the executor.
-        services: [ExecutorShutdown(executor: executor), registry],
+        // Services stop in reverse order: the HTTP server first, then the background tasks, then the
+        // staging databases, then the registry (which checkpoints and closes every database on the
+        // executor), then the executor.
+        services: [
+            ExecutorShutdown(executor: executor), registry, StagingShutdown(staging: server.staging), TaskShutdown(tasks: server.tasks),
+        ],
         onServerRunning: { channel in
             let address = channel.localAddress
             logger.info(
@@ -113,8 +136,10 @@ func buildRouter(_ server: ServerContext) -> Router<GraphAPIRequestContext> {
     OperationsController(server: server).addRoutes(to: router)
     DatabasesController(server: server).addRoutes(to: router)
     QueryController(server: server).addRoutes(to: router.graphGroup())
+    StagingController(server: server).addRoutes(to: router.graphGroup())
     InfoController(server: server).addRoutes(to: router)
     MetricsController(server: server).addRoutes(to: router)
+    TasksController(server: server).addRoutes(to: router)
     OpenAPIController(router: router, logger: server.registry.logger).addRoutes(to: router)  // last: documents every route above
     return router
 }

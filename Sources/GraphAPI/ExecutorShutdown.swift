@@ -11,3 +11,14 @@ struct ExecutorShutdown: Service {
         try? await executor.shutdown()
     }
 }
+
+/// Closes every staging database on graceful shutdown (before the registry closes the graphs)
+/// and stops the staging thread pool.
+struct StagingShutdown: Service {
+    let staging: StagingService
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await staging.shutdown()
+    }
+}

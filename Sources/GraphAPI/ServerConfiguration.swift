@@ -115,6 +115,18 @@ public struct ServerConfiguration: Sendable {
     /// New queries are refused with `503` while the process's resident memory is above this many
     /// bytes; `nil` takes 90% of the machine's physical memory.
     public var queryMemoryLimitBytes: UInt64?
+    /// DuckDB `memory_limit` of each graph's staging database, in bytes (larger work spills to disk).
+    public var stagingMemoryBytes: UInt64 = 512 << 20
+    /// DuckDB worker threads of each staging database and of each load.
+    public var stagingThreads: Int = 2
+    /// Rows a streamed staging query (`/tables/query` as NDJSON or SSE) sends at most; DuckDB
+    /// materialises its result, so this bounds the memory one query can take.
+    public var maxStagingStreamRows: Int = 1_000_000
+    /// Threads of the pool that runs every blocking DuckDB call.
+    public var stagingExecutorThreads: Int = 8
+    /// S3 credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+    /// `AWS_DEFAULT_REGION` and `AWS_ENDPOINT_URL`; a request's own `s3_credentials` win.
+    public var s3Credentials: S3Credentials?
 
     /// Creates the default configuration.
     public init() {}
@@ -232,6 +244,11 @@ public struct ServerConfiguration: Sendable {
         config.maxQueuedQueries = try integer("MAX_QUEUED_QUERIES", 1...1_000_000) ?? config.maxQueuedQueries
         if let mib = try integer("QUERY_MEMORY_LIMIT_MB", 64...16_777_216) { config.queryMemoryLimitBytes = UInt64(mib) << 20 }
         config.shutdownGraceSeconds = try integer("SHUTDOWN_GRACE_SECONDS", 0...3_600) ?? config.shutdownGraceSeconds
+        if let mib = try integer("STAGING_MEMORY_MB", 64...1_048_576) { config.stagingMemoryBytes = UInt64(mib) << 20 }
+        config.stagingThreads = try integer("STAGING_THREADS", 1...256) ?? config.stagingThreads
+        config.maxStagingStreamRows = try integer("STAGING_MAX_STREAM_ROWS", 1...100_000_000) ?? config.maxStagingStreamRows
+        config.stagingExecutorThreads = try integer("STAGING_EXECUTOR_THREADS", 1...1_024) ?? config.stagingExecutorThreads
+        config.s3Credentials = try S3Credentials(environment: env)
         config.defaultQueryTimeoutSeconds = min(config.defaultQueryTimeoutSeconds, config.maxQueryTimeoutSeconds)
         if config.environment == .production, keys.isEmpty {
             throw ConfigurationError("production mode needs an API key: set GRAPH_API_KEY or GRAPH_API_KEYS")

@@ -22,7 +22,8 @@ public final class WriteGate: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    /// Creates an open gate.
+    public init() {}
 
     /// The number of writers waiting (not counting the one holding the gate).
     public var waitingCount: Int {

@@ -16,18 +16,33 @@ extension StagingDatabase {
     ///
     /// - Parameter directory: an absolute path of an existing directory (not `/`).
     public func lockDown(to directory: String) throws(StagingError) {
-        var trimmed = directory
-        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
-        guard trimmed.hasPrefix("/"), trimmed != "/" else {
-            throw StagingError(
-                kind: .invalidInput, message: "The lock-down directory must be an absolute path below /: \(directory)")
+        try lockDown(to: [directory])
+    }
+
+    /// Confines the whole instance to several directories, for good: as
+    /// ``lockDown(to:)-(String)`` with every one of `directories` allowed.
+    ///
+    /// - Parameter directories: absolute paths of existing directories (not `/`), at least one.
+    public func lockDown(to directories: [String]) throws(StagingError) {
+        var allowed: [String] = []
+        for directory in directories {
+            var trimmed = directory
+            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+            guard trimmed.hasPrefix("/"), trimmed != "/" else {
+                throw StagingError(
+                    kind: .invalidInput, message: "The lock-down directory must be an absolute path below /: \(directory)")
+            }
+            allowed.append(trimmed)
+        }
+        guard let first = allowed.first else {
+            throw StagingError(kind: .invalidInput, message: "Lock-down needs at least one directory")
         }
         try withTemporaryConnection { (connection) throws(StagingError) in
-            try connection.execute("SET allowed_directories = \(StagingSQL.literalList([trimmed + "/"]))")
+            try connection.execute("SET allowed_directories = \(StagingSQL.literalList(allowed.map { $0 + "/" }))")
             try connection.execute("SET enable_external_access = false")
             try connection.execute("SET lock_configuration = true")
         }
-        recordLockDown(trimmed)
+        recordLockDown(first)
     }
 }
 

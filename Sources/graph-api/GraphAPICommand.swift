@@ -12,7 +12,7 @@ struct GraphAPICommand: AsyncParsableCommand {
         commandName: "graph-api",
         abstract: "A multi-tenant HTTP server for LadybugDB graph databases, with DuckDB staging.",
         version: "graph-api \(GraphAPIVersion.string) (LadybugDB \(EngineVersion.ladybug), DuckDB \(StagingVersion.duckdb))",
-        subcommands: [Serve.self, HealthCommand.self, DatabasesCommand.self, QueryCommand.self]
+        subcommands: [Serve.self, HealthCommand.self, DatabasesCommand.self, QueryCommand.self, TasksCommand.self]
     )
 }
 
@@ -90,6 +90,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "On SIGTERM, seconds running queries may go on before they are interrupted (env GRAPH_API_SHUTDOWN_GRACE_SECONDS; default 5).")
     var shutdownGraceSeconds: Int?
 
+    @Option(help: "DuckDB memory limit of each graph's staging database and of each load, in MiB (env GRAPH_API_STAGING_MEMORY_MB; default 512).")
+    var stagingMemoryMb: Int?
+
+    @Option(help: "DuckDB threads of each staging database and of each load (env GRAPH_API_STAGING_THREADS; default 2).")
+    var stagingThreads: Int?
+
+    @Option(help: "Threads of the pool that runs every blocking DuckDB call (env GRAPH_API_STAGING_EXECUTOR_THREADS; default 8).")
+    var stagingExecutorThreads: Int?
+
+    @Option(help: "Rows a streamed staging SQL answer sends at most (env GRAPH_API_STAGING_MAX_STREAM_ROWS; default 1000000).")
+    var stagingMaxStreamRows: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -106,6 +118,8 @@ struct Serve: AsyncParsableCommand {
             "CONNECTIONS_PER_DATABASE": connectionsPerDatabase.map(String.init), "ENGINE_THREADS": engineThreads.map(String.init),
             "MAX_BODY_MB": maxBodyMb.map(String.init), "MAX_ROWS": maxRows.map(String.init), "CHUNK_SIZE": chunkSize.map(String.init),
             "SHUTDOWN_GRACE_SECONDS": shutdownGraceSeconds.map(String.init), "QUERY_TIMEOUT": queryTimeout.map { String($0) }, "MAX_QUERY_TIMEOUT": maxQueryTimeout.map { String($0) },
+            "STAGING_MEMORY_MB": stagingMemoryMb.map(String.init), "STAGING_THREADS": stagingThreads.map(String.init),
+            "STAGING_EXECUTOR_THREADS": stagingExecutorThreads.map(String.init), "STAGING_MAX_STREAM_ROWS": stagingMaxStreamRows.map(String.init),
         ]
         return values.compactMapValues { $0 }
     }

@@ -25,7 +25,7 @@ final class DatabasesTestServer: Sendable {
     /// - Parameter directory: an existing data folder to serve (not removed by ``tearDown()``).
     init(
         keys: [APIKey] = [], maxDatabases: Int = 10, nodeType: NodeType = .writer, connections: Int = 4,
-        directory: String? = nil
+        directory: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws {
         self.ownsDirectory = directory == nil
         let folder =
@@ -33,6 +33,8 @@ final class DatabasesTestServer: Sendable {
         self.directory = folder
         var configuration = ServerConfiguration()
         configuration.dataDirectory = folder
+        configuration.importDirectory = folder + "/import"
+        configuration.stagingMemoryBytes = 256 << 20
         configuration.port = 0
         configuration.apiKeys = keys
         configuration.maxDatabases = maxDatabases
@@ -42,6 +44,7 @@ final class DatabasesTestServer: Sendable {
         configuration.threadsPerQuery = 1
         configuration.engineThreads = 6
         configuration.connectionsPerDatabase = connections
+        configure(&configuration)
         let logs = CapturedLogs()
         self.logs = logs
         let logger = Logger(label: "databases-test") { _ in CapturingLogHandler(logs: logs) }
@@ -69,8 +72,10 @@ final class DatabasesTestServer: Sendable {
         )
     }
 
-    /// Closes every database, stops the executor and removes the data folder.
+    /// Stops the background tasks, closes every database, stops the executor and removes the data folder.
     func tearDown() async {
+        await server.tasks.shutdown()
+        await server.staging.shutdown()
         await registry.shutdown()
         try? await registry.executor.shutdown()
         if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }

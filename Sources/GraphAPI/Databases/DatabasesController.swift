@@ -172,7 +172,10 @@ struct DatabasesController: Sendable {
     func delete(context: GraphRequestContext) async throws -> DeleteDatabaseResponse {
         try context.requireWriteScope()
         let id = context.graphID
-        // Interrupts running queries, closes the database and removes every file.
+        // Closes the staging database, then interrupts running queries, closes the graph's
+        // database and removes every file.
+        _ = try registry.metadata(of: id)
+        await server.staging.close(id)
         try await registry.delete(id)
         server.metrics.forgetGraph(id)
         activity.forget(id)

@@ -89,11 +89,13 @@ enum OpenAPIDocument {
         ["name": "Operations", "description": "Health, status, node information, metrics and this description."],
         ["name": "Databases", "description": "Creating, listing, inspecting and deleting graphs; their schema and metrics."],
         ["name": "Cypher queries", "description": "Running Cypher with bound parameters: JSON, NDJSON or server-sent events."],
+        stagingTag,
+        tasksTag,
     ]
 
     // MARK: Operations
 
-    static let operations: [Operation] = operationsOperations + databaseOperations + queryOperations
+    static let operations: [Operation] = operationsOperations + databaseOperations + queryOperations + stagingOperations + taskOperations
 
     private typealias Op = OpenAPIOperation
     private typealias S = OpenAPISchema
@@ -420,7 +422,7 @@ enum OpenAPIDocument {
         "schemas": schemas,
     ]
 
-    static let schemas: OrderedJSON = .object(operationsSchemas + databaseSchemas + querySchemas)
+    static let schemas: OrderedJSON = .object(operationsSchemas + databaseSchemas + querySchemas + stagingSchemas + taskSchemas)
 
     static let operationsSchemas: [(key: String, value: OrderedJSON)] = [
         (

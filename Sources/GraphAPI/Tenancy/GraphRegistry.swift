@@ -37,6 +37,8 @@ public actor GraphRegistry: Service {
     private var deleting: Set<GraphID> = []
     private var isShutDown = false
     private var isDraining = false
+    /// Graphs whose engine files are being replaced; requests for them wait until it is done.
+    private var swapping: Set<GraphID> = []
 
     static let databaseFileName = "graph.lbug"
 
@@ -132,6 +134,9 @@ public actor GraphRegistry: Service {
             throw APIError.unavailable("the server is shutting down", code: "shutting_down", retryAfterSeconds: 5)
         }
         if creating.contains(id) || deleting.contains(id) { throw Self.notFound(id) }
+        while swapping.contains(id) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         switch slots[id] {
         case .open(let graph)?:
             graph.touch()
@@ -335,6 +340,53 @@ public actor GraphRegistry: Service {
         let trash = dataDirectory.databasesPath + "/.deleting-\(id)-\(UUID().uuidString)"
         try FileManager.default.moveItem(atPath: folder(of: id), toPath: trash)
         try? FileManager.default.removeItem(atPath: trash)
+    }
+
+    /// Replaces the graph's engine files (`graph.lbug` and its companions) with those in
+    /// `folder`, atomically for every request: new requests wait while the swap runs, the open
+    /// database is closed once the queries running on it have returned their connections
+    /// (interrupted after `drainTimeout`), the files are exchanged by renames, and the next
+    /// request opens the new database. Queries see the old graph or the new one, never a mix.
+    func replaceDatabaseFiles(of id: GraphID, with folder: String, drainTimeout: Duration = .seconds(60)) async throws {
+        guard !creating.contains(id), !deleting.contains(id), !swapping.contains(id),
+            FileManager.default.fileExists(atPath: self.folder(of: id))
+        else {
+            throw Self.notFound(id)
+        }
+        swapping.insert(id)
+        defer { swapping.remove(id) }
+        var graph: OpenGraph?
+        switch slots.removeValue(forKey: id) {
+        case .open(let open)?: graph = open
+        case .opening(let task)?: graph = try? await task.value
+        case nil: break
+        }
+        if let graph {
+            let deadline = ContinuousClock.now + drainTimeout
+            while graph.pool.leasedCount > 0, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            if graph.pool.leasedCount > 0 { graph.pool.interruptAll() }
+            await close(graph)
+        }
+        let live = self.folder(of: id)
+        let fileManager = FileManager.default
+        let trash = dataDirectory.databasesPath + "/.replaced-\(id)-\(UUID().uuidString)"
+        try fileManager.createDirectory(atPath: trash, withIntermediateDirectories: false)
+        let isEngineFile = { (name: String) in name == Self.databaseFileName || name.hasPrefix(Self.databaseFileName + ".") }
+        let old = try fileManager.contentsOfDirectory(atPath: live).filter(isEngineFile)
+        let new = try fileManager.contentsOfDirectory(atPath: folder).filter(isEngineFile)
+        do {
+            for name in old { try fileManager.moveItem(atPath: live + "/" + name, toPath: trash + "/" + name) }
+            for name in new { try fileManager.moveItem(atPath: folder + "/" + name, toPath: live + "/" + name) }
+        } catch {
+            // Put the old files back: the graph stays as it was.
+            for name in new { try? fileManager.removeItem(atPath: live + "/" + name) }
+            for name in old { try? fileManager.moveItem(atPath: trash + "/" + name, toPath: live + "/" + name) }
+            logger.error("replacing database files failed", metadata: ["graph_id": "\(id)", "error": "\(error)"])
+            throw error
+        }
+        try? fileManager.removeItem(atPath: trash)
     }
 
     // MARK: Lifecycle

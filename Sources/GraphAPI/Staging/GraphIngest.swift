@@ -1,0 +1,414 @@
+import HTTPTypes
+import Foundation
+import GraphEngine
+import Logging
+import Staging
+
+/// The graph side of an ingest: the live graph through the registry, or a graph being rebuilt.
+struct IngestTarget: Sendable {
+    /// Reads the graph's catalog.
+    var catalog: @Sendable () async throws -> GraphCatalog
+    /// Runs a read-only statement (exports, counts) and returns the first column of its first row
+    /// as an integer when there is one.
+    var read: @Sendable (String) async throws -> Int64?
+    /// Runs a write (the COPY), queued behind the graph's other writers.
+    var write: @Sendable (String) async throws -> Void
+}
+
+extension IngestTarget {
+    /// The live graph `id`.
+    static func live(_ id: GraphID, registry: GraphRegistry) -> IngestTarget {
+        let executor = registry.executor
+        return IngestTarget(
+            catalog: {
+                try await registry.withConnection(to: id) { _, connection in
+                    try await executor.run(on: connection) { try GraphCatalog.read($0) }
+                }
+            },
+            read: { statement in
+                try await registry.withConnection(to: id) { _, connection in
+                    try await executor.run(on: connection) { try IngestTarget.firstInteger(of: statement, on: $0) }
+                }
+            },
+            write: { statement in
+                try await registry.withConnection(to: id) { handle, connection in
+                    if handle.isReadOnly {
+                        throw APIError(.forbidden, code: "read_only_database", detail: "database '\(id)' is read-only")
+                    }
+                    try await handle.database.writeGate.withPermit {
+                        try await executor.run(on: connection) { _ = try IngestTarget.firstInteger(of: statement, on: $0) }
+                    }
+                }
+            }
+        )
+    }
+
+    static func firstInteger(of statement: String, on connection: Connection) throws -> Int64? {
+        let result = try connection.query(statement)
+        defer { result.close() }
+        return try result.next()?.first?.int64Value
+    }
+}
+
+/// Why rows would be rejected, with a few examples.
+struct RejectedRows: Sendable {
+    var count: Int64
+    var reason: String
+    var examples: [String]
+
+    var text: String {
+        "\(count) \(reason)" + (examples.isEmpty ? "" : " (e.g. \(examples.joined(separator: ", ")))")
+    }
+}
+
+/// One ingest of a DuckDB relation (a staged table, or a file a COPY downloaded) into a graph
+/// table: validate columns and types, find the rows the graph would reject, write the rest as
+/// Parquet in the graph's `staging-io/` folder (graph property order, FROM/TO keys first,
+/// DECIMAL as DOUBLE) and let the engine COPY it.
+struct GraphIngest: Sendable {
+    let source: String
+    let sourceName: String
+    let graphTableName: String
+    let fileIDs: [String]?
+    let ignoreErrors: Bool
+    let io: String
+    let duckdb: StagingConnection
+    let executor: StagingExecutor
+    let target: IngestTarget
+
+    struct Outcome: Sendable {
+        var graphTable: String
+        var rowsIngested: Int64
+        var rowsSkipped: Int64
+        var warnings: [String]
+    }
+
+    private struct Column: Sendable {
+        var name: String
+        var type: String
+    }
+
+    func run() async throws -> Outcome {
+        let catalog = try await target.catalog()
+        let staged = try await stagedColumns()
+        if let node = catalog.nodeTables.first(where: { $0.name == graphTableName })
+            ?? catalog.nodeTables.first(where: { $0.name.lowercased() == graphTableName.lowercased() })
+        {
+            return try await ingestNodes(into: node, staged: staged, catalog: catalog)
+        }
+        if let rel = catalog.relTables.first(where: { $0.name == graphTableName })
+            ?? catalog.relTables.first(where: { $0.name.lowercased() == graphTableName.lowercased() })
+        {
+            return try await ingestRelationships(into: rel, staged: staged, catalog: catalog)
+        }
+        throw APIError.badRequest(
+            "the graph has no node or relationship table named '\(graphTableName)' to ingest '\(sourceName)' into",
+            code: "graph_table_not_found"
+        )
+    }
+
+    private func stagedColumns() async throws -> [Column] {
+        let source = self.source
+        return try await withStagingErrors {
+            try await executor.run(on: duckdb) { connection in
+                try connection.query("DESCRIBE SELECT * FROM \(source)").rows().compactMap { row -> Column? in
+                    guard let name = row[0].stringValue, let type = row[1].stringValue else { return nil }
+                    return Column(name: name, type: type)
+                }
+            }
+        }
+    }
+
+    /// `SELECT` list items for the graph's properties, in their order; collects mismatches.
+    private func projection(
+        properties: [GraphCatalog.Property], staged: [String: Column], keyMapping: [String: String], table: String,
+        mismatches: inout [String], checks: inout [(column: String, expression: String, target: String)]
+    ) -> [String] {
+        properties.map { property in
+            guard let target = GraphTypeMapping.duckDBType(forGraph: property.type) else {
+                mismatches.append("\(table).\(property.name) has type \(property.type), which ingest does not support")
+                return "NULL"
+            }
+            let stagedName = keyMapping[property.name] ?? property.name
+            guard let column = staged[stagedName] else { return "NULL::\(target)" }
+            guard GraphTypeMapping.isCompatible(staged: column.type, target: target) else {
+                mismatches.append("column '\(stagedName)' is \(column.type), but \(table).\(property.name) is \(property.type)")
+                return "NULL"
+            }
+            let quoted = StagingSQL.identifier(stagedName)
+            if column.type.uppercased() != target {
+                checks.append((stagedName, quoted, target))
+                return "CAST(\(quoted) AS \(target))"
+            }
+            return quoted
+        }
+    }
+
+    private var fileFilter: String {
+        guard let fileIDs, !fileIDs.isEmpty else { return "TRUE" }
+        return "file_id IN (\(fileIDs.map(StagingSQL.literal).joined(separator: ", ")))"
+    }
+
+    /// Fails with every mismatch, or with values that do not convert.
+    private func validate(mismatches: [String], checks: [(column: String, expression: String, target: String)]) async throws {
+        var problems = mismatches
+        if problems.isEmpty, !checks.isEmpty {
+            let source = self.source
+            let filter = fileFilter
+            let counts = try await withStagingErrors {
+                try await executor.run(on: duckdb) { connection -> [Int64] in
+                    let items = checks.map {
+                        "count(*) FILTER (WHERE \($0.expression) IS NOT NULL AND TRY_CAST(\($0.expression) AS \($0.target)) IS NULL)"
+                    }
+                    let row = try connection.query("SELECT \(items.joined(separator: ", ")) FROM \(source) WHERE \(filter)").rows().first ?? []
+                    return row.map { $0.int64Value ?? 0 }
+                }
+            }
+            for (check, count) in zip(checks, counts) where count > 0 {
+                problems.append("column '\(check.column)': \(count) value\(count == 1 ? "" : "s") do not convert to \(check.target)")
+            }
+        }
+        guard problems.isEmpty else {
+            throw APIError.badRequest(
+                "'\(sourceName)' does not match graph table '\(graphTableName)': " + problems.joined(separator: "; "),
+                code: "ingest_validation_failed"
+            )
+        }
+    }
+
+    /// Exports the first column of a Cypher query to a Parquet file in `io` (for anti-joins in
+    /// DuckDB); returns the DuckDB relation reading it.
+    private func export(_ cypher: String, columns: String) async throws -> String {
+        let file = io + "/export-\(UUID().uuidString).parquet"
+        _ = try await target.read("COPY (\(cypher)) TO \(SchemaQuoting.stringLiteral(file))")
+        if !FileManager.default.fileExists(atPath: file) {
+            return "(SELECT \(columns) WHERE FALSE)"
+        }
+        return "read_parquet(\(StagingSQL.literal(file)))"
+    }
+
+    // MARK: Nodes
+
+    private func ingestNodes(into table: GraphCatalog.NodeTable, staged: [Column], catalog: GraphCatalog) async throws -> Outcome {
+        let byName = Dictionary(staged.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        guard let primaryKey = table.primaryKey else {
+            throw APIError.badRequest("graph table '\(table.name)' has no primary key", code: "ingest_validation_failed")
+        }
+        var mismatches: [String] = []
+        var keyMapping: [String: String] = [:]
+        let keyColumn: String
+        if byName[primaryKey] != nil {
+            keyColumn = primaryKey
+        } else if byName["identifier"] != nil {
+            keyColumn = "identifier"
+            keyMapping[primaryKey] = "identifier"
+        } else {
+            keyColumn = primaryKey
+            mismatches.append("no key column: '\(sourceName)' has neither '\(primaryKey)' nor 'identifier'")
+        }
+        let propertyNames = Set(table.properties.map(\.name))
+        for column in staged where column.name != "file_id" && column.name != keyColumn && !propertyNames.contains(column.name) {
+            mismatches.append("column '\(column.name)' is not a property of \(table.name)")
+        }
+        var checks: [(column: String, expression: String, target: String)] = []
+        let select = projection(
+            properties: table.properties, staged: byName, keyMapping: keyMapping, table: table.name, mismatches: &mismatches,
+            checks: &checks
+        )
+        try await validate(mismatches: mismatches, checks: checks)
+
+        let graphName = SchemaQuoting.name(table.name)
+        let existing = try await target.read("MATCH (n:\(graphName)) RETURN count(n)") ?? 0
+        let keysRelation: String? =
+            existing > 0
+            ? try await export("MATCH (n:\(graphName)) RETURN n.\(SchemaQuoting.name(primaryKey)) AS k", columns: "NULL::VARCHAR AS k") : nil
+        let exportFiles = keysRelation.map(Self.files(in:)) ?? []
+        defer { for file in exportFiles { try? FileManager.default.removeItem(atPath: file) } }
+        let key = StagingSQL.identifier(keyColumn)
+        let keyText = "CAST(s.\(key) AS VARCHAR)"
+        let (source, filter, io) = (self.source, fileFilter, self.io)
+        let ignoreErrors = self.ignoreErrors
+        let file = io + "/ingest-\(UUID().uuidString).parquet"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (rejected, written) = try await withStagingErrors {
+            try await executor.run(on: duckdb) { connection -> ([RejectedRows], Int64) in
+                let base = "(SELECT * FROM \(source) WHERE \(filter)) AS s"
+                var rejected: [RejectedRows] = []
+                let nulls = try connection.query("SELECT count(*) FROM \(base) WHERE s.\(key) IS NULL").rows().first?.first?.int64Value ?? 0
+                if nulls > 0 { rejected.append(RejectedRows(count: nulls, reason: "rows without a key", examples: [])) }
+                let duplicateRows = try connection.query(
+                    "SELECT count(*) - count(DISTINCT s.\(key)) FROM \(base) WHERE s.\(key) IS NOT NULL"
+                ).rows().first?.first?.int64Value ?? 0
+                if duplicateRows > 0 {
+                    let examples = try connection.query(
+                        "SELECT \(keyText) FROM \(base) WHERE s.\(key) IS NOT NULL GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
+                    ).rows().compactMap { $0.first?.stringValue.map { "'\($0)'" } }
+                    rejected.append(RejectedRows(count: duplicateRows, reason: "rows repeating a key of an earlier row", examples: examples))
+                }
+                var existingJoin = ""
+                if let keysRelation {
+                    existingJoin = "AND \(keyText) NOT IN (SELECT CAST(k AS VARCHAR) FROM \(keysRelation))"
+                    let present = try connection.query(
+                        "SELECT count(*) FROM \(base) WHERE \(keyText) IN (SELECT CAST(k AS VARCHAR) FROM \(keysRelation))"
+                    ).rows().first?.first?.int64Value ?? 0
+                    if present > 0 {
+                        let examples = try connection.query(
+                            "SELECT \(keyText) FROM \(base) WHERE \(keyText) IN (SELECT CAST(k AS VARCHAR) FROM \(keysRelation)) LIMIT 5"
+                        ).rows().compactMap { $0.first?.stringValue.map { "'\($0)'" } }
+                        rejected.append(RejectedRows(count: present, reason: "keys already present in the graph", examples: examples))
+                    }
+                }
+                if !rejected.isEmpty, !ignoreErrors { return (rejected, 0) }
+                let written = try connection.execute(
+                    """
+                    COPY (SELECT \(select.joined(separator: ", ")) FROM (
+                        SELECT DISTINCT ON (s.\(key)) s.* FROM \(base) WHERE s.\(key) IS NOT NULL \(existingJoin)
+                    )) TO \(StagingSQL.literal(file)) (FORMAT parquet)
+                    """
+                )
+                return (rejected, Int64(written))
+            }
+        }
+        return try await finish(rejected: rejected, written: written, file: file, graphTable: table.name)
+    }
+
+    // MARK: Relationships
+
+    private func ingestRelationships(into table: GraphCatalog.RelTable, staged: [Column], catalog: GraphCatalog) async throws -> Outcome {
+        let byName = Dictionary(staged.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var mismatches: [String] = []
+        guard table.connections.count == 1, let pair = table.connections.first else {
+            throw APIError.badRequest(
+                "relationship table '\(table.name)' connects \(table.connections.count) pairs of node tables; ingest supports one",
+                code: "ingest_validation_failed"
+            )
+        }
+        guard let fromTable = catalog.nodeTables.first(where: { $0.name == pair.from }), let fromKey = fromTable.primaryKey,
+            let toTable = catalog.nodeTables.first(where: { $0.name == pair.to }), let toKey = toTable.primaryKey
+        else {
+            throw APIError.badRequest("the node tables of '\(table.name)' have no primary keys", code: "ingest_validation_failed")
+        }
+        if byName["src"] == nil { mismatches.append("no 'src' column (relationship data needs 'from' and 'to' when staged)") }
+        if byName["dst"] == nil { mismatches.append("no 'dst' column (relationship data needs 'from' and 'to' when staged)") }
+        let propertyNames = Set(table.properties.map(\.name))
+        for column in staged where !["file_id", "src", "dst"].contains(column.name) && !propertyNames.contains(column.name) {
+            mismatches.append("column '\(column.name)' is not a property of \(table.name)")
+        }
+        let fromType = fromTable.properties.first { $0.name == fromKey }?.type ?? "STRING"
+        let toType = toTable.properties.first { $0.name == toKey }?.type ?? "STRING"
+        var checks: [(column: String, expression: String, target: String)] = []
+        let endpoints = projection(
+            properties: [.init(name: "src", type: fromType), .init(name: "dst", type: toType)], staged: byName, keyMapping: [:],
+            table: table.name, mismatches: &mismatches, checks: &checks
+        )
+        let select = projection(
+            properties: table.properties, staged: byName, keyMapping: [:], table: table.name, mismatches: &mismatches, checks: &checks
+        )
+        try await validate(mismatches: mismatches, checks: checks)
+
+        var exportFiles: [String] = []
+        defer { for file in exportFiles { try? FileManager.default.removeItem(atPath: file) } }
+        let fromName = SchemaQuoting.name(fromTable.name)
+        let toName = SchemaQuoting.name(toTable.name)
+        let fromKeys = try await export("MATCH (n:\(fromName)) RETURN n.\(SchemaQuoting.name(fromKey)) AS k", columns: "NULL::VARCHAR AS k")
+        exportFiles += Self.files(in: fromKeys)
+        let toKeys =
+            toTable.name == fromTable.name
+            ? fromKeys : try await export("MATCH (n:\(toName)) RETURN n.\(SchemaQuoting.name(toKey)) AS k", columns: "NULL::VARCHAR AS k")
+        if toKeys != fromKeys { exportFiles += Self.files(in: toKeys) }
+        let relName = SchemaQuoting.name(table.name)
+        let existingEdges = try await target.read("MATCH ()-[r:\(relName)]->() RETURN count(r)") ?? 0
+        let edgesRelation: String? =
+            existingEdges > 0
+            ? try await export(
+                "MATCH (a:\(fromName))-[r:\(relName)]->(b:\(toName)) RETURN a.\(SchemaQuoting.name(fromKey)) AS s, b.\(SchemaQuoting.name(toKey)) AS d",
+                columns: "NULL::VARCHAR AS s, NULL::VARCHAR AS d"
+            ) : nil
+        exportFiles += edgesRelation.map(Self.files(in:)) ?? []
+        let (source, filter, io, ignoreErrors) = (self.source, fileFilter, self.io, self.ignoreErrors)
+        let file = io + "/ingest-\(UUID().uuidString).parquet"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (rejected, skippedPresent, skippedDuplicates, written) = try await withStagingErrors {
+            try await executor.run(on: duckdb) { connection -> ([RejectedRows], Int64, Int64, Int64) in
+                let base = "(SELECT * FROM \(source) WHERE \(filter)) AS s"
+                let srcText = "CAST(s.src AS VARCHAR)"
+                let dstText = "CAST(s.dst AS VARCHAR)"
+                let dangling =
+                    "(s.src IS NULL OR s.dst IS NULL OR \(srcText) NOT IN (SELECT CAST(k AS VARCHAR) FROM \(fromKeys)) "
+                    + "OR \(dstText) NOT IN (SELECT CAST(k AS VARCHAR) FROM \(toKeys)))"
+                var rejected: [RejectedRows] = []
+                let danglingCount = try connection.query("SELECT count(*) FROM \(base) WHERE \(dangling)").rows().first?.first?.int64Value ?? 0
+                if danglingCount > 0 {
+                    let examples = try connection.query(
+                        "SELECT coalesce(\(srcText), 'null') || ' -> ' || coalesce(\(dstText), 'null') FROM \(base) WHERE \(dangling) LIMIT 5"
+                    ).rows().compactMap { $0.first?.stringValue.map { "'\($0)'" } }
+                    rejected.append(
+                        RejectedRows(count: danglingCount, reason: "relationships whose endpoints are missing from the graph", examples: examples)
+                    )
+                }
+                if !rejected.isEmpty, !ignoreErrors { return (rejected, 0, 0, 0) }
+                // Edges already in the graph are skipped, so a second ingest never doubles them;
+                // repeated (src, dst) pairs in the data become one edge.
+                var present: Int64 = 0
+                var notPresent = ""
+                if let edgesRelation {
+                    let edges = "(SELECT DISTINCT CAST(s AS VARCHAR) AS s, CAST(d AS VARCHAR) AS d FROM \(edgesRelation))"
+                    notPresent = "AND NOT EXISTS (SELECT 1 FROM \(edges) e WHERE e.s = \(srcText) AND e.d = \(dstText))"
+                    present = try connection.query(
+                        "SELECT count(*) FROM \(base) WHERE NOT \(dangling) AND EXISTS (SELECT 1 FROM \(edges) e WHERE e.s = \(srcText) AND e.d = \(dstText))"
+                    ).rows().first?.first?.int64Value ?? 0
+                }
+                let remaining = try connection.query(
+                    "SELECT count(*), count(DISTINCT (\(srcText), \(dstText))) FROM \(base) WHERE NOT \(dangling) \(notPresent)"
+                ).rows().first ?? []
+                let duplicates = (remaining.first?.int64Value ?? 0) - (remaining.last?.int64Value ?? 0)
+                let written = try connection.execute(
+                    """
+                    COPY (SELECT \((endpoints + select).joined(separator: ", ")) FROM (
+                        SELECT DISTINCT ON (\(srcText), \(dstText)) s.* FROM \(base) WHERE NOT \(dangling) \(notPresent)
+                    )) TO \(StagingSQL.literal(file)) (FORMAT parquet)
+                    """
+                )
+                return (rejected, present, duplicates, Int64(written))
+            }
+        }
+        var outcome = try await finish(rejected: rejected, written: written, file: file, graphTable: table.name)
+        if skippedPresent > 0 {
+            outcome.rowsSkipped += skippedPresent
+            outcome.warnings.append("\(skippedPresent) relationships already in the graph were skipped (not doubled)")
+        }
+        if skippedDuplicates > 0 {
+            outcome.rowsSkipped += skippedDuplicates
+            outcome.warnings.append("\(skippedDuplicates) rows repeated an earlier (src, dst) pair and were merged")
+        }
+        return outcome
+    }
+
+    // MARK: Copy
+
+    /// Fails on rejected rows unless `ignore_errors`, else COPYs the file into the graph.
+    private func finish(rejected: [RejectedRows], written: Int64, file: String, graphTable: String) async throws -> Outcome {
+        let skipped = rejected.reduce(0) { $0 + $1.count }
+        if !rejected.isEmpty, !ignoreErrors {
+            throw APIError.badRequest(
+                "\(skipped) row\(skipped == 1 ? "" : "s") of '\(sourceName)' would be rejected by the graph: "
+                    + rejected.map(\.text).joined(separator: "; ")
+                    + ". Nothing was copied; pass ignore_errors: true to skip exactly these rows.",
+                code: "ingest_rows_rejected"
+            )
+        }
+        if written > 0 {
+            try await target.write("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))")
+        }
+        return Outcome(
+            graphTable: graphTable, rowsIngested: written, rowsSkipped: skipped,
+            warnings: rejected.map { "skipped " + $0.text }
+        )
+    }
+
+    /// The Parquet files a relation from ``export(_:columns:)`` reads.
+    static func files(in relation: String) -> [String] {
+        guard relation.hasPrefix("read_parquet('"), relation.hasSuffix("')") else { return [] }
+        return [String(relation.dropFirst("read_parquet('".count).dropLast(2))]
+    }
+}

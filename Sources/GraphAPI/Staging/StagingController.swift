@@ -1,0 +1,42 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The staging area of the API (`/databases/{graph_id}/tables...` and `/copy`): staged DuckDB
+/// tables, read-only SQL over them, ingest into the graph, and background COPY.
+struct StagingController: Sendable {
+    let server: ServerContext
+    var staging: StagingService { server.staging }
+
+    func addRoutes(to group: RouterGroup<GraphRequestContext>) {
+        group.post("tables") { request, context in try await self.createTable(request, context: context) }
+        group.get("tables") { _, context in try await self.staging.listTables(graph: context.graphID) }
+        group.post("tables/query") { request, context in try await self.query(request, context: context) }
+        group.delete("tables/:table_name") { _, context in
+            try context.requireWriteScope()
+            return try await self.staging.deleteTable(graph: context.graphID, table: try Self.table(context))
+        }
+        group.delete("tables/:table_name/files/:file_id") { _, context in
+            try context.requireWriteScope()
+            let fileID = context.parameters.get("file_id") ?? ""
+            return try await self.staging.deleteFile(graph: context.graphID, table: try Self.table(context), fileID: fileID)
+        }
+        group.post("tables/:table_name/ingest") { request, context in try await self.ingest(request, context: context) }
+        group.post("tables/:table_name/materialize") { request, context in try await self.ingest(request, context: context) }
+        group.post("copy") { request, context in try await self.copy(request, context: context) }
+    }
+
+    static func table(_ context: GraphRequestContext) throws(APIError) -> TableName {
+        try TableName(validating: context.parameters.get("table_name") ?? "")
+    }
+
+    func createTable(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<CreateStagingTableResponse> {
+        try context.requireWriteScope()
+        let body = try await DatabaseRequestDecoder.decode(
+            CreateStagingTableRequest.self, keys: CreateStagingTableRequest.CodingKeys.self, from: request, context: context
+        )
+        let response = try await staging.createTable(graph: context.graphID, request: body)
+        return EditedResponse(status: .created, response: response)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import GraphEngine
+import HTTPTypes
+import Hummingbird
+import Logging
+import Staging
+
+extension StagingService {
+    /// What a COPY did (the task's `result`).
+    struct CopyOutcome: Sendable {
+        var graphTable: String
+        var rowsCopied: Int64
+        var rowsSkipped: Int64
+        var warnings: [String]
+        var direct: Bool
+    }
+
+    /// The background COPY of `POST /databases/{graph_id}/copy`, queued with the graph's ingests.
+    ///
+    /// Local Parquet/CSV without `ignore_errors` goes straight to the engine's COPY (the files
+    /// were checked to lie below the import directory); the engine COPYs in one transaction, so a
+    /// failure or a cancellation leaves the table as it was. `s3://` sources are first downloaded
+    /// by a loader into one Parquet file in the graph's `staging-io/`. With `ignore_errors`, the
+    /// rows go through ``GraphIngest`` so exactly the rows the graph would reject are skipped and
+    /// counted — never the engine's own `IGNORE_ERRORS`, which is not trusted to keep valid rows.
+    ///
+    /// Progress is reported by phase (the engine reports none during a COPY): 5% started, 40%
+    /// downloaded, 100% done, with rows and bytes once known.
+    func copy(
+        graph id: GraphID, table: TableName, sources: StagingSources, credentials: S3Credentials?, ignoreErrors: Bool,
+        progress: TaskProgress
+    ) async throws -> CopyOutcome {
+        try await gate(id).withPermit {
+            progress.report(percent: 5, message: "copying into \(table)")
+            let target = IngestTarget.live(id, registry: registry)
+            let catalog = try await withGraphErrors(id) { try await target.catalog() }
+            guard let graphTable = (catalog.nodeTables.map(\.name) + catalog.relTables.map(\.name)).first(where: { $0 == table.rawValue })
+                ?? (catalog.nodeTables.map(\.name) + catalog.relTables.map(\.name)).first(where: { $0.lowercased() == table.rawValue.lowercased() })
+            else {
+                throw APIError.badRequest("the graph has no node or relationship table named '\(table)'", code: "graph_table_not_found")
+            }
+            let isNode = catalog.nodeTables.contains { $0.name == graphTable }
+            let countQuery =
+                isNode
+                ? "MATCH (n:\(SchemaQuoting.name(graphTable))) RETURN count(n)" : "MATCH ()-[r:\(SchemaQuoting.name(graphTable))]->() RETURN count(r)"
+            let bytes = sources.paths.filter { $0.hasPrefix("/") }.reduce(Int64(0)) { total, path in
+                total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
+            }
+            if !ignoreErrors, !sources.hasRemote {
+                let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
+                let list = "[" + sources.paths.map(SchemaQuoting.stringLiteral).joined(separator: ", ") + "]"
+                let options = sources.format == .csv ? " (header=true)" : ""
+                try await withGraphErrors(id) { try await target.write("COPY \(SchemaQuoting.name(graphTable)) FROM \(list)\(options)") }
+                let after = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
+                progress.report(percent: 100, rowsProcessed: after - before, bytesProcessed: bytes > 0 ? bytes : nil, message: "copied")
+                return CopyOutcome(graphTable: graphTable, rowsCopied: after - before, rowsSkipped: 0, warnings: [], direct: true)
+            }
+            let io = try ioDirectory(id)
+            let file = io + "/copy-\(UUID().uuidString).parquet"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let loaded = try await load(sources, credentials: credentials, io: io, fileIDMap: [:], into: file, shapeRows: ignoreErrors)
+            let fileBytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
+            progress.report(
+                percent: 40, rowsProcessed: 0, bytesProcessed: bytes > 0 ? bytes : fileBytes, totalRows: loaded.rowsWritten,
+                message: "read \(loaded.rowsRead) rows"
+            )
+            if !ignoreErrors {
+                let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
+                try await withGraphErrors(id) { try await target.write("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))") }
+                let after = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
+                progress.report(percent: 100, rowsProcessed: after - before, message: "copied")
+                return CopyOutcome(graphTable: graphTable, rowsCopied: after - before, rowsSkipped: 0, warnings: [], direct: false)
+            }
+            // Validate and skip exactly the rows the graph would reject, in a DuckDB instance that
+            // sees only this graph's staging folder.
+            let scratch = try await executor.run { () throws -> StagingDatabase in
+                let database = try StagingDatabase.inMemory(configuration: self.duckDBConfiguration(tempDirectory: io + "/loader-tmp"))
+                try database.lockDown(to: [io])
+                return database
+            }
+            defer { scratch.close() }
+            let connection = try scratch.connect()
+            defer { connection.close() }
+            let ingest = GraphIngest(
+                source: "read_parquet(\(StagingSQL.literal(file)))", sourceName: sources.paths.count == 1 ? sources.paths[0] : "the sources",
+                graphTableName: graphTable, fileIDs: nil, ignoreErrors: true, io: io, duckdb: connection, executor: executor, target: target
+            )
+            var outcome = try await withGraphErrors(id) { try await ingest.run() }
+            let dropped = loaded.rowsRead - loaded.rowsWritten
+            if dropped > 0 {
+                outcome.rowsSkipped += dropped
+                outcome.warnings.insert("skipped \(dropped) rows repeating a key (or an endpoint pair) of another row, or without one", at: 0)
+            }
+            progress.report(percent: 100, rowsProcessed: outcome.rowsIngested, message: "copied")
+            return CopyOutcome(
+                graphTable: graphTable, rowsCopied: outcome.rowsIngested, rowsSkipped: outcome.rowsSkipped, warnings: outcome.warnings,
+                direct: false
+            )
+        }
+    }
+}
+
+extension StagingController {
+    /// `POST /databases/{graph_id}/copy` → `202` with the task.
+    func copy(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<TaskAcceptedResponse> {
+        try context.requireWriteScope()
+        let id = context.graphID
+        let body = try await DatabaseRequestDecoder.decode(CopyRequest.self, keys: CopyRequest.CodingKeys.self, from: request, context: context)
+        let table = try TableName(validating: body.tableName)
+        try staging.requireWritable(id)
+        let sources = try StagingSources(try body.sources(), format: body.format, importDirectory: staging.importDirectory)
+        if sources.hasRemote, body.s3Credentials == nil, server.configuration.s3Credentials == nil {
+            throw APIError.badRequest(
+                "no S3 credentials: pass s3_credentials or configure AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", code: "missing_s3_credentials"
+            )
+        }
+        _ = try body.s3Credentials?.secret()
+        let staging = self.staging
+        let metrics = server.metrics
+        let logger = context.logger
+        let (credentials, ignoreErrors) = (body.s3Credentials, body.ignoreErrors)
+        let metadata: [String: JSONValue] = [
+            "table_name": .string(table.rawValue), "sources": .array(sources.paths.map(JSONValue.string)),
+            "format": .string(sources.format.rawValue), "ignore_errors": .bool(ignoreErrors),
+        ]
+        let record = server.tasks.submit(type: "copy", graphID: id, metadata: metadata) { progress in
+            let started = ContinuousClock.now
+            let outcome = try await staging.copy(
+                graph: id, table: table, sources: sources, credentials: credentials, ignoreErrors: ignoreErrors, progress: progress
+            )
+            metrics.ingestRows(Int(outcome.rowsCopied), skipped: Int(outcome.rowsSkipped))
+            logger.notice(
+                "audit: copy into graph",
+                metadata: [
+                    "audit": "copy", "graph_id": "\(id)", "table": "\(outcome.graphTable)", "rows": "\(outcome.rowsCopied)",
+                    "skipped": "\(outcome.rowsSkipped)",
+                ]
+            )
+            return .object([
+                "graph_table": .string(outcome.graphTable), "rows_copied": .int(outcome.rowsCopied),
+                "rows_skipped": .int(outcome.rowsSkipped), "warnings": .array(outcome.warnings.map(JSONValue.string)),
+                "execution_time_ms": .double((ContinuousClock.now - started).milliseconds),
+            ])
+        }
+        return EditedResponse(
+            status: .accepted,
+            response: TaskAcceptedResponse(
+                taskID: record.taskID, status: record.status.rawValue, monitorURL: "/tasks/\(record.taskID)/monitor",
+                statusURL: "/tasks/\(record.taskID)/status"
+            )
+        )
+    }
+}

@@ -1,0 +1,69 @@
+import Logging
+import HTTPTypes
+import Foundation
+import GraphEngine
+import Hummingbird
+import Staging
+
+extension StagingService {
+    /// `POST /databases/{graph_id}/tables/{table_name}/ingest`: validates the staged table
+    /// against the graph table of the same name and copies it in (see ``GraphIngest``). Ingests
+    /// of one graph run one at a time, in order; queries keep running.
+    func ingest(graph id: GraphID, table: TableName, request: IngestRequest) async throws -> IngestResponse {
+        let start = ContinuousClock.now
+        try requireWritable(id)
+        for fileID in request.fileIDs ?? [] { try Self.validateFileID(fileID, field: "file_ids") }
+        let store = try await store(id)
+        return try await gate(id).withPermit {
+            let exists = try await withStagingErrors {
+                try await executor.run(on: store.writer) { try Self.tableExists(table, on: $0) }
+            }
+            guard exists else { throw Self.tableNotFound(table, graph: id) }
+            if request.rebuild {
+                return try await rebuild(graph: id, store: store, requested: table, ignoreErrors: request.ignoreErrors, start: start)
+            }
+            let ingest = GraphIngest(
+                source: "main." + StagingSQL.identifier(table.rawValue), sourceName: table.rawValue, graphTableName: table.rawValue,
+                fileIDs: request.fileIDs, ignoreErrors: request.ignoreErrors, io: store.ioDirectory, duckdb: store.writer,
+                executor: executor, target: .live(id, registry: registry)
+            )
+            let outcome = try await withGraphErrors(id) { try await ingest.run() }
+            logger.notice(
+                "audit: staging table ingested",
+                metadata: [
+                    "audit": "ingest", "graph_id": "\(id)", "table": "\(table)", "graph_table": "\(outcome.graphTable)",
+                    "rows": "\(outcome.rowsIngested)", "skipped": "\(outcome.rowsSkipped)",
+                ]
+            )
+            return IngestResponse(
+                graphID: id.rawValue, tableName: table.rawValue, graphTable: outcome.graphTable, rowsIngested: outcome.rowsIngested,
+                rowsSkipped: outcome.rowsSkipped, warnings: outcome.warnings, rebuilt: false,
+                executionTimeMilliseconds: (ContinuousClock.now - start).milliseconds
+            )
+        }
+    }
+
+    /// Runs `body`, turning engine failures into the contract's errors.
+    func withGraphErrors<T>(_ id: GraphID, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as EngineError {
+            var apiError = APIError.engine(error)
+            if apiError.status == .badRequest { apiError.code = "ingest_failed" }
+            throw apiError
+        } catch let error as StagingError {
+            throw APIError.staging(error)
+        }
+    }
+}
+
+extension StagingController {
+    func ingest(_ request: Request, context: GraphRequestContext) async throws -> IngestResponse {
+        try context.requireWriteScope()
+        let table = try Self.table(context)
+        let body = try await DatabaseRequestDecoder.decode(IngestRequest.self, keys: IngestRequest.CodingKeys.self, from: request, context: context)
+        let response = try await staging.ingest(graph: context.graphID, table: table, request: body)
+        server.metrics.ingestRows(Int(response.rowsIngested), skipped: Int(response.rowsSkipped))
+        return response
+    }
+}

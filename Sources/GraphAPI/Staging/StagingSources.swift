@@ -1,0 +1,124 @@
+import Logging
+import HTTPTypes
+import Foundation
+import Staging
+
+/// File formats staging and COPY read.
+enum StagingFileFormat: String, Sendable, Decodable, CaseIterable {
+    case parquet
+    case csv
+
+    /// The format a path's extension names, if any.
+    static func inferred(from path: String) -> StagingFileFormat? {
+        let lowercased = path.lowercased()
+        if lowercased.hasSuffix(".parquet") || lowercased.hasSuffix(".pq") { return .parquet }
+        for suffix in [".csv", ".csv.gz", ".csv.zst", ".tsv", ".tsv.gz"] where lowercased.hasSuffix(suffix) { return .csv }
+        return nil
+    }
+}
+
+/// The sources of one load, checked: every local path lies below the import directory (after
+/// resolving `..` and symbolic links), every remote one is an `s3://bucket/...` URL, and they all
+/// have one format.
+struct StagingSources: Sendable, Equatable {
+    /// Absolute local paths (globs allowed in their file names) and `s3://` URLs, in request order.
+    let paths: [String]
+    let format: StagingFileFormat
+    /// Whether any source is an `s3://` URL (the load then needs httpfs and network access).
+    var hasRemote: Bool { paths.contains { $0.hasPrefix("s3://") } }
+    /// Whether every source is one local file without glob characters.
+    var areLocalFiles: Bool { paths.allSatisfy { $0.hasPrefix("/") && !StagingSources.hasGlob($0) } }
+
+    /// Checks `sources` (as the request gave them) against `importDirectory`.
+    ///
+    /// - Throws: `400` `invalid_source` naming the offending source, `source_outside_import_dir`
+    ///   for a local path that leaves the import directory, `unknown_format` when neither the
+    ///   request nor the extension says Parquet or CSV, `source_not_found` for a missing local file.
+    init(_ sources: [String], format requested: StagingFileFormat?, importDirectory: String) throws(APIError) {
+        guard !sources.isEmpty else {
+            throw APIError.badRequest("give at least one source (s3_pattern or source)", code: "invalid_source")
+        }
+        guard sources.count <= 1_000 else {
+            throw APIError.badRequest("at most 1000 sources per request, got \(sources.count)", code: "invalid_source")
+        }
+        let importRoot = Self.canonical(importDirectory)
+        var paths: [String] = []
+        for source in sources {
+            let trimmed = source.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty, !trimmed.contains("\0"), !trimmed.contains("\n"), trimmed.utf8.count <= 4_096 else {
+                throw APIError.badRequest("invalid source '\(source)'", code: "invalid_source")
+            }
+            if trimmed.hasPrefix("s3://") {
+                let rest = trimmed.dropFirst(5)
+                guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex, rest.index(after: slash) != rest.endIndex else {
+                    throw APIError.badRequest("an S3 source must look like s3://bucket/key, got '\(source)'", code: "invalid_source")
+                }
+                paths.append(trimmed)
+                continue
+            }
+            if let colon = trimmed.range(of: "://") {
+                throw APIError.badRequest(
+                    "unsupported source scheme '\(trimmed[..<colon.lowerBound])://' in '\(source)': use s3:// or a path below the import directory",
+                    code: "invalid_source"
+                )
+            }
+            let absolute = trimmed.hasPrefix("/") ? trimmed : importRoot + "/" + trimmed
+            let standardized = URL(fileURLWithPath: absolute).standardizedFileURL.path
+            guard standardized.hasPrefix(importRoot + "/") else {
+                throw APIError(
+                    .forbidden, code: "source_outside_import_dir",
+                    detail: "local sources must lie below the import directory; '\(source)' does not"
+                )
+            }
+            // Resolve symbolic links in the part before any glob character, so a link inside
+            // the import directory cannot lead out of it.
+            let components = standardized.split(separator: "/", omittingEmptySubsequences: true)
+            let fixedCount = components.firstIndex { Self.hasGlob(String($0)) } ?? components.count
+            let fixed = "/" + components[..<fixedCount].joined(separator: "/")
+            if FileManager.default.fileExists(atPath: fixed) {
+                let real = Self.canonical(fixed)
+                guard real == importRoot || real.hasPrefix(importRoot + "/") else {
+                    throw APIError(
+                        .forbidden, code: "source_outside_import_dir",
+                        detail: "local sources must lie below the import directory; '\(source)' leads out of it"
+                    )
+                }
+            } else if fixedCount == components.count {
+                throw APIError.badRequest("source '\(source)' does not exist in the import directory", code: "source_not_found")
+            }
+            paths.append(standardized)
+        }
+        let inferred = Set(paths.compactMap { StagingFileFormat.inferred(from: $0) })
+        if let requested {
+            format = requested
+        } else if inferred.count == 1, let only = inferred.first {
+            format = only
+        } else if inferred.count > 1 {
+            throw APIError.badRequest("the sources mix Parquet and CSV files: load them separately or set format", code: "unknown_format")
+        } else {
+            throw APIError.badRequest(
+                "cannot tell the format from the sources' names: set format to \"parquet\" or \"csv\"", code: "unknown_format"
+            )
+        }
+        self.paths = paths
+    }
+
+    /// The DuckDB table function reading every source, with the `filename` column.
+    var readFunctionSQL: String {
+        let list = StagingSQL.literalList(paths)
+        switch format {
+        case .parquet: return "read_parquet(\(list), filename = true, union_by_name = true)"
+        case .csv: return "read_csv(\(list), filename = true, union_by_name = true, header = true)"
+        }
+    }
+
+    static func hasGlob(_ text: String) -> Bool { text.contains { $0 == "*" || $0 == "?" || $0 == "[" || $0 == "{" } }
+
+    /// `path` with symbolic links resolved (the path itself if it does not exist).
+    static func canonical(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let resolved = realpath(absolute, nil) else { return absolute }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

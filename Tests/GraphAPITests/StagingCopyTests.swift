@@ -1,0 +1,127 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GraphEngine
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Staging
+import Testing
+
+@testable import GraphAPI
+
+/// `POST /databases/{id}/copy`: a background task from local files or S3 (moto) into a graph table.
+@Suite struct StagingCopyTests {
+    /// Polls the task until it ends; returns its record.
+    static func finished(_ client: some TestClientProtocol, _ accepted: TestResponse) async throws -> [String: Any] {
+        #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
+        let body = try accepted.object()
+        let id = try #require(body["task_id"] as? String)
+        #expect(body["status"] as? String == "pending")
+        #expect(body["monitor_url"] as? String == "/tasks/\(id)/monitor")
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let record = try await client.send(.get, "/tasks/\(id)/status").object()
+            if let status = record["status"] as? String, ["completed", "failed", "cancelled"].contains(status) { return record }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("task \(id) did not finish")
+        return [:]
+    }
+
+    @Test func copiesLocalParquetAndCSVAndReportsEngineRefusals() async throws {
+        let fixture = try DatabasesTestServer()
+        try StagingFixtures.write("SELECT 'p' || range AS identifier, 'n' AS name, range AS age, 1.5::DOUBLE AS score FROM range(1000)", to: fixture.importDirectory + "/people.parquet")
+        try StagingFixtures.write("SELECT 'c' || range AS identifier, 'city' AS name FROM range(10)", to: fixture.importDirectory + "/cities.csv")
+        try StagingFixtures.write("SELECT 'p1' AS \"from\", 'ghost' AS \"to\", 1 AS since", to: fixture.importDirectory + "/bad-knows.parquet")
+        try await fixture.test { client in
+            try await StagingFixtures.createPeople(client, "g1")
+            let people = try await Self.finished(client, try await client.send(.post, "/databases/g1/copy", object: ["table_name": "Person", "source": "people.parquet"]))
+            #expect(people["status"] as? String == "completed", "\(people)")
+            #expect(people["task_type"] as? String == "copy")
+            #expect((people["result"] as? [String: Any])?["rows_copied"] as? Int == 1000)
+            #expect(people["progress_percent"] as? Double == 100)
+            #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 1000)
+
+            let cities = try await Self.finished(client, try await client.send(.post, "/databases/g1/copy", object: ["table_name": "City", "source": ["cities.csv"]]))
+            #expect((cities["result"] as? [String: Any])?["rows_copied"] as? Int == 10, "\(cities)")
+
+            // The engine refuses a dangling endpoint: the task fails with its message, nothing copied.
+            let bad = try await Self.finished(client, try await client.send(.post, "/databases/g1/copy", object: ["table_name": "KNOWS", "source": "bad-knows.parquet"]))
+            #expect(bad["status"] as? String == "failed")
+            #expect((bad["error"] as? String ?? "").contains("ghost"), "\(bad)")
+            #expect(try await fixture.count("g1", "MATCH ()-[k:KNOWS]->() RETURN count(k)") == 0)
+            // With ignore_errors the dangling row is skipped and counted.
+            let skipped = try await Self.finished(
+                client, try await client.send(.post, "/databases/g1/copy", object: ["table_name": "KNOWS", "source": "bad-knows.parquet", "ignore_errors": true]))
+            #expect(skipped["status"] as? String == "completed", "\(skipped)")
+            #expect((skipped["result"] as? [String: Any])?["rows_skipped"] as? Int == 1)
+
+            // Refused before a task starts.
+            #expect(try await client.send(.post, "/databases/g1/copy", object: ["table_name": "Person", "source": "../x.parquet"]).errorCode == "source_outside_import_dir")
+            #expect(try await client.send(.post, "/databases/g1/copy", object: ["table_name": "Person", "s3_pattern": "s3://b/k.parquet"]).errorCode == "missing_s3_credentials")
+            #expect(try await client.send(.post, "/databases/g1/copy", object: ["source": "people.parquet"]).status == .unprocessableContent)
+            #expect(try await client.send(.post, "/databases/nope/copy", object: ["table_name": "Person", "source": "people.parquet"]).status == .notFound)
+            let unknown = try await Self.finished(client, try await client.send(.post, "/databases/g1/copy", object: ["table_name": "Nope", "source": "people.parquet"]))
+            #expect(unknown["status"] as? String == "failed")
+            #expect((unknown["error"] as? String ?? "").contains("no node or relationship table named 'Nope'"))
+        }
+    }
+
+    @Test func copiesFromS3GlobsAndReportsBadBucketsAndEndpoints() async throws {
+        guard let endpoint = ProcessInfo.processInfo.environment["GRAPH_API_TEST_S3_ENDPOINT"] else {
+            Issue.record("GRAPH_API_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh")
+            return
+        }
+        let bucket = "copy-\(UUID().uuidString.lowercased().prefix(8))"
+        var request = URLRequest(url: URL(string: "http://\(endpoint)/\(bucket)")!)
+        request.httpMethod = "PUT"
+        _ = try await URLSession.shared.data(for: request)
+        // Write two Parquet parts into the bucket through DuckDB + httpfs.
+        let writer = try StagingDatabase.inMemory(configuration: StagingConfiguration(memoryLimit: .mebibytes(256), threads: 1))
+        try writer.loadExtension(at: try StagingExtensionLocator.processDefault().httpfsPath())
+        try writer.createSecret(StagingS3Secret(keyID: "k", secret: "s", endpoint: endpoint, urlStyle: .path, useSSL: false))
+        let connection = try writer.connect()
+        for part in 0..<2 {
+            try connection.execute(
+                "COPY (SELECT 'p' || (range + \(part * 500)) AS identifier, 'n' AS name, range AS age, 0.5 AS score FROM range(500)) TO 's3://\(bucket)/people/part-\(part).parquet'")
+        }
+        connection.close()
+        writer.close()
+        let fixture = try DatabasesTestServer()
+        try await fixture.test { client in
+            let credentials: [String: Any] = ["aws_access_key_id": "k", "aws_secret_access_key": "s", "endpoint_url": "http://\(endpoint)"]
+            try await StagingFixtures.createPeople(client, "g1")
+            // Staging from an S3 glob.
+            let staged = try await client.send(
+                .post, "/databases/g1/tables",
+                object: ["table_name": "Person", "s3_pattern": "s3://\(bucket)/people/*.parquet", "s3_credentials": credentials])
+            #expect(staged.status == .created, "\(String(buffer: staged.body))")
+            #expect(try staged.object()["row_count"] as? Int == 1000)
+            // COPY from the same glob.
+            let copied = try await Self.finished(
+                client,
+                try await client.send(.post, "/databases/g1/copy", object: ["table_name": "Person", "s3_pattern": "s3://\(bucket)/people/*.parquet", "s3_credentials": credentials]))
+            #expect(copied["status"] as? String == "completed", "\(copied)")
+            #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 1000)
+            // A missing bucket and an endpoint where nothing listens are clear 400s.
+            let missing = try await client.send(
+                .post, "/databases/g1/tables",
+                object: ["table_name": "t", "s3_pattern": "s3://no-such-bucket-\(bucket)/x/*.parquet", "s3_credentials": credentials])
+            #expect(missing.status == .badRequest)
+            #expect(missing.errorCode == "source_error", "\(String(buffer: missing.body))")
+            var nowhere = credentials
+            nowhere["endpoint_url"] = "http://127.0.0.1:1"
+            let unreachable = try await client.send(
+                .post, "/databases/g1/tables", object: ["table_name": "t", "s3_pattern": "s3://\(bucket)/people/part-0.parquet", "s3_credentials": nowhere])
+            #expect(unreachable.status == .badRequest)
+            #expect(unreachable.errorCode == "source_error")
+            var malformed = credentials
+            malformed["endpoint_url"] = "ftp://x"
+            #expect(try await client.send(
+                .post, "/databases/g1/tables", object: ["table_name": "t", "s3_pattern": "s3://\(bucket)/x.parquet", "s3_credentials": malformed]).errorCode
+                == "invalid_s3_credentials")
+        }
+    }
+}

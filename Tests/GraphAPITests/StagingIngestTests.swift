@@ -1,0 +1,177 @@
+import Foundation
+import GraphEngine
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Staging
+import Synchronization
+import Testing
+
+@testable import GraphAPI
+
+/// `POST /databases/{id}/tables/{t}/ingest` (and `/materialize`): validation, rejected rows,
+/// `ignore_errors`, idempotent relationships, `rebuild`.
+@Suite struct StagingIngestTests {
+    static func stage(_ client: some TestClientProtocol, _ table: String, _ source: String) async throws {
+        let response = try await client.send(.post, "/databases/g1/tables", object: ["table_name": table, "source": source])
+        #expect(response.status == .created, "\(String(buffer: response.body))")
+    }
+
+    static func ingest(_ client: some TestClientProtocol, _ table: String, _ options: [String: Any] = [:], alias: Bool = false)
+        async throws -> TestResponse
+    {
+        try await client.send(.post, "/databases/g1/tables/\(table)/\(alias ? "materialize" : "ingest")", object: options)
+    }
+
+    @Test func nodesAndRelationshipsGoInOnceWithRejectedRowsReportedOrSkipped() async throws {
+        let fixture = try DatabasesTestServer()
+        let imports = fixture.importDirectory
+        // 100 people (p0..p99), each listed twice; ages as DECIMAL to check the DOUBLE/INT casts.
+        try StagingFixtures.write(
+            "SELECT 'p' || (range % 100) AS identifier, 'n' || range AS name, (range % 100)::BIGINT AS age, (range * 0.5)::DECIMAL(8,2) AS score FROM range(200)",
+            to: imports + "/people.parquet")
+        // 300 KNOWS rows: 250 distinct valid pairs... built as (i -> i+1 mod 100) for three rounds, plus 5 dangling.
+        try StagingFixtures.write(
+            """
+            SELECT 'p' || (range % 100) AS "from", 'p' || ((range + 1 + range // 100) % 100) AS "to", range AS since FROM range(300)
+            UNION ALL SELECT 'ghost' || range, 'p1', 0 FROM range(5)
+            """, to: imports + "/knows.parquet")
+        try await fixture.test { client in
+            try await StagingFixtures.createPeople(client, "g1")
+            try await Self.stage(client, "Person", "people.parquet")
+            let people = try await Self.ingest(client, "Person")
+            #expect(people.status == .ok, "\(String(buffer: people.body))")
+            let body = try people.object()
+            #expect(body["rows_ingested"] as? Int == 100)
+            #expect(body["rows_skipped"] as? Int == 0)
+            #expect(body["graph_table"] as? String == "Person")
+            #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 100)
+            #expect(try await fixture.count("g1", "MATCH (p:Person {identifier: 'p7'}) RETURN p.age") == 7)
+            #expect(fixture.logs.audit("ingest").count == 1)
+
+            // Again: every key is already present → 400 with examples, nothing copied.
+            let again = try await Self.ingest(client, "Person")
+            #expect(again.status == .badRequest)
+            #expect(again.errorCode == "ingest_rows_rejected")
+            #expect(again.errorDetail.contains("100 keys already present in the graph"), "\(again.errorDetail)")
+            #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 100)
+            let skipped = try await Self.ingest(client, "Person", ["ignore_errors": true], alias: true)
+            #expect(skipped.status == .ok)
+            #expect(try skipped.object()["rows_ingested"] as? Int == 0)
+            #expect(try skipped.object()["rows_skipped"] as? Int == 100)
+            #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 100)
+
+            try await Self.stage(client, "KNOWS", "knows.parquet")
+            let dangling = try await Self.ingest(client, "KNOWS")
+            #expect(dangling.status == .badRequest)
+            #expect(dangling.errorCode == "ingest_rows_rejected")
+            #expect(dangling.errorDetail.contains("5 relationships whose endpoints are missing"), "\(dangling.errorDetail)")
+            #expect(dangling.errorDetail.contains("'ghost"), "\(dangling.errorDetail)")
+            #expect(try await fixture.count("g1", "MATCH ()-[k:KNOWS]->() RETURN count(k)") == 0)
+
+            let staged = try await client.send(.post, "/databases/g1/tables/query", object: ["sql": "SELECT count(*) FROM KNOWS WHERE src NOT LIKE 'ghost%'"])
+            let validRows = try #require(((try staged.object()["rows"] as? [[Int]])?.first?.first))
+            let knows = try await Self.ingest(client, "KNOWS", ["ignore_errors": true])
+            #expect(knows.status == .ok, "\(String(buffer: knows.body))")
+            #expect(try knows.object()["rows_ingested"] as? Int == validRows)
+            #expect(try knows.object()["rows_skipped"] as? Int == 5)
+            #expect(try await fixture.count("g1", "MATCH ()-[k:KNOWS]->() RETURN count(k)") == Int64(validRows))
+
+            // Re-ingesting never doubles an edge.
+            let twice = try await Self.ingest(client, "KNOWS", ["ignore_errors": true])
+            #expect(twice.status == .ok)
+            #expect(try twice.object()["rows_ingested"] as? Int == 0)
+            #expect(try await fixture.count("g1", "MATCH ()-[k:KNOWS]->() RETURN count(k)") == Int64(validRows))
+            #expect((try twice.object()["warnings"] as? [String] ?? []).contains { $0.contains("already in the graph") })
+        }
+    }
+
+    @Test func validationNamesEveryMismatchingColumnAndCopiesNothing() async throws {
+        let fixture = try DatabasesTestServer()
+        try StagingFixtures.write(
+            "SELECT 'p' || range AS identifier, 'old' AS age, 1 AS shoe_size, 'x' AS hat, range AS name FROM range(3)",
+            to: fixture.importDirectory + "/bad.parquet")
+        try StagingFixtures.write("SELECT 'p' || range AS identifier, '12' || range AS age FROM range(3)", to: fixture.importDirectory + "/text-age.parquet")
+        try StagingFixtures.write("SELECT 'p' || range AS identifier, 'x' || range AS age FROM range(3)", to: fixture.importDirectory + "/junk-age.parquet")
+        try StagingFixtures.write("SELECT 'c' || range AS identifier FROM range(3)", to: fixture.importDirectory + "/things.parquet")
+        try await fixture.test { client in
+            try await StagingFixtures.createPeople(client, "g1")
+            try await Self.stage(client, "Person", "bad.parquet")
+            let response = try await Self.ingest(client, "Person")
+            #expect(response.status == .badRequest)
+            #expect(response.errorCode == "ingest_validation_failed")
+            for part in ["'age' is VARCHAR", "'shoe_size' is not a property", "'hat' is not a property"] {
+                #expect(response.errorDetail.contains(part), "\(part) in \(response.errorDetail)")
+            }
+            // A number column into STRING is fine (name BIGINT → STRING) and not reported.
+            #expect(!response.errorDetail.contains("'name'"))
+            #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 0)
+
+            try await Self.stage(client, "Things", "things.parquet")
+            #expect(try await Self.ingest(client, "Things").errorCode == "graph_table_not_found")
+            #expect(try await Self.ingest(client, "Absent").errorCode == "table_not_found")
+            #expect(try await Self.ingest(client, "Person", ["file_ids": ["a/b"]]).errorCode == "invalid_file_id")
+            #expect(try await Self.ingest(client, "Person", ["rebuild": "yes"]).status == .unprocessableContent)
+            #expect(try await Self.ingest(client, "Person", ["nope": 1]).status == .unprocessableContent)
+        }
+    }
+
+    @Test func fileIDsSelectRowsAndCaseInsensitiveTableNamesMatch() async throws {
+        let fixture = try DatabasesTestServer()
+        try StagingFixtures.write("SELECT 'c' || range AS identifier, 'city' AS name FROM range(4)", to: fixture.importDirectory + "/cities/a.parquet")
+        try StagingFixtures.write("SELECT 'd' || range AS identifier, 'city' AS name FROM range(6)", to: fixture.importDirectory + "/cities/b.parquet")
+        try await fixture.test { client in
+            try await StagingFixtures.createPeople(client, "g1")
+            try await Self.stage(client, "city", "cities/*.parquet")
+            let onlyB = try await Self.ingest(client, "city", ["file_ids": ["b.parquet"]])
+            #expect(onlyB.status == .ok, "\(String(buffer: onlyB.body))")
+            #expect(try onlyB.object()["graph_table"] as? String == "City")
+            #expect(try onlyB.object()["rows_ingested"] as? Int == 6)
+            #expect(try await fixture.count("g1", "MATCH (c:City) RETURN count(c)") == 6)
+        }
+    }
+
+    @Test func rebuildSwapsInAWholeGraphWhileQueriesKeepAnswering() async throws {
+        let fixture = try DatabasesTestServer(connections: 8)
+        try StagingFixtures.write("SELECT 'p' || range AS identifier, range AS age FROM range(20000)", to: fixture.importDirectory + "/people.parquet")
+        try StagingFixtures.write(
+            "SELECT 'p' || range AS \"from\", 'p' || ((range + 1) % 20000) AS \"to\" FROM range(20000)", to: fixture.importDirectory + "/knows.parquet")
+        try await fixture.test { client in
+            try await StagingFixtures.createPeople(client, "g1")
+            // The live graph has one person that is not staged: the rebuild drops it.
+            _ = try await fixture.run("g1", "CREATE (:Person {identifier: 'only-live', age: 1})")
+            try await Self.stage(client, "Person", "people.parquet")
+            try await Self.stage(client, "KNOWS", "knows.parquet")
+
+            let answers = Mutex<[Int64]>([])
+            let stop = Atomic<Bool>(false)
+            async let reader: Void = {
+                while !stop.load(ordering: .relaxed) {
+                    let response = try await client.send(
+                        .post, "/databases/g1/query", object: ["cypher": "MATCH (p:Person) RETURN count(p) AS n"])
+                    if response.status == .ok, let rows = try response.object()["data"] as? [[String: Any]], let n = rows.first?["n"] as? Int {
+                        answers.withLock { $0.append(Int64(n)) }
+                    } else {
+                        Issue.record("a query during the rebuild failed: \(response.status) \(String(buffer: response.body))")
+                    }
+                }
+            }()
+            try await Task.sleep(for: .milliseconds(100))
+            let rebuilt = try await Self.ingest(client, "KNOWS", ["rebuild": true])
+            try await Task.sleep(for: .milliseconds(100))
+            stop.store(true, ordering: .relaxed)
+            try await reader
+            #expect(rebuilt.status == .ok, "\(String(buffer: rebuilt.body))")
+            #expect(try rebuilt.object()["rebuilt"] as? Bool == true)
+            #expect(try rebuilt.object()["rows_ingested"] as? Int == 40000)
+            let seen = answers.withLock { $0 }
+            #expect(!seen.isEmpty)
+            #expect(seen.allSatisfy { $0 == 1 || $0 == 20000 }, "every answer came from a whole graph: \(Set(seen))")
+            #expect(seen.last == 20000)
+            #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 20000)
+            #expect(try await fixture.count("g1", "MATCH ()-[k:KNOWS]->() RETURN count(k)") == 20000)
+            #expect(try await fixture.count("g1", "MATCH (p:Person {identifier: 'only-live'}) RETURN count(p)") == 0)
+            #expect(try fixture.databaseFolderEntries() == ["g1"])
+        }
+    }
+}
