@@ -23,6 +23,19 @@ struct OneOrMany: Decodable, Sendable, Equatable {
     }
 }
 
+extension OneOrMany {
+    /// The sources of a request that names them in `source` or (the original service's name)
+    /// `s3_pattern`: exactly one of the two must be given (`422` otherwise).
+    static func sources(source: OneOrMany?, s3Pattern: OneOrMany?) throws(APIError) -> [String] {
+        switch (source, s3Pattern) {
+        case (let source?, nil): return source.values
+        case (nil, let pattern?): return pattern.values
+        case (.some, .some): throw APIError.unprocessable("give either 'source' or 's3_pattern', not both")
+        case (nil, nil): throw APIError.unprocessable("missing required field 'source' (or 's3_pattern')")
+        }
+    }
+}
+
 /// The body of `POST /databases/{graph_id}/tables`.
 struct CreateStagingTableRequest: Decodable, Sendable {
     var tableName: String
@@ -42,14 +55,7 @@ struct CreateStagingTableRequest: Decodable, Sendable {
     }
 
     /// The sources, from `source` or `s3_pattern` (not both).
-    func sources() throws(APIError) -> [String] {
-        switch (source, s3Pattern) {
-        case (let source?, nil): return source.values
-        case (nil, let pattern?): return pattern.values
-        case (.some, .some): throw APIError.unprocessable("give either 'source' or 's3_pattern', not both")
-        case (nil, nil): throw APIError.unprocessable("missing required field 'source' (or 's3_pattern')")
-        }
-    }
+    func sources() throws(APIError) -> [String] { try OneOrMany.sources(source: source, s3Pattern: s3Pattern) }
 }
 
 /// `201` answer of `POST /databases/{graph_id}/tables`.
@@ -198,14 +204,8 @@ struct CopyRequest: Decodable, Sendable {
         s3Credentials = try container.decodeIfPresent(S3Credentials.self, forKey: .s3Credentials)
     }
 
-    func sources() throws(APIError) -> [String] {
-        switch (source, s3Pattern) {
-        case (let source?, nil): return source.values
-        case (nil, let pattern?): return pattern.values
-        case (.some, .some): throw APIError.unprocessable("give either 'source' or 's3_pattern', not both")
-        case (nil, nil): throw APIError.unprocessable("missing required field 'source' (or 's3_pattern')")
-        }
-    }
+    /// The sources, from `source` or `s3_pattern` (not both).
+    func sources() throws(APIError) -> [String] { try OneOrMany.sources(source: source, s3Pattern: s3Pattern) }
 }
 
 /// `202` answer of `POST /databases/{graph_id}/copy`.
