@@ -11,8 +11,9 @@ struct IngestTarget: Sendable {
     /// Runs a read-only statement (exports, counts) and returns the first column of its first row
     /// as an integer when there is one.
     var read: @Sendable (String) async throws -> Int64?
-    /// Runs a write (the COPY), queued behind the graph's other writers.
-    var write: @Sendable (String) async throws -> Void
+    /// Runs a `COPY` statement (checkpointing first, see ``runCopy(_:on:)``), queued behind the
+    /// graph's other writers.
+    var copy: @Sendable (String) async throws -> Void
 }
 
 extension IngestTarget {
@@ -30,17 +31,31 @@ extension IngestTarget {
                     try await executor.run(on: connection) { try IngestTarget.firstInteger(of: statement, on: $0) }
                 }
             },
-            write: { statement in
+            copy: { statement in
                 try await registry.withConnection(to: id) { handle, connection in
                     if handle.isReadOnly {
                         throw APIError(.forbidden, code: "read_only_database", detail: "database '\(id)' is read-only")
                     }
                     try await handle.database.writeGate.withPermit {
-                        try await executor.run(on: connection) { _ = try IngestTarget.firstInteger(of: statement, on: $0) }
+                        try await executor.run(on: connection) { try IngestTarget.runCopy(statement, on: $0) }
                     }
                 }
             }
         )
+    }
+
+    /// Runs `copy` (a `COPY` statement) after a `CHECKPOINT`, on the connection of the caller
+    /// that holds the graph's write permit.
+    ///
+    /// LadybugDB 0.22.0 corrupts its heap when a node-table COPY fails or is interrupted while
+    /// the table holds rows written by `CREATE`/`MERGE` that are not checkpointed yet: the
+    /// process aborts later (at the next checkpoint or when the database closes) with
+    /// `free(): invalid next size` and the like. With everything checkpointed first, a failed or
+    /// interrupted COPY rolls back cleanly. The checkpoint takes a few milliseconds when little
+    /// is in the WAL, and does not wait for running reads.
+    static func runCopy(_ copy: String, on connection: Connection) throws {
+        _ = try firstInteger(of: "CHECKPOINT", on: connection)
+        _ = try firstInteger(of: copy, on: connection)
     }
 
     static func firstInteger(of statement: String, on connection: Connection) throws -> Int64? {
@@ -398,7 +413,7 @@ struct GraphIngest: Sendable {
             )
         }
         if written > 0 {
-            try await target.write("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))")
+            try await target.copy("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))")
         }
         return Outcome(
             graphTable: graphTable, rowsIngested: written, rowsSkipped: skipped,

@@ -50,7 +50,7 @@ extension StagingService {
                 let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
                 let list = "[" + sources.paths.map(SchemaQuoting.stringLiteral).joined(separator: ", ") + "]"
                 let options = sources.format == .csv ? " (header=true)" : ""
-                try await withGraphErrors(id) { try await target.write("COPY \(SchemaQuoting.name(graphTable)) FROM \(list)\(options)") }
+                try await withGraphErrors(id) { try await target.copy("COPY \(SchemaQuoting.name(graphTable)) FROM \(list)\(options)") }
                 let after = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
                 progress.report(percent: 100, rowsProcessed: after - before, bytesProcessed: bytes > 0 ? bytes : nil, message: "copied")
                 return CopyOutcome(graphTable: graphTable, rowsCopied: after - before, rowsSkipped: 0, warnings: [], direct: true)
@@ -66,7 +66,7 @@ extension StagingService {
             )
             if !ignoreErrors {
                 let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
-                try await withGraphErrors(id) { try await target.write("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))") }
+                try await withGraphErrors(id) { try await target.copy("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))") }
                 let after = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
                 progress.report(percent: 100, rowsProcessed: after - before, message: "copied")
                 return CopyOutcome(graphTable: graphTable, rowsCopied: after - before, rowsSkipped: 0, warnings: [], direct: false)

@@ -63,7 +63,7 @@ extension StagingService {
             let target = IngestTarget(
                 catalog: { try await engine.run(on: connection) { try GraphCatalog.read($0) } },
                 read: { statement in try await engine.run(on: connection) { try IngestTarget.firstInteger(of: statement, on: $0) } },
-                write: { statement in try await engine.run(on: connection) { _ = try IngestTarget.firstInteger(of: statement, on: $0) } }
+                copy: { statement in try await engine.run(on: connection) { try IngestTarget.runCopy(statement, on: $0) } }
             )
             let staged = try await withStagingErrors {
                 try await executor.run(on: store.writer) { connection in
