@@ -44,6 +44,15 @@ import Testing
             #expect(people["progress_percent"] as? Double == 100)
             #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 1000)
 
+            // DECIMAL columns, which the engine's COPY cannot read, arrive as DOUBLE.
+            try StagingFixtures.write(
+                "SELECT 'd' || range AS identifier, 'n' AS name, range AS age, 1.25::DECIMAL(10, 2) AS score FROM range(10)",
+                to: fixture.importDirectory + "/decimal.parquet")
+            let decimals = try await Self.finished(client, try await client.send(.post, "/databases/g1/copy", object: ["table_name": "Person", "source": "decimal.parquet"]))
+            #expect(decimals["status"] as? String == "completed", "\(decimals)")
+            #expect((decimals["result"] as? [String: Any])?["rows_copied"] as? Int == 10)
+            #expect(try await fixture.run("g1", "MATCH (p:Person {identifier: 'd3'}) RETURN p.score").first?.first?.doubleValue == 1.25)
+
             let cities = try await Self.finished(client, try await client.send(.post, "/databases/g1/copy", object: ["table_name": "City", "source": ["cities.csv"]]))
             #expect((cities["result"] as? [String: Any])?["rows_copied"] as? Int == 10, "\(cities)")
 

@@ -19,8 +19,9 @@ extension StagingService {
     ///
     /// Local Parquet/CSV without `ignore_errors` goes straight to the engine's COPY (the files
     /// were checked to lie below the import directory); the engine COPYs in one transaction, so a
-    /// failure or a cancellation leaves the table as it was. `s3://` sources are first downloaded
-    /// by a loader into one Parquet file in the graph's `staging-io/`. With `ignore_errors`, the
+    /// failure or a cancellation leaves the table as it was. `s3://` sources, and local Parquet
+    /// with DECIMAL columns (which the engine cannot read), are first rewritten by a loader into
+    /// one Parquet file in the graph's `staging-io/` (DECIMAL as DOUBLE). With `ignore_errors`, the
     /// rows go through ``GraphIngest`` so exactly the rows the graph would reject are skipped and
     /// counted — never the engine's own `IGNORE_ERRORS`, which is not trusted to keep valid rows.
     ///
@@ -46,7 +47,8 @@ extension StagingService {
             let bytes = sources.paths.filter { $0.hasPrefix("/") }.reduce(Int64(0)) { total, path in
                 total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
             }
-            if !ignoreErrors, !sources.hasRemote {
+            let direct = !ignoreErrors && !sources.hasRemote
+            if direct, !(try await hasDecimalColumns(sources, io: try ioDirectory(id))) {
                 let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
                 let list = "[" + sources.paths.map(SchemaQuoting.stringLiteral).joined(separator: ", ") + "]"
                 let options = sources.format == .csv ? " (header=true)" : ""
@@ -96,6 +98,25 @@ extension StagingService {
                 graphTable: graphTable, rowsCopied: outcome.rowsIngested, rowsSkipped: outcome.rowsSkipped, warnings: outcome.warnings,
                 direct: false
             )
+        }
+    }
+}
+
+extension StagingService {
+    /// Whether local Parquet `sources` have a DECIMAL column, which LadybugDB's COPY refuses
+    /// ("Unsupported converted type"). Reads only the files' metadata.
+    func hasDecimalColumns(_ sources: StagingSources, io: String) async throws -> Bool {
+        guard sources.format == .parquet, !sources.hasRemote else { return false }
+        let loader = try await executor.run { try self.makeLoader(for: sources, credentials: nil, io: io) }
+        defer { loader.close() }
+        let connection = try loader.connect()
+        defer { connection.close() }
+        return try await withStagingErrors {
+            try await executor.run(on: connection) { connection in
+                try connection.query("DESCRIBE SELECT * FROM \(sources.readFunctionSQL())").rows().contains { row in
+                    row.count > 1 && (row[1].stringValue ?? "").uppercased().hasPrefix("DECIMAL")
+                }
+            }
         }
     }
 }

@@ -103,12 +103,14 @@ struct StagingSources: Sendable, Equatable {
         self.paths = paths
     }
 
-    /// The DuckDB table function reading every source, with the `filename` column.
-    var readFunctionSQL: String {
+    /// The DuckDB table function reading every source, with each row's source file in the
+    /// column `fileColumn` when one is named.
+    func readFunctionSQL(fileColumn: String? = nil) -> String {
         let list = StagingSQL.literalList(paths)
+        let filename = fileColumn.map { ", filename = \(StagingSQL.literal($0))" } ?? ""
         switch format {
-        case .parquet: return "read_parquet(\(list), filename = true, union_by_name = true)"
-        case .csv: return "read_csv(\(list), filename = true, union_by_name = true, header = true)"
+        case .parquet: return "read_parquet(\(list)\(filename), union_by_name = true)"
+        case .csv: return "read_csv(\(list)\(filename), union_by_name = true, header = true)"
         }
     }
 

@@ -52,9 +52,7 @@ extension StagingService {
         defer { connection.close() }
         return try await withStagingErrors {
             try await executor.run(on: connection) { connection in
-                let read = sources.readFunctionSQL.replacingOccurrences(
-                    of: "filename = true", with: "filename = \(StagingSQL.literal(Self.sourceFileColumn))"
-                )
+                let read = sources.readFunctionSQL(fileColumn: Self.sourceFileColumn)
                 let described = try connection.query("DESCRIBE SELECT * FROM \(read)").rows()
                 let columns = described.compactMap { $0.first?.stringValue }.filter { $0 != Self.sourceFileColumn }
                 let names = Set(columns)
