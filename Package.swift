@@ -112,6 +112,8 @@ let package = Package(
             dependencies: [
                 "GraphAPIClient",
                 "GraphAPI",
+                // DuckDB, to write the Parquet files the staging and copy tests load.
+                "Staging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

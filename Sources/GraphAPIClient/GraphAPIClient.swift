@@ -118,10 +118,12 @@ public final class GraphAPIClient: Sendable {
     }
 
     func queryTimeout(for query: QueryRequest) -> Double {
-        max(
-            configuration.requestTimeoutSeconds,
-            (query.timeoutSeconds ?? configuration.defaultQueryTimeoutSeconds) + configuration.queryTimeoutMarginSeconds
-        )
+        queryTimeout(seconds: query.timeoutSeconds)
+    }
+
+    /// How long a request waits for a query with this timeout (`nil`: the server's default).
+    func queryTimeout(seconds: Double?) -> Double {
+        max(configuration.requestTimeoutSeconds, (seconds ?? configuration.defaultQueryTimeoutSeconds) + configuration.queryTimeoutMarginSeconds)
     }
 
     // MARK: Raw calls

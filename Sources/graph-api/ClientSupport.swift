@@ -155,3 +155,121 @@ enum ClientFormatting {
         StandardStream.output.write(text)
     }
 }
+
+extension ClientInput {
+    /// Checks where the statement of `graph-api query` or `graph-api tables query` comes from:
+    /// the argument or `--file`, exactly one of them. `language` names it in messages (`Cypher`, `SQL`).
+    static func validateStatement(argument: String?, file: String?, language: String) throws {
+        if argument != nil, file != nil { throw ValidationError("give the \(language) either as an argument or with --file, not both") }
+        if argument == nil, file == nil {
+            throw ValidationError("give the \(language) as an argument, with --file PATH, or as '-' to read standard input")
+        }
+    }
+
+    /// The statement from `--file PATH`, from standard input (`-` as the argument or the path),
+    /// or the argument itself.
+    ///
+    /// - Throws: ``GraphAPIClientError`` (``GraphAPIClientError/Kind/invalidInput``) for a file
+    ///   that cannot be read or a statement that is only blanks.
+    static func statement(argument: String?, file: String?, language: String) throws(GraphAPIClientError) -> String {
+        let text: String
+        if let file {
+            text = try read(path: file, what: language)
+        } else if argument == "-" {
+            text = try read(path: "-", what: language)
+        } else {
+            text = argument ?? ""
+        }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw GraphAPIClientError(kind: .invalidInput, detail: "the \(language) is empty")
+        }
+        return text
+    }
+}
+
+/// How `graph-api query` and `graph-api tables query` print a result.
+enum QueryOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    /// Aligned columns for a terminal (one JSON request, at most the server's `max_rows` rows).
+    case table
+    /// The server's JSON document as it sent it (at most `max_rows` rows).
+    case json
+    /// One JSON object per row, streamed from the server's NDJSON endpoint.
+    case ndjson
+    /// RFC 4180 CSV with a header, streamed from the server's NDJSON endpoint.
+    case csv
+
+    /// Whether the rows come from the server's NDJSON endpoint.
+    var isStreamed: Bool { self == .ndjson || self == .csv }
+}
+
+/// `--timeout`, `--format` and `--chunk-size`, shared by `graph-api query` and `graph-api tables query`.
+struct QueryOutputOptions: ParsableArguments {
+    @Option(help: "Query timeout in seconds (default: the server's).")
+    var timeout: Double?
+
+    @Option(help: "Output format.")
+    var format: QueryOutputFormat = .table
+
+    @Option(help: "Rows per streamed chunk for ndjson and csv, 1...10000 (default: the server's).")
+    var chunkSize: Int?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0) || !timeout.isFinite { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let chunkSize, !(1...10_000).contains(chunkSize) { throw ValidationError("--chunk-size must be within 1...10000") }
+        if chunkSize != nil, !format.isStreamed {
+            throw ValidationError("--chunk-size applies only to the streamed formats ndjson and csv")
+        }
+    }
+}
+
+/// Printing a query result, shared by `graph-api query` (Cypher) and `graph-api tables query` (SQL).
+enum QueryOutput {
+    /// The rows as aligned columns, then `(N rows, T ms)`.
+    static func printTable(columns: [String], rows: [[JSONValue]], rowCount: Int, milliseconds: Double) {
+        var output = TableRenderer(columns: columns).render(rows)
+        output += "(\(ClientFormatting.rows(rowCount)), \(ClientFormatting.milliseconds(milliseconds)))\n"
+        StandardStream.output.write(output)
+    }
+
+    /// Prints the server's JSON answer as it sent it; returns its row count when it says it was
+    /// truncated.
+    static func printJSON(_ body: Data) -> Int? {
+        ClientFormatting.printRaw(body)
+        guard let parsed = try? JSONValue(parsing: body), parsed["truncated"] == .bool(true) else { return nil }
+        return parsed["row_count"]?.numberValue?.int64Value.map(Int.init) ?? 0
+    }
+
+    /// `Warning: the result was cut at N rows (limit); hint` on standard error.
+    static func warnTruncated(_ rows: Int, limit: String = "the server's row limit", hint: String?) {
+        StandardStream.error.write(
+            "Warning: the result was cut at \(ClientFormatting.rows(rows)) (\(limit))" + (hint.map { "; " + $0 } ?? "") + "\n"
+        )
+    }
+
+    /// Writes each chunk as soon as it arrives: ndjson one object per row, csv a header then
+    /// records (no header when the result has no columns). Returns the last chunk.
+    static func printStream<Chunk: ResultChunk>(_ stream: ResultChunkStream<Chunk>, format: QueryOutputFormat) async throws -> Chunk? {
+        var columns: [String]?
+        var last: Chunk?
+        for try await chunk in stream {
+            if columns == nil { columns = chunk.columns ?? [] }
+            let names = columns ?? []
+            switch format {
+            case .csv:
+                var output = ""
+                if chunk.chunkIndex == 0, !names.isEmpty { output += CSVRenderer.header(names) }
+                for values in chunk.rowValues(columns: names) { CSVRenderer.appendRecord(values, to: &output) }
+                if !output.isEmpty { StandardStream.output.write(output) }
+            default:
+                var output: [UInt8] = []
+                for row in chunk.rowObjects(columns: names) {
+                    JSONValue.object(row).write(to: &output)
+                    output.append(UInt8(ascii: "\n"))
+                }
+                if !output.isEmpty { StandardStream.output.write(output) }
+            }
+            last = chunk
+        }
+        return last
+    }
+}

@@ -141,37 +141,46 @@ struct TasksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await ClientCommandRunner.run {
-                let client = try connection.makeClient()
-                let interactive = isatty(2) == 1 && !json
-                var last: TaskInfo?
-                var barShown = false
-                for try await event in client.monitorTask(taskID) {
-                    if json {
-                        StandardStream.output.write(JSONValue.object(["event": .string(event.name), "data": event.data]).jsonText + "\n")
-                    }
-                    guard let task = event.task else { continue }  // a heartbeat
-                    if !json, task != last || event.isTerminal {
-                        if interactive {
-                            StandardStream.error.write("\r\u{1B}[2K" + TaskProgressText.bar(task))
-                            barShown = true
-                        } else if task != last {
-                            StandardStream.error.write(TaskProgressText.line(task) + "\n")
-                        }
-                    }
-                    last = task
-                }
-                if barShown { StandardStream.error.write("\n") }
-                guard let final = last, final.isFinished else {
-                    throw GraphAPIClientError(kind: .streamFailed, detail: "the monitor ended before the task finished")
-                }
-                if final.status == "completed" {
-                    if !json { StandardStream.output.write((final.result ?? .null).jsonText + "\n") }
-                    return
-                }
-                StandardStream.error.write("Error: task \(final.taskID) \(final.status): \(final.error ?? "no error given")\n")
-                throw ExitCode.failure
+                try await TasksCommand.follow(taskID, client: try connection.makeClient(), json: json)
             }
         }
+    }
+
+    /// Follows a task through its monitor until it ends (`graph-api tasks watch`, `graph-api copy
+    /// --watch`). Progress goes to standard error: a live progress bar when it is a terminal, one
+    /// line per change otherwise. A completed task prints its result as JSON on standard output;
+    /// a failed or cancelled one prints its error on standard error and throws exit status 1.
+    /// With `json`, every event is printed to standard output as one JSON line
+    /// `{"event": name, "data": ...}` instead of the progress and the result.
+    static func follow(_ taskID: String, client: GraphAPIClient, json: Bool) async throws {
+        let interactive = isatty(2) == 1 && !json
+        var last: TaskInfo?
+        var barShown = false
+        for try await event in client.monitorTask(taskID) {
+            if json {
+                StandardStream.output.write(JSONValue.object(["event": .string(event.name), "data": event.data]).jsonText + "\n")
+            }
+            guard let task = event.task else { continue }  // a heartbeat
+            if !json, task != last || event.isTerminal {
+                if interactive {
+                    StandardStream.error.write("\r\u{1B}[2K" + TaskProgressText.bar(task))
+                    barShown = true
+                } else if task != last {
+                    StandardStream.error.write(TaskProgressText.line(task) + "\n")
+                }
+            }
+            last = task
+        }
+        if barShown { StandardStream.error.write("\n") }
+        guard let final = last, final.isFinished else {
+            throw GraphAPIClientError(kind: .streamFailed, detail: "the monitor ended before the task finished")
+        }
+        if final.status == "completed" {
+            if !json { StandardStream.output.write((final.result ?? .null).jsonText + "\n") }
+            return
+        }
+        StandardStream.error.write("Error: task \(final.taskID) \(final.status): \(final.error ?? "no error given")\n")
+        throw ExitCode.failure
     }
 
     /// `name: value` lines of a task.

@@ -12,7 +12,9 @@ struct GraphAPICommand: AsyncParsableCommand {
         commandName: "graph-api",
         abstract: "A multi-tenant HTTP server for LadybugDB graph databases, with DuckDB staging.",
         version: "graph-api \(GraphAPIVersion.string) (LadybugDB \(EngineVersion.ladybug), DuckDB \(StagingVersion.duckdb))",
-        subcommands: [Serve.self, HealthCommand.self, DatabasesCommand.self, QueryCommand.self, TasksCommand.self]
+        subcommands: [
+            Serve.self, HealthCommand.self, DatabasesCommand.self, QueryCommand.self, TablesCommand.self, CopyCommand.self, TasksCommand.self,
+        ]
     )
 }
 

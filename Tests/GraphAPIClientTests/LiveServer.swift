@@ -17,11 +17,27 @@ enum LiveServer {
     struct Settings: Sendable {
         var maxRows = 50
         var chunkSize = 7
+        var maxStagingStreamRows = 100
+    }
+
+    /// A running server.
+    struct Instance: Sendable {
+        /// Its base URL.
+        var url: String
+        /// The folder its staging and copy requests read local sources from.
+        var importDirectory: String
     }
 
     /// Runs `body` with the base URL of a running server, then stops the server.
     static func with<Value: Sendable>(
         _ settings: Settings = Settings(), _ body: @Sendable (_ url: String) async throws -> Value
+    ) async throws -> Value {
+        try await withServer(settings) { server in try await body(server.url) }
+    }
+
+    /// Runs `body` with a running server, then stops the server.
+    static func withServer<Value: Sendable>(
+        _ settings: Settings = Settings(), _ body: @Sendable (_ server: Instance) async throws -> Value
     ) async throws -> Value {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -38,6 +54,7 @@ enum LiveServer {
         configuration.engineThreads = 4
         configuration.maxRows = settings.maxRows
         configuration.chunkSize = settings.chunkSize
+        configuration.maxStagingStreamRows = settings.maxStagingStreamRows
         var logger = Logger(label: "graph-api-client-tests")
         logger.logLevel = .critical
 
@@ -60,7 +77,7 @@ enum LiveServer {
                 throw LiveServerError.didNotStart
             }
             do {
-                let result = try await body("http://127.0.0.1:\(port)")
+                let result = try await body(Instance(url: "http://127.0.0.1:\(port)", importDirectory: configuration.importDirectory))
                 group.cancelAll()
                 return result
             } catch {

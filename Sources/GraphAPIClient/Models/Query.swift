@@ -22,13 +22,20 @@ public struct QueryRequest: Sendable, Hashable {
             let sorted = parameters.sorted { $0.key < $1.key }.map { JSONObject.Member(key: $0.key, value: $0.value) }
             members.append(JSONObject.Member(key: "parameters", value: .object(JSONObject(sorted))))
         }
-        if let timeoutSeconds, let number = JSONNumber(timeoutSeconds) {
-            let whole = timeoutSeconds.rounded() == timeoutSeconds && abs(timeoutSeconds) < 1e15
-            members.append(
-                JSONObject.Member(key: "timeout", value: .number(whole ? JSONNumber(Int64(timeoutSeconds)) : number))
-            )
+        if let timeoutSeconds, let timeout = JSONValue.seconds(timeoutSeconds) {
+            members.append(JSONObject.Member(key: "timeout", value: timeout))
         }
         return .object(JSONObject(members))
+    }
+}
+
+extension JSONValue {
+    /// A number of seconds as a request's `timeout`: a whole number without a fraction (`30`, not
+    /// `30.0`); `nil` for NaN and the infinities.
+    static func seconds(_ seconds: Double) -> JSONValue? {
+        guard let number = JSONNumber(seconds) else { return nil }
+        let whole = seconds.rounded() == seconds && abs(seconds) < 1e15
+        return .number(whole ? JSONNumber(Int64(seconds)) : number)
     }
 }
 
@@ -148,6 +155,16 @@ public struct QueryChunk: Codable, Sendable, Hashable {
         executionTimeMilliseconds = try fields.double("execution_time_ms")
         database = try fields.string("database")
     }
+}
+
+extension QueryChunk: ResultChunk {
+    /// The rows as values in column order (see ``QueryResponse/values(of:columns:)``).
+    public func rowValues(columns: [String]) -> [[JSONValue]] {
+        data.map { QueryResponse.values(of: $0, columns: columns) }
+    }
+
+    /// The rows as the server sent them.
+    public func rowObjects(columns: [String]) -> [JSONObject] { data }
 }
 
 /// Typed access to the members of a response object, failing with `invalidResponse`.

@@ -78,6 +78,26 @@ public struct TaskInfo: Codable, Sendable, Hashable {
     }
 }
 
+/// `202` answer of a request that starts a task (`POST /databases/{graph_id}/copy`): follow it
+/// with ``GraphAPIClient/monitorTask(_:)`` or ``GraphAPIClient/task(_:)``.
+public struct TaskAcceptedResponse: Codable, Sendable, Hashable {
+    /// The task's id.
+    public var taskID: String
+    /// `pending`.
+    public var status: String
+    /// The path of its monitor (`/tasks/{task_id}/monitor`).
+    public var monitorURL: String
+    /// The path of its status (`/tasks/{task_id}/status`).
+    public var statusURL: String
+
+    enum CodingKeys: String, CodingKey {
+        case taskID = "task_id"
+        case status
+        case monitorURL = "monitor_url"
+        case statusURL = "status_url"
+    }
+}
+
 /// `GET /tasks`.
 public struct TaskListResponse: Codable, Sendable, Hashable {
     /// The tasks, newest first (at most the `limit` asked for).

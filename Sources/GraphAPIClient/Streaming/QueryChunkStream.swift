@@ -5,7 +5,30 @@ import Synchronization
 import FoundationNetworking
 #endif
 
-/// The chunks of a streamed (NDJSON) query result, in order, as they arrive.
+/// One line of a streamed (NDJSON) result: a Cypher ``QueryChunk`` or a staged-table
+/// ``StagingQueryChunk``. Both streams are framed alike (`chunk_index`, `columns` on the first
+/// chunk, `data`, `row_count`, `total_rows_sent`, `is_last_chunk`); they differ in how a row is
+/// written (an object for Cypher, an array for SQL).
+public protocol ResultChunk: Sendable {
+    /// Reads one parsed NDJSON line.
+    ///
+    /// - Throws: ``GraphAPIClientError``: ``GraphAPIClientError/Kind/streamFailed`` with the
+    ///   server's message and code for an in-band error line, ``GraphAPIClientError/Kind/invalidResponse``
+    ///   for a line that is not a chunk.
+    init(json: JSONValue) throws(GraphAPIClientError)
+    /// 0, 1, 2, … in order.
+    var chunkIndex: Int { get }
+    /// Column names; on the first chunk only.
+    var columns: [String]? { get }
+    /// Whether this is the last chunk (the stream always ends with one).
+    var isLastChunk: Bool { get }
+    /// The chunk's rows as values in the order of `columns` (the first chunk's column names).
+    func rowValues(columns: [String]) -> [[JSONValue]]
+    /// The chunk's rows as `{column: value}` objects, members in the order of `columns`.
+    func rowObjects(columns: [String]) -> [JSONObject]
+}
+
+/// The chunks of a streamed (NDJSON) result, in order, as they arrive.
 ///
 /// Iterating starts the request (iterating again runs the query again). Each line is parsed as
 /// soon as it is complete and only the unfinished line is buffered by the parser.
@@ -14,20 +37,20 @@ import FoundationNetworking
 /// (suspending a task mid-transfer restarts it), so bytes the consumer has not taken yet wait in
 /// the session's delegate queue. A consumer that keeps up (writing to a terminal, a file or a
 /// pipe) holds about one chunk at a time.
-public struct QueryChunkStream: AsyncSequence, Sendable {
+public struct ResultChunkStream<Chunk: ResultChunk>: AsyncSequence, Sendable {
     /// One chunk per NDJSON line.
-    public typealias Element = QueryChunk
+    public typealias Element = Chunk
 
     /// The prepared HTTP request.
     let urlRequest: URLRequest
 
     /// Starts the request.
     public func makeAsyncIterator() -> Iterator {
-        let (stream, continuation) = AsyncThrowingStream<QueryChunk, any Error>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<Chunk, any Error>.makeStream()
         let delegate = QueryStreamDelegate(continuation: continuation)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
-        queue.name = "GraphAPIClient.QueryChunkStream"
+        queue.name = "GraphAPIClient.ResultChunkStream"
         let session = URLSession(
             configuration: GraphAPIClient.sessionConfiguration(timeout: urlRequest.timeoutInterval), delegate: delegate,
             delegateQueue: queue
@@ -44,20 +67,27 @@ public struct QueryChunkStream: AsyncSequence, Sendable {
 
     /// Yields the chunks of one request.
     public struct Iterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<QueryChunk, any Error>.Iterator
+        var base: AsyncThrowingStream<Chunk, any Error>.Iterator
 
         /// The next chunk, `nil` after the last one.
         /// - Throws: ``GraphAPIClientError``.
-        public mutating func next() async throws -> QueryChunk? {
+        public mutating func next() async throws -> Chunk? {
             try await base.next()
         }
     }
 }
 
+/// The chunks of a streamed Cypher result (`POST /databases/{graph_id}/query` as NDJSON).
+public typealias QueryChunkStream = ResultChunkStream<QueryChunk>
+
+/// The chunks of a streamed SQL result over staged tables (`POST /databases/{graph_id}/tables/query`
+/// as NDJSON).
+public typealias StagingQueryChunkStream = ResultChunkStream<StagingQueryChunk>
+
 /// Receives one streamed response on the session's serial delegate queue.
-final class QueryStreamDelegate: NSObject, URLSessionDataDelegate, Sendable {
+final class QueryStreamDelegate<Chunk: ResultChunk>: NSObject, URLSessionDataDelegate, Sendable {
     /// The largest error body kept (an error answer is a small JSON object).
-    static let maxErrorBodyBytes = 64 << 10
+    static var maxErrorBodyBytes: Int { 64 << 10 }
 
     struct State {
         var lines = NDJSONLineSplitter()
@@ -67,10 +97,10 @@ final class QueryStreamDelegate: NSObject, URLSessionDataDelegate, Sendable {
         var done = false
     }
 
-    let continuation: AsyncThrowingStream<QueryChunk, any Error>.Continuation
+    let continuation: AsyncThrowingStream<Chunk, any Error>.Continuation
     let state = Mutex(State())
 
-    init(continuation: AsyncThrowingStream<QueryChunk, any Error>.Continuation) {
+    init(continuation: AsyncThrowingStream<Chunk, any Error>.Continuation) {
         self.continuation = continuation
     }
 
@@ -78,20 +108,20 @@ final class QueryStreamDelegate: NSObject, URLSessionDataDelegate, Sendable {
         (task.response as? HTTPURLResponse)?.statusCode ?? 0
     }
 
-    static func chunk(from line: UnsafeBufferPointer<UInt8>) throws(GraphAPIClientError) -> QueryChunk {
+    static func chunk(from line: UnsafeBufferPointer<UInt8>) throws(GraphAPIClientError) -> Chunk {
         let json: JSONValue
         do {
             json = try JSONValue.parse(line)
         } catch {
             throw GraphAPIClientError(kind: .invalidResponse, detail: "a line of the stream is not JSON: \(error)")
         }
-        return try QueryChunk(json: json)
+        return try Chunk(json: json)
     }
 
     /// Parses the complete lines of `bytes` (or, with `nil`, the unfinished last line at the end)
     /// and delivers their chunks.
     func deliver(_ bytes: UnsafeBufferPointer<UInt8>?) {
-        var chunks: [QueryChunk] = []
+        var chunks: [Chunk] = []
         let outcome: Result<Bool, GraphAPIClientError> = state.withLock { state in
             guard !state.done else { return .success(false) }
             do throws(GraphAPIClientError) {
