@@ -85,6 +85,10 @@ struct GraphIngest: Sendable {
     let sourceName: String
     let graphTableName: String
     let fileIDs: [String]?
+    /// How the source was staged: `.node` data is unique on `identifier` and has no null ones,
+    /// `.relationship` data is unique on `(src, dst)` and has no null ones (the loader made them
+    /// so); `.table` or `nil` when nothing is known, and the checks run.
+    let shape: StagedShape?
     let ignoreErrors: Bool
     let io: String
     let duckdb: StagingConnection
@@ -245,15 +249,19 @@ struct GraphIngest: Sendable {
         let ignoreErrors = self.ignoreErrors
         let file = io + "/ingest-\(UUID().uuidString).parquet"
         defer { try? FileManager.default.removeItem(atPath: file) }
+        let knownUnique = shape == .node && keyColumn == "identifier"
         let (rejected, written) = try await withStagingErrors {
             try await executor.run(on: duckdb) { connection -> ([RejectedRows], Int64) in
                 let base = "(SELECT * FROM \(source) WHERE \(filter)) AS s"
                 var rejected: [RejectedRows] = []
-                let nulls = try connection.query("SELECT count(*) FROM \(base) WHERE s.\(key) IS NULL").rows().first?.first?.int64Value ?? 0
+                var (nulls, duplicateRows): (Int64, Int64) = (0, 0)
+                if !knownUnique {
+                    let counts = try connection.query(
+                        "SELECT count(*) FILTER (WHERE s.\(key) IS NULL), count(s.\(key)) - count(DISTINCT s.\(key)) FROM \(base)"
+                    ).rows().first ?? []
+                    (nulls, duplicateRows) = (counts.first?.int64Value ?? 0, counts.last?.int64Value ?? 0)
+                }
                 if nulls > 0 { rejected.append(RejectedRows(count: nulls, reason: "rows without a key", examples: [])) }
-                let duplicateRows = try connection.query(
-                    "SELECT count(*) - count(DISTINCT s.\(key)) FROM \(base) WHERE s.\(key) IS NOT NULL"
-                ).rows().first?.first?.int64Value ?? 0
                 if duplicateRows > 0 {
                     let examples = try connection.query(
                         "SELECT \(keyText) FROM \(base) WHERE s.\(key) IS NOT NULL GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
@@ -274,12 +282,15 @@ struct GraphIngest: Sendable {
                     }
                 }
                 if !rejected.isEmpty, !ignoreErrors { return (rejected, 0) }
+                // Only the filters that remove something (a DISTINCT ON costs a hash of every key).
+                let rows =
+                    rejected.isEmpty
+                    ? base
+                    : duplicateRows > 0
+                        ? "(SELECT DISTINCT ON (s.\(key)) s.* FROM \(base) WHERE s.\(key) IS NOT NULL \(existingJoin)) AS s"
+                        : "(SELECT s.* FROM \(base) WHERE s.\(key) IS NOT NULL \(existingJoin)) AS s"
                 let written = try connection.execute(
-                    """
-                    COPY (SELECT \(select.joined(separator: ", ")) FROM (
-                        SELECT DISTINCT ON (s.\(key)) s.* FROM \(base) WHERE s.\(key) IS NOT NULL \(existingJoin)
-                    )) TO \(StagingSQL.literal(file)) (FORMAT parquet)
-                    """
+                    "COPY (SELECT \(select.joined(separator: ", ")) FROM \(rows)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
                 )
                 return (rejected, Int64(written))
             }
@@ -343,46 +354,50 @@ struct GraphIngest: Sendable {
         let (source, filter, io, ignoreErrors) = (self.source, fileFilter, self.io, self.ignoreErrors)
         let file = io + "/ingest-\(UUID().uuidString).parquet"
         defer { try? FileManager.default.removeItem(atPath: file) }
+        let knownUnique = shape == .relationship
         let (rejected, skippedPresent, skippedDuplicates, written) = try await withStagingErrors {
             try await executor.run(on: duckdb) { connection -> ([RejectedRows], Int64, Int64, Int64) in
-                let base = "(SELECT * FROM \(source) WHERE \(filter)) AS s"
                 let srcText = "CAST(s.src AS VARCHAR)"
                 let dstText = "CAST(s.dst AS VARCHAR)"
-                let dangling =
-                    "(s.src IS NULL OR s.dst IS NULL OR \(srcText) NOT IN (SELECT CAST(k AS VARCHAR) FROM \(fromKeys)) "
-                    + "OR \(dstText) NOT IN (SELECT CAST(k AS VARCHAR) FROM \(toKeys)))"
+                // One pass finds the dangling rows: keys are unique, so the outer joins keep every row once.
+                let withEndpoints =
+                    "(SELECT * FROM \(source) WHERE \(filter)) AS s "
+                    + "LEFT JOIN (SELECT CAST(k AS VARCHAR) AS k FROM \(fromKeys)) AS f ON f.k = \(srcText) "
+                    + "LEFT JOIN (SELECT CAST(k AS VARCHAR) AS k FROM \(toKeys)) AS t ON t.k = \(dstText)"
+                let dangling = "(s.src IS NULL OR s.dst IS NULL OR f.k IS NULL OR t.k IS NULL)"
                 var rejected: [RejectedRows] = []
-                let danglingCount = try connection.query("SELECT count(*) FROM \(base) WHERE \(dangling)").rows().first?.first?.int64Value ?? 0
+                let danglingCount =
+                    try connection.query("SELECT count(*) FROM \(withEndpoints) WHERE \(dangling)").rows().first?.first?.int64Value ?? 0
                 if danglingCount > 0 {
                     let examples = try connection.query(
-                        "SELECT coalesce(\(srcText), 'null') || ' -> ' || coalesce(\(dstText), 'null') FROM \(base) WHERE \(dangling) LIMIT 5"
+                        "SELECT coalesce(\(srcText), 'null') || ' -> ' || coalesce(\(dstText), 'null') FROM \(withEndpoints) WHERE \(dangling) LIMIT 5"
                     ).rows().compactMap { $0.first?.stringValue.map { "'\($0)'" } }
                     rejected.append(
                         RejectedRows(count: danglingCount, reason: "relationships whose endpoints are missing from the graph", examples: examples)
                     )
                 }
                 if !rejected.isEmpty, !ignoreErrors { return (rejected, 0, 0, 0) }
+                // The rows to copy, with only the filters that remove something.
+                var valid =
+                    danglingCount > 0
+                    ? "(SELECT s.* FROM \(withEndpoints) WHERE NOT \(dangling)) AS s" : "(SELECT * FROM \(source) WHERE \(filter)) AS s"
                 // Edges already in the graph are skipped, so a second ingest never doubles them;
                 // repeated (src, dst) pairs in the data become one edge.
                 var present: Int64 = 0
-                var notPresent = ""
                 if let edgesRelation {
                     let edges = "(SELECT DISTINCT CAST(s AS VARCHAR) AS s, CAST(d AS VARCHAR) AS d FROM \(edgesRelation))"
-                    notPresent = "AND NOT EXISTS (SELECT 1 FROM \(edges) e WHERE e.s = \(srcText) AND e.d = \(dstText))"
-                    present = try connection.query(
-                        "SELECT count(*) FROM \(base) WHERE NOT \(dangling) AND EXISTS (SELECT 1 FROM \(edges) e WHERE e.s = \(srcText) AND e.d = \(dstText))"
-                    ).rows().first?.first?.int64Value ?? 0
+                    let isPresent = "EXISTS (SELECT 1 FROM \(edges) e WHERE e.s = \(srcText) AND e.d = \(dstText))"
+                    present = try connection.query("SELECT count(*) FROM \(valid) WHERE \(isPresent)").rows().first?.first?.int64Value ?? 0
+                    if present > 0 { valid = "(SELECT s.* FROM \(valid) WHERE NOT \(isPresent)) AS s" }
                 }
-                let remaining = try connection.query(
-                    "SELECT count(*), count(DISTINCT (\(srcText), \(dstText))) FROM \(base) WHERE NOT \(dangling) \(notPresent)"
-                ).rows().first ?? []
-                let duplicates = (remaining.first?.int64Value ?? 0) - (remaining.last?.int64Value ?? 0)
+                var duplicates: Int64 = 0
+                if !knownUnique {
+                    let counts = try connection.query("SELECT count(*), count(DISTINCT (\(srcText), \(dstText))) FROM \(valid)").rows().first ?? []
+                    duplicates = (counts.first?.int64Value ?? 0) - (counts.last?.int64Value ?? 0)
+                    if duplicates > 0 { valid = "(SELECT DISTINCT ON (\(srcText), \(dstText)) s.* FROM \(valid)) AS s" }
+                }
                 let written = try connection.execute(
-                    """
-                    COPY (SELECT \((endpoints + select).joined(separator: ", ")) FROM (
-                        SELECT DISTINCT ON (\(srcText), \(dstText)) s.* FROM \(base) WHERE NOT \(dangling) \(notPresent)
-                    )) TO \(StagingSQL.literal(file)) (FORMAT parquet)
-                    """
+                    "COPY (SELECT \((endpoints + select).joined(separator: ", ")) FROM \(valid)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
                 )
                 return (rejected, present, duplicates, Int64(written))
             }

@@ -85,7 +85,7 @@ extension StagingService {
             defer { connection.close() }
             let ingest = GraphIngest(
                 source: "read_parquet(\(StagingSQL.literal(file)))", sourceName: sources.paths.count == 1 ? sources.paths[0] : "the sources",
-                graphTableName: graphTable, fileIDs: nil, ignoreErrors: true, io: io, duckdb: connection, executor: executor, target: target
+                graphTableName: graphTable, fileIDs: nil, shape: loaded.shape, ignoreErrors: true, io: io, duckdb: connection, executor: executor, target: target
             )
             var outcome = try await withGraphErrors(id) { try await ingest.run() }
             let dropped = loaded.rowsRead - loaded.rowsWritten

@@ -15,8 +15,10 @@ extension StagingService {
         for fileID in request.fileIDs ?? [] { try Self.validateFileID(fileID, field: "file_ids") }
         let store = try await store(id)
         return try await gate(id).withPermit {
-            let exists = try await withStagingErrors {
-                try await executor.run(on: store.writer) { try Self.tableExists(table, on: $0) }
+            let (exists, shape) = try await withStagingErrors {
+                try await executor.run(on: store.writer) { connection in
+                    (try Self.tableExists(table, on: connection), try Self.stagedShape(of: table.rawValue, on: connection))
+                }
             }
             guard exists else { throw Self.tableNotFound(table, graph: id) }
             if request.rebuild {
@@ -24,7 +26,7 @@ extension StagingService {
             }
             let ingest = GraphIngest(
                 source: "main." + StagingSQL.identifier(table.rawValue), sourceName: table.rawValue, graphTableName: table.rawValue,
-                fileIDs: request.fileIDs, ignoreErrors: request.ignoreErrors, io: store.ioDirectory, duckdb: store.writer,
+                fileIDs: request.fileIDs, shape: shape, ignoreErrors: request.ignoreErrors, io: store.ioDirectory, duckdb: store.writer,
                 executor: executor, target: .live(id, registry: registry)
             )
             let outcome = try await withGraphErrors(id) { try await ingest.run() }

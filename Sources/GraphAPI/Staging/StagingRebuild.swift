@@ -79,8 +79,11 @@ extension StagingService {
                 warnings.append("staged table '\(name)' names no graph table and was not used")
             }
             for name in ordered {
+                let shape = try await withStagingErrors {
+                    try await executor.run(on: store.writer) { try Self.stagedShape(of: name, on: $0) }
+                }
                 let ingest = GraphIngest(
-                    source: "main." + StagingSQL.identifier(name), sourceName: name, graphTableName: name, fileIDs: nil,
+                    source: "main." + StagingSQL.identifier(name), sourceName: name, graphTableName: name, fileIDs: nil, shape: shape,
                     ignoreErrors: ignoreErrors, io: store.ioDirectory, duckdb: store.writer, executor: executor, target: target
                 )
                 var outcome = try await withGraphErrors(id) { try await ingest.run() }

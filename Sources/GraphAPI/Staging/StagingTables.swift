@@ -284,6 +284,12 @@ extension StagingService {
         ).rows().isEmpty
     }
 
+    /// The shape a staged table was loaded with (`nil` for a table the catalog does not know).
+    static func stagedShape(of table: String, on connection: StagingConnection) throws -> StagedShape? {
+        try connection.query("SELECT shape FROM \(StagingStore.catalogTable) WHERE table_name = ?", parameters: [.string(table)])
+            .rows().first?.first?.stringValue.flatMap(StagedShape.init(rawValue:))
+    }
+
     static func tableNotFound(_ table: TableName, graph id: GraphID) -> APIError {
         APIError.notFound("staging table '\(table)' does not exist in database '\(id)'", code: "table_not_found")
     }
