@@ -86,6 +86,42 @@ import Testing
         }
     }
 
+    /// Tables staged without the node or relationship shape (keys named as in the graph, `src`
+    /// and `dst` as columns) are not deduplicated by staging: ingest finds null and repeated keys
+    /// and repeated pairs itself.
+    @Test func unshapedTablesHaveTheirNullAndRepeatedKeysFound() async throws {
+        let fixture = try DatabasesTestServer()
+        let imports = fixture.importDirectory
+        try "id,name\n1,a\n2,b\n2,b again\n,no key\n3,c\n".write(toFile: imports + "/items.csv", atomically: true, encoding: .utf8)
+        try "src,dst,w\n1,2,10\n1,2,11\n2,3,5\n3,9,1\n".write(toFile: imports + "/links.csv", atomically: true, encoding: .utf8)
+        try await fixture.test { client in
+            let ddl = "CREATE NODE TABLE Item(id INT64 PRIMARY KEY, name STRING); CREATE REL TABLE LINK(FROM Item TO Item, w INT64)"
+            let created = try await client.send(.post, "/databases", object: ["graph_id": "g1", "schema_type": "custom", "custom_schema_ddl": ddl])
+            #expect(created.status == .created)
+            try await Self.stage(client, "Item", "items.csv")
+            let refused = try await Self.ingest(client, "Item")
+            #expect(refused.errorCode == "ingest_rows_rejected")
+            #expect(refused.errorDetail.contains("1 rows without a key"), "\(refused.errorDetail)")
+            #expect(refused.errorDetail.contains("1 rows repeating a key of an earlier row (e.g. '2')"), "\(refused.errorDetail)")
+            #expect(try await fixture.count("g1", "MATCH (i:Item) RETURN count(i)") == 0)
+            let items = try await Self.ingest(client, "Item", ["ignore_errors": true])
+            #expect(try items.object()["rows_ingested"] as? Int == 3, "\(String(buffer: items.body))")
+            #expect(try items.object()["rows_skipped"] as? Int == 2)
+            #expect(try await fixture.count("g1", "MATCH (i:Item) RETURN count(i)") == 3)
+
+            try await Self.stage(client, "LINK", "links.csv")
+            let links = try await Self.ingest(client, "LINK", ["ignore_errors": true])
+            #expect(links.status == .ok, "\(String(buffer: links.body))")
+            #expect(try links.object()["rows_ingested"] as? Int == 2)
+            #expect(try links.object()["rows_skipped"] as? Int == 2)
+            let warnings = try links.object()["warnings"] as? [String] ?? []
+            #expect(warnings.contains { $0.contains("1 relationships whose endpoints are missing") && $0.contains("'3 -> 9'") }, "\(warnings)")
+            #expect(warnings.contains { $0.contains("1 rows repeated an earlier (src, dst) pair") }, "\(warnings)")
+            #expect(try await fixture.count("g1", "MATCH ()-[l:LINK]->() RETURN count(l)") == 2)
+            #expect(try await fixture.count("g1", "MATCH (:Item {id: 2})-[l:LINK]->(:Item {id: 3}) RETURN l.w") == 5)
+        }
+    }
+
     @Test func validationNamesEveryMismatchingColumnAndCopiesNothing() async throws {
         let fixture = try DatabasesTestServer()
         try StagingFixtures.write(
