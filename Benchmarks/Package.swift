@@ -24,5 +24,12 @@ let package = Package(
                 .product(name: "GraphEngine", package: "graph-api"),
             ]
         ),
+        .executableTarget(
+            name: "ingest-benchmark",
+            dependencies: [
+                "EngineBaseline",
+                .product(name: "Staging", package: "graph-api"),
+            ]
+        ),
     ]
 )
