@@ -332,6 +332,22 @@ struct GraphIngest: Sendable {
         )
         try await validate(mismatches: mismatches, checks: checks)
 
+        let relName = SchemaQuoting.name(table.name)
+        let existingEdges = try await target.read("MATCH ()-[r:\(relName)]->() RETURN count(r)") ?? 0
+        // Data staged as relationships has no repeated or null pairs, and with no edges in the
+        // graph none can be doubled: the engine's COPY, which refuses a missing endpoint and
+        // leaves the table as it was, checks the endpoints. Only when it refuses are the
+        // rejected rows looked for below, to report their count and examples.
+        var engineRefusal: (any Error)?
+        if !ignoreErrors, existingEdges == 0, shape == .relationship {
+            do {
+                return try await copyAsStaged(columns: endpoints + select, graphTable: table.name)
+            } catch {
+                if Task.isCancelled { throw error }
+                engineRefusal = error
+            }
+        }
+
         var exportFiles: [String] = []
         defer { for file in exportFiles { try? FileManager.default.removeItem(atPath: file) } }
         let fromName = SchemaQuoting.name(fromTable.name)
@@ -342,8 +358,6 @@ struct GraphIngest: Sendable {
             toTable.name == fromTable.name
             ? fromKeys : try await export("MATCH (n:\(toName)) RETURN n.\(SchemaQuoting.name(toKey)) AS k", columns: "NULL::VARCHAR AS k")
         if toKeys != fromKeys { exportFiles += Self.files(in: toKeys) }
-        let relName = SchemaQuoting.name(table.name)
-        let existingEdges = try await target.read("MATCH ()-[r:\(relName)]->() RETURN count(r)") ?? 0
         let edgesRelation: String? =
             existingEdges > 0
             ? try await export(
@@ -402,6 +416,8 @@ struct GraphIngest: Sendable {
                 return (rejected, present, duplicates, Int64(written))
             }
         }
+        // The engine refused rows the checks do not find: its error stands.
+        if let engineRefusal, rejected.isEmpty { throw engineRefusal }
         var outcome = try await finish(rejected: rejected, written: written, file: file, graphTable: table.name)
         if skippedPresent > 0 {
             outcome.rowsSkipped += skippedPresent
@@ -434,6 +450,21 @@ struct GraphIngest: Sendable {
             graphTable: graphTable, rowsIngested: written, rowsSkipped: skipped,
             warnings: rejected.map { "skipped " + $0.text }
         )
+    }
+
+    /// Writes the source's rows (the file filter applied) in the graph's column order and COPYs
+    /// them, with no check of their keys.
+    private func copyAsStaged(columns: [String], graphTable: String) async throws -> Outcome {
+        let (source, filter, file) = (self.source, fileFilter, io + "/ingest-\(UUID().uuidString).parquet")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let written = try await withStagingErrors {
+            try await executor.run(on: duckdb) { connection in
+                try connection.execute(
+                    "COPY (SELECT \(columns.joined(separator: ", ")) FROM \(source) WHERE \(filter)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
+                )
+            }
+        }
+        return try await finish(rejected: [], written: Int64(written), file: file, graphTable: graphTable)
     }
 
     /// The Parquet files a relation from ``export(_:columns:)`` reads.
