@@ -122,53 +122,14 @@ final class QueryStream: Sendable {
         let (writer, chunkSize, framing, database, started) = (self.writer, self.chunkSize, self.framing, self.database, self.started)
         return try await executor.run(on: lease.connection) { _ in
             var buffer = ByteBuffer()
-            if index == 0, framing == .serverSentEvents {
-                buffer.writeStaticString("event: columns\ndata: {\"columns\":")
-                writer.writeColumnNames(into: &buffer)
-                buffer.writeStaticString("}\n\n")
+            let rows = try ResultChunkFrame.write(
+                index: index, totalBefore: totalRowsBefore, serverSentEvents: framing == .serverSentEvents, database: database,
+                started: started, into: &buffer, columns: { writer.writeColumnNames(into: &$0) }
+            ) { buffer in
+                let count = try writer.writeRows(into: &buffer, maxRows: chunkSize)
+                return ResultChunkFrame.Rows(count: count, isLast: count < chunkSize || !writer.hasMoreRows)
             }
-            if framing == .serverSentEvents { buffer.writeStaticString("event: chunk\ndata: ") }
-            buffer.writeStaticString("{\"chunk_index\":")
-            buffer.writeJSONNumber(index)
-            if index == 0 {
-                buffer.writeStaticString(",\"columns\":")
-                writer.writeColumnNames(into: &buffer)
-            }
-            buffer.writeStaticString(",\"data\":[")
-            let rows = try writer.writeRows(into: &buffer, maxRows: chunkSize)
-            let isLast = rows < chunkSize || !writer.hasMoreRows
-            buffer.writeStaticString("],\"row_count\":")
-            buffer.writeJSONNumber(rows)
-            buffer.writeStaticString(",\"total_rows_sent\":")
-            buffer.writeJSONNumber(totalRowsBefore + rows)
-            buffer.writeStaticString(",\"is_last_chunk\":")
-            buffer.writeJSONBool(isLast)
-            let elapsed = QueryResultEncoding.milliseconds(since: started)
-            if isLast {
-                buffer.writeStaticString(",\"execution_time_ms\":")
-                buffer.writeJSONNumber(elapsed)
-                buffer.writeStaticString(",\"database\":")
-                buffer.writeJSONString(database)
-            }
-            buffer.writeStaticString("}")
-            switch framing {
-            case .ndjson:
-                buffer.writeStaticString("\n")
-            case .serverSentEvents:
-                buffer.writeStaticString("\n\n")
-                if isLast {
-                    buffer.writeStaticString("event: complete\ndata: {\"total_rows_sent\":")
-                    buffer.writeJSONNumber(totalRowsBefore + rows)
-                    buffer.writeStaticString(",\"chunk_count\":")
-                    buffer.writeJSONNumber(index + 1)
-                    buffer.writeStaticString(",\"execution_time_ms\":")
-                    buffer.writeJSONNumber(elapsed)
-                    buffer.writeStaticString(",\"database\":")
-                    buffer.writeJSONString(database)
-                    buffer.writeStaticString("}\n\n")
-                }
-            }
-            return (buffer, rows, isLast)
+            return (buffer, rows.count, rows.isLast)
         }
     }
 

@@ -334,56 +334,16 @@ final class StagingQueryStream: Sendable {
 
     private func chunk(index: Int, totalBefore: Int) -> (ByteBuffer, Int, Bool) {
         var buffer = ByteBuffer()
-        if index == 0, serverSentEvents {
-            buffer.writeStaticString("event: columns\ndata: {\"columns\":")
-            StagingController.writeColumnNames(columns, into: &buffer)
-            buffer.writeStaticString("}\n\n")
+        let rows = ResultChunkFrame.write(
+            index: index, totalBefore: totalBefore, serverSentEvents: serverSentEvents, database: database, started: started,
+            into: &buffer, columns: { StagingController.writeColumnNames(columns, into: &$0) }
+        ) { buffer in
+            let count = cursor.writeRows(into: &buffer, count: chunkSize)
+            let isLast = count < chunkSize || cursor.isExhausted
+            return ResultChunkFrame.Rows(
+                count: count, isLast: isLast, truncated: isLast && totalBefore + count == maxRows && cursor.hasRowsBeyondLimit
+            )
         }
-        if serverSentEvents { buffer.writeStaticString("event: chunk\ndata: ") }
-        buffer.writeStaticString("{\"chunk_index\":")
-        buffer.writeJSONNumber(index)
-        if index == 0 {
-            buffer.writeStaticString(",\"columns\":")
-            StagingController.writeColumnNames(columns, into: &buffer)
-        }
-        buffer.writeStaticString(",\"data\":[")
-        let rows = cursor.writeRows(into: &buffer, count: chunkSize)
-        let isLast = rows < chunkSize || cursor.isExhausted
-        let truncated = isLast && totalBefore + rows == maxRows && cursor.hasRowsBeyondLimit
-        buffer.writeStaticString("],\"row_count\":")
-        buffer.writeJSONNumber(rows)
-        buffer.writeStaticString(",\"total_rows_sent\":")
-        buffer.writeJSONNumber(totalBefore + rows)
-        buffer.writeStaticString(",\"is_last_chunk\":")
-        buffer.writeJSONBool(isLast)
-        let elapsed = QueryResultEncoding.milliseconds(since: started)
-        if isLast {
-            buffer.writeStaticString(",\"truncated\":")
-            buffer.writeJSONBool(truncated)
-            buffer.writeStaticString(",\"execution_time_ms\":")
-            buffer.writeJSONNumber(elapsed)
-            buffer.writeStaticString(",\"database\":")
-            buffer.writeJSONString(database)
-        }
-        buffer.writeStaticString("}")
-        if serverSentEvents {
-            buffer.writeStaticString("\n\n")
-            if isLast {
-                buffer.writeStaticString("event: complete\ndata: {\"total_rows_sent\":")
-                buffer.writeJSONNumber(totalBefore + rows)
-                buffer.writeStaticString(",\"chunk_count\":")
-                buffer.writeJSONNumber(index + 1)
-                buffer.writeStaticString(",\"truncated\":")
-                buffer.writeJSONBool(truncated)
-                buffer.writeStaticString(",\"execution_time_ms\":")
-                buffer.writeJSONNumber(elapsed)
-                buffer.writeStaticString(",\"database\":")
-                buffer.writeJSONString(database)
-                buffer.writeStaticString("}\n\n")
-            }
-        } else {
-            buffer.writeStaticString("\n")
-        }
-        return (buffer, rows, isLast)
+        return (buffer, rows.count, rows.isLast)
     }
 }
