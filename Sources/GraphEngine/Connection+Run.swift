@@ -2,7 +2,8 @@ extension Connection {
     /// Prepares and executes one statement on `executor`, queueing behind other writers when the
     /// statement writes.
     ///
-    /// The statement is prepared first; if the engine classifies it as not read-only
+    /// The statement is prepared first (or taken from the statements this connection keeps, see
+    /// ``prepareCached(_:)``); if the engine classifies it as not read-only
     /// (``PreparedStatement/isReadOnly``), the call waits for the database's ``Database/writeGate``
     /// (suspended, holding no thread) and holds it while the statement executes, so concurrent
     /// writers run one after another instead of failing with ``EngineError/Kind/writeConflict``.
@@ -26,7 +27,7 @@ extension Connection {
         let statement: PreparedStatement
         do {
             statement = try await executor.run(on: self) { connection in
-                try connection.prepare(text)
+                try connection.prepareCached(text)
             }
         } catch let error as EngineError where error.kind == .writeConflict {
             // The engine binds a write statement inside a write transaction, so even preparing one
@@ -34,7 +35,7 @@ extension Connection {
             return try await database.writeGate.withPermit {
                 try await Connection.retryingWriteConflicts {
                     try await executor.run(on: self) { connection in
-                        try connection.execute(try connection.prepare(text), parameters: parameters)
+                        try connection.execute(try connection.prepareCached(text), parameters: parameters)
                     }
                 }
             }

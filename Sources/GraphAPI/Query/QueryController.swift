@@ -112,7 +112,7 @@ struct QueryController: Sendable {
                 try connection.setQueryTimeout(milliseconds: timeoutMilliseconds)
                 let statement: PreparedStatement
                 do {
-                    statement = try connection.prepare(cypher)
+                    statement = try connection.prepareCached(cypher)
                 } catch let error as EngineError where error.kind == .writeConflict {
                     return .writeNotPrepared
                 }
