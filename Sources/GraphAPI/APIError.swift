@@ -59,6 +59,16 @@ extension APIError {
         APIError(.unprocessableContent, code: "validation_error", detail: detail)
     }
 
+    /// What a request whose client went away before its answer ends with: nginx's 499 "client
+    /// closed request". It is never delivered (there is no one to read it); it shows in the
+    /// request log and the `graph_api_http_errors_total` metric.
+    public static var clientClosedRequest: APIError {
+        APIError(
+            HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), code: "client_closed_request",
+            detail: "the client closed the connection before the answer"
+        )
+    }
+
     /// 503 with a `Retry-After` header.
     public static func unavailable(_ detail: String, code: String, retryAfterSeconds: Int) -> APIError {
         APIError(.serviceUnavailable, code: code, detail: detail, headers: [.retryAfter: String(retryAfterSeconds)])

@@ -1,6 +1,7 @@
 import Foundation
 import GraphEngine
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 
@@ -103,6 +104,10 @@ func makeApplication(
     }
     let app = Application(
         router: buildRouter(server),
+        // Every connection tells its handlers when the client goes away (see `ClientConnection`).
+        server: HTTPServerBuilder { responder in
+            ClientTrackingHTTP1Channel(base: HTTP1Channel(responder: responder))
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "graph-api"),
         // Services stop in reverse order: the HTTP server first, then the background tasks, then the
         // staging databases, then the registry (which checkpoints and closes every database on the

@@ -55,12 +55,20 @@ public final class EngineExecutor: Sendable {
         try await runLeased(on: connection, body)
     }
 
+    /// ``run(on:_:)`` governed by `cancellation` as well as by the task: cancelling the flag
+    /// (``CancellationFlag/cancel()``, then ``Connection/interrupt(for:)``) stops the call the way
+    /// cancelling the task does, from outside the task (a client that went away).
+    package func run<T: Sendable>(
+        on connection: Connection, cancellation: CancellationFlag, _ body: @escaping @Sendable (Connection) throws -> T
+    ) async throws -> T {
+        try await runLeased(on: connection, cancellation: cancellation, body)
+    }
+
     /// The shared implementation of `run(on:)` for any connection type that can be leased and
     /// interrupted (this module's ``Connection``, the Staging module's connections).
     package func runLeased<C: ExecutorLeasable, T: Sendable>(
-        on connection: C, _ body: @escaping @Sendable (C) throws -> T
+        on connection: C, cancellation: CancellationFlag = CancellationFlag(), _ body: @escaping @Sendable (C) throws -> T
     ) async throws -> T {
-        let cancellation = CancellationFlag()
         return try await withTaskCancellationHandler {
             do {
                 return try await pool.runIfActive {

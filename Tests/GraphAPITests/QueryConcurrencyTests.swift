@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
+import Synchronization
 import Testing
 
 @testable import GraphAPI
@@ -34,6 +36,40 @@ import Testing
             // The same in a streamed request: still an HTTP 408, not a 200 stream.
             let streamed = try await client.cypher("slow", Self.endless, timeout: 0.3, suffix: "?streaming=true")
             #expect(streamed.status == .requestTimeout)
+        }
+    }
+
+    /// A client that hangs up before its answer stops its query: the engine is interrupted and the
+    /// database's only connection is free again at once, not when the query would have ended.
+    @Test(arguments: ["", "?streaming=true"])
+    func aClientThatLeavesBeforeTheAnswerStopsItsQuery(suffix: String) async throws {
+        try await QueryTestServer.run(
+            graphs: [Self.slow],
+            configure: {
+                $0.connectionsPerDatabase = 1
+                $0.connectionWaitMilliseconds = 300
+            }
+        ) { client, port in
+            let connection = try await RawHTTPConnection.connect(port: port)
+            let body = #"{"cypher": "\#(Self.endless)", "timeout": 120}"#
+            let received = try await connection.post(path: "/databases/slow/query" + suffix, body: body, readAtLeast: 0) { _, _ in
+                try await Task.sleep(for: .milliseconds(500))
+                // The query runs: the database's only connection is busy.
+                let busy = try await ExtraClient.cypher(port: port, "slow", "RETURN 1 AS one")
+                #expect(busy.status == .serviceUnavailable, "\(busy.body)")
+                #expect(busy.code == "database_busy")
+            }
+            #expect(received.isEmpty)
+            let left = ContinuousClock.now
+            let released = try await eventually(seconds: 10) {
+                try await client.cypher("slow", "RETURN 1 AS one").status == .ok
+            }
+            #expect(released)
+            #expect(ContinuousClock.now - left < .seconds(3))
+            // Counted as abandoned, not as failed.
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("graph_api_queries_abandoned_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("abandoned") })")
+            #expect(!metrics.contains("code=\"query_interrupted\""))
         }
     }
 
@@ -146,5 +182,26 @@ import Testing
         }
         #expect(controller.counts.running == 0)
         #expect(controller.counts.waiting == 0)
+    }
+}
+
+/// The signal a request handler watches to learn that its client went away.
+@Suite struct ClientConnectionTests {
+    @Test func actionsRunOnceWhenTheClientGoesAndNotAfterCancelling() {
+        let client = ClientConnection()
+        let runs = Mutex<[String]>([])
+        let kept = client.onClose { runs.withLock { $0.append("kept") } }
+        let dropped = client.onClose { runs.withLock { $0.append("dropped") } }
+        dropped.cancel()
+        #expect(!client.isClosed)
+        #expect(runs.withLock { $0 }.isEmpty)
+        client.close()
+        client.close()
+        #expect(client.isClosed)
+        #expect(runs.withLock { $0 } == ["kept"])
+        kept.cancel()
+        // Registered after the client went: runs at once.
+        _ = client.onClose { runs.withLock { $0.append("late") } }
+        #expect(runs.withLock { $0 } == ["kept", "late"])
     }
 }

@@ -58,6 +58,7 @@ public final class ServerMetrics: Sendable {
 
     private let requestsInFlight: Gauge
     private let rowsStreamedCounter: Counter
+    private let queriesAbandonedCounter: Counter
     private let samplers = Mutex<[@Sendable (ServerMetrics) async -> Void]>([])
     private let graphSeries = Mutex<[String: GraphSeries]>([:])
 
@@ -80,6 +81,7 @@ public final class ServerMetrics: Sendable {
         self.registry = registry
         requestsInFlight = registry.makeGauge(descriptor: Names.requestsInFlight)
         rowsStreamedCounter = registry.makeCounter(descriptor: Names.rowsStreamed)
+        queriesAbandonedCounter = registry.makeCounter(descriptor: Names.queriesAbandoned)
     }
 
     // MARK: HTTP (recorded by RequestObservabilityMiddleware)
@@ -141,6 +143,13 @@ public final class ServerMetrics: Sendable {
             return counter
         }
         counter.increment()
+    }
+
+    /// A query stopped because its client went away: before its answer (the engine query is
+    /// interrupted) or in the middle of a stream. Records `graph_api_queries_abandoned_total`;
+    /// such a query counts neither as completed nor as failed.
+    public func queryAbandoned() {
+        queriesAbandonedCounter.increment()
     }
 
     /// Rows written to a client in a streamed (NDJSON or SSE) answer; call it once per chunk.
@@ -297,6 +306,9 @@ public final class ServerMetrics: Sendable {
         }
         static var rowsStreamed: MetricNameDescriptor {
             make("rows_streamed", "total", "Rows written in streamed (NDJSON or SSE) answers.")
+        }
+        static var queriesAbandoned: MetricNameDescriptor {
+            make("queries_abandoned", "total", "Cypher queries stopped because their client went away before or during the answer.")
         }
         static var admissionRejections: MetricNameDescriptor {
             make("admission_rejections", "total", "Work refused by admission control (503), by reason.")

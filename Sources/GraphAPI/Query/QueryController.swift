@@ -101,6 +101,14 @@ struct QueryController: Sendable {
         ticket.markRunning()
         let connection = lease.connection
         let graph = lease.graph
+        // Until the first byte is sent nothing reads from the client's connection: watch it, so a
+        // read whose client went away stops instead of running on for no one.
+        let clientGone = CancellationFlag()
+        let watch = ClientConnection.current?.onClose {
+            clientGone.cancel()
+            connection.interrupt(for: clientGone)
+        }
+        defer { watch?.cancel() }
 
         do {
             let cypher = input.cypher
@@ -108,7 +116,7 @@ struct QueryController: Sendable {
             let maxRows = configuration.maxRows
             let streaming = format != .json
             let database = graphID.rawValue
-            let prepared: Prepared = try await executor.run(on: connection) { connection in
+            let prepared: Prepared = try await executor.run(on: connection, cancellation: clientGone) { connection in
                 try connection.setQueryTimeout(milliseconds: timeoutMilliseconds)
                 let statement: PreparedStatement
                 do {
@@ -129,6 +137,9 @@ struct QueryController: Sendable {
                 outcome = prepared
             case .write, .writeNotPrepared:
                 try checkWritesAllowed(graph: graph, context: context)
+                // A write is not stopped once it runs (it completes or times out), but one whose
+                // client has already gone is not started.
+                if clientGone.isCancelled { throw EngineError(.interrupted, "The client went away before the write started.") }
                 context.logger.notice(
                     "audit: write statement",
                     metadata: [
@@ -181,6 +192,12 @@ struct QueryController: Sendable {
         } catch {
             lease.release()
             ticket.release()
+            if clientGone.isCancelled {
+                // No one is left to answer; this is not a failure of the query.
+                context.logger.debug("query: client gone before the answer", metadata: ["graph_id": "\(graphID)"])
+                server.metrics.queryAbandoned()
+                throw APIError.clientClosedRequest
+            }
             let answer: any Error
             if let engine = error as? EngineError, engine.kind == .readOnly, server.registry.settings.readOnlyNode {
                 // A database opened read-only refuses to even prepare a write.

@@ -83,6 +83,7 @@ final class QueryStream: Sendable {
                     try await bodyWriter.write(buffer)
                 } catch {
                     logger.debug("query stream: client gone", metadata: ["graph_id": "\(database)", "rows_sent": "\(totalRows)"])
+                    metrics.queryAbandoned()
                     await closeResult()
                     finishResources()
                     throw error
