@@ -15,8 +15,9 @@ let package = Package(
         .target(
             name: "EngineBaseline",
             cSettings: [.unsafeFlags(["-I\(engineDirectory)/include", "-O2"])],
-            linkerSettings: [.unsafeFlags(["-L\(engineDirectory)/lib", "-llbug_capi"])]
+            linkerSettings: [.unsafeFlags(["-L\(engineDirectory)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(engineDirectory)/lib", "-Xlinker", "--no-as-needed", "-lgraphapi_pystub", "-llbug_capi"])]
         ),
+        .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "graph-api-benchmarks",
             dependencies: [
@@ -27,9 +28,14 @@ let package = Package(
         .executableTarget(
             name: "ingest-benchmark",
             dependencies: [
+                "BenchmarkSupport",
                 "EngineBaseline",
                 .product(name: "Staging", package: "graph-api"),
             ]
+        ),
+        .executableTarget(
+            name: "http-benchmark",
+            dependencies: ["BenchmarkSupport", "EngineBaseline"]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 #include "engine_baseline.h"
 
 #include <lbug.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,5 +213,88 @@ baseline_result baseline_scan_arrow(void* connection_ptr, int64_t chunk_size) {
     }
     lbug_query_result_destroy(&result);
     out.seconds = now_seconds() - start;
+    return out;
+}
+
+typedef struct {
+    lbug_database* database;
+    double until;
+    int prepared;
+    uint64_t queries;
+    int64_t checksum;
+    int ok;
+} parallel_caller;
+
+static void* return_one_caller(void* argument) {
+    parallel_caller* caller = argument;
+    lbug_connection connection;
+    if (lbug_connection_init(caller->database, &connection) != LbugSuccess) {
+        caller->ok = 0;
+        return NULL;
+    }
+    lbug_prepared_statement statement;
+    if (caller->prepared && (lbug_connection_prepare(&connection, "RETURN 1", &statement) != LbugSuccess ||
+                             !lbug_prepared_statement_is_success(&statement))) {
+        caller->ok = 0;
+        lbug_connection_destroy(&connection);
+        return NULL;
+    }
+    while (now_seconds() < caller->until) {
+        for (int batch = 0; batch < 64; batch++) {
+            lbug_query_result result;
+            lbug_state state = caller->prepared ? lbug_connection_execute(&connection, &statement, &result)
+                                                : lbug_connection_query(&connection, "RETURN 1", &result);
+            if (state != LbugSuccess || !lbug_query_result_is_success(&result)) {
+                caller->ok = 0;
+                lbug_query_result_destroy(&result);
+                goto done;
+            }
+            lbug_flat_tuple tuple;
+            if (lbug_query_result_get_next(&result, &tuple) == LbugSuccess) {
+                lbug_value value;
+                int64_t v = 0;
+                lbug_flat_tuple_get_value(&tuple, 0, &value);
+                lbug_value_get_int64(&value, &v);
+                lbug_value_destroy(&value);
+                lbug_flat_tuple_destroy(&tuple);
+                caller->checksum += v;
+            }
+            lbug_query_result_destroy(&result);
+            caller->queries++;
+        }
+    }
+done:
+    if (caller->prepared) lbug_prepared_statement_destroy(&statement);
+    lbug_connection_destroy(&connection);
+    return NULL;
+}
+
+baseline_result baseline_return_one_parallel(const char* path, uint64_t buffer_pool_size, uint64_t threads_per_query, int callers,
+                                             double seconds, int prepared) {
+    baseline_result out = {0, 0, 0, 1};
+    lbug_system_config config = lbug_default_system_config();
+    config.buffer_pool_size = buffer_pool_size;
+    config.max_db_size = 1ull << 33;
+    config.max_num_threads = threads_per_query;
+    lbug_database database;
+    if (lbug_database_init(path, config, &database) != LbugSuccess || callers < 1 || callers > 64) {
+        out.ok = 0;
+        return out;
+    }
+    parallel_caller state[64];
+    pthread_t threads[64];
+    double start = now_seconds();
+    for (int i = 0; i < callers; i++) {
+        state[i] = (parallel_caller){&database, start + seconds, prepared, 0, 0, 1};
+        pthread_create(&threads[i], NULL, return_one_caller, &state[i]);
+    }
+    for (int i = 0; i < callers; i++) {
+        pthread_join(threads[i], NULL);
+        out.rows += state[i].queries;
+        out.checksum += state[i].checksum;
+        if (!state[i].ok) out.ok = 0;
+    }
+    out.seconds = now_seconds() - start;
+    lbug_database_destroy(&database);
     return out;
 }

@@ -56,7 +56,7 @@ let databasePath = directory.appendingPathComponent("bench.lbug").path
 // Data: R(id INT64 primary key, name STRING, score DOUBLE), loaded by the engine's COPY from CSV.
 print("preparing \(options.rows) rows …")
 let csvPath = directory.appendingPathComponent("r.csv").path
-FileManager.default.createFile(atPath: csvPath, contents: nil)
+guard FileManager.default.createFile(atPath: csvPath, contents: nil) else { fatalError("cannot create \(csvPath)") }
 let csv = try FileHandle(forWritingTo: URL(fileURLWithPath: csvPath))
 var csvText = "id,name,score\n"
 for id in 0..<options.rows {

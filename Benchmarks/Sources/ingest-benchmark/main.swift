@@ -11,6 +11,7 @@
 //   an ingest through the API.
 //
 // Repetitions alternate engine-direct and API runs so machine noise hits both alike.
+import BenchmarkSupport
 import EngineBaseline
 import Foundation
 import Staging
@@ -29,8 +30,7 @@ struct Options {
     var repetitions = 3
     var memoryMB = 2_048
     var threads = 2
-    var server = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../.build/release/graph-api")
-        .standardizedFileURL.path
+    var server = defaultServerPath
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -49,17 +49,7 @@ struct Options {
     }
 }
 
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}
-
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-
 let options = Options(arguments: CommandLine.arguments)
-guard FileManager.default.isExecutableFile(atPath: options.server) else {
-    fatalError("no server at \(options.server): build it with `swift build -c release --product graph-api` in the repository, or pass --server")
-}
 let root = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ingest-bench-\(UUID().uuidString)").path
 let importDirectory = root + "/import"
 try FileManager.default.createDirectory(atPath: importDirectory, withIntermediateDirectories: true)
@@ -112,70 +102,10 @@ func engineDirect(_ index: Int) -> (nodes: Double, relationships: Double) {
 }
 
 // MARK: Server
-
-final class Server: @unchecked Sendable {
-    // @unchecked Sendable: set up in init, read-only afterwards (the log file is written by the child).
-    let process = Process()
-    let port: Int
-
-    init() throws {
-        let log = root + "/server.log"
-        guard FileManager.default.createFile(atPath: log, contents: nil) else { fatalError("cannot create \(log)") }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.executableURL = URL(fileURLWithPath: options.server)
-        port = Self.freePort()
-        process.arguments = [
-            "serve", "--port", String(port), "--data-dir", root + "/data", "--import-dir", importDirectory, "--log-level", "warning",
-            "--log-format", "text", "--memory-per-database-mb", String(options.memoryMB), "--threads-per-query", String(options.threads),
-            "--staging-memory-mb", "2048",
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        for key in environment.keys where key.hasPrefix("GRAPH_API_") { environment[key] = nil }
-        process.environment = environment
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        // `--log-level warning` keeps request logs out of the figures; health tells when it listens.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, process.isRunning {
-            if let data = try? Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/health")!), !data.isEmpty { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        process.terminate()
-        fatalError("the server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-    }
-
-    /// A loopback port nothing listens on right now.
-    static func freePort() -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { fatalError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    func request(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 600
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? ["body": String(decoding: data, as: UTF8.self)]
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
-    }
-
+/// The server process with what this benchmark does through it.
+extension ServerProcess {
     func createGraph(_ id: String) async throws {
-        let (status, body) = try await request("POST", "/databases", ["graph_id": id, "schema_type": "custom", "custom_schema_ddl": ddl])
-        guard status == 201 else { fatalError("create \(id): \(status) \(body)") }
+        try await createGraph(id, ddl: ddl)
     }
 
     /// `POST /copy`, then polls the task every 10 ms until it completes.
@@ -191,23 +121,10 @@ final class Server: @unchecked Sendable {
             }
         }
     }
-
-    func count(_ graph: String, _ cypher: String) async throws -> Int {
-        let (status, body) = try await request("POST", "/databases/\(graph)/query", ["cypher": cypher])
-        guard status == 200, let row = (body["data"] as? [[String: Any]])?.first, let value = row.values.first as? Int else {
-            fatalError("count: \(status) \(body)")
-        }
-        return value
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-    }
 }
 
 /// Both files through `POST /copy` into a fresh graph; seconds for nodes and relationships.
-func apiCopy(_ server: Server, graph: String) async throws -> (nodes: Double, relationships: Double) {
+func apiCopy(_ server: ServerProcess, graph: String) async throws -> (nodes: Double, relationships: Double) {
     try await server.createGraph(graph)
     var start = ContinuousClock.now
     try await server.copy(graph, "Person", "nodes.parquet")
@@ -222,7 +139,7 @@ func apiCopy(_ server: Server, graph: String) async throws -> (nodes: Double, re
 }
 
 /// Stages both files, then ingests them; seconds for staging and for ingesting each.
-func apiStageAndIngest(_ server: Server, graph: String) async throws -> (staging: Double, nodes: Double, relationships: Double) {
+func apiStageAndIngest(_ server: ServerProcess, graph: String) async throws -> (staging: Double, nodes: Double, relationships: Double) {
     try await server.createGraph(graph)
     let start = ContinuousClock.now
     for (table, source) in [("Person", "nodes.parquet"), ("KNOWS", "rels.parquet")] {
@@ -247,35 +164,23 @@ func apiStageAndIngest(_ server: Server, graph: String) async throws -> (staging
 
 // MARK: Query latency on another tenant (wrk)
 
-/// Runs wrk against point lookups on `graph` for `duration` seconds; returns its latency lines.
+/// Runs wrk (one thread, 4 connections) against point lookups on `graph` for `duration` seconds.
 func wrk(port: Int, graph: String, duration: Int) throws -> [String: String] {
-    let script = root + "/lookup.lua"
-    try """
-    wrk.method = "POST"
-    wrk.headers["Content-Type"] = "application/json"
-    wrk.body = '{"cypher":"MATCH (p:Person) WHERE p.identifier = $id RETURN p.name","parameters":{"id":"p12345"}}'
-    """.write(toFile: script, atomically: true, encoding: .utf8)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["wrk", "-t1", "-c4", "-d\(duration)s", "--latency", "-s", script, "http://127.0.0.1:\(port)/databases/\(graph)/query"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    var figures: [String: String] = [:]
-    for line in output.split(separator: "\n") {
-        let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        if fields.count == 2, ["50%", "90%", "99%"].contains(fields[0]) { figures[String(fields[0])] = String(fields[1]) }
-        if fields.first == "Requests/sec:", fields.count == 2 { figures["req/s"] = String(fields[1]) }
-        if line.contains("Non-2xx") { figures["errors"] = String(line) }
-    }
-    return figures
+    try wrk(
+        url: "http://127.0.0.1:\(port)/databases/\(graph)/query", connections: 4, threads: 1, seconds: duration,
+        body: #"{"cypher":"MATCH (p:Person) WHERE p.identifier = $id RETURN p.name","parameters":{"id":"p12345"}}"#, scriptDirectory: root
+    )
 }
 
 // MARK: Run
 
-let server = try Server()
+let server = try ServerProcess(
+    executable: options.server, root: root,
+    arguments: [
+        "--import-dir", importDirectory, "--memory-per-database-mb", String(options.memoryMB), "--threads-per-query", String(options.threads),
+        "--staging-memory-mb", "2048",
+    ]
+)
 var directNodes: [Double] = [], directRelationships: [Double] = []
 var apiNodes: [Double] = [], apiRelationships: [Double] = []
 var staging: [Double] = [], ingestNodes: [Double] = [], ingestRelationships: [Double] = []

@@ -31,3 +31,10 @@ baseline_result baseline_scan_flat(void* connection);
 
 /// Runs the same scan and walks every Arrow chunk's buffers (chunk_size rows per chunk).
 baseline_result baseline_scan_arrow(void* connection, int64_t chunk_size);
+
+/// Opens `path` (read-write, `threads_per_query` engine threads) and runs `RETURN 1` in a loop on
+/// `callers` threads, each with its own connection, for `seconds`; `rows` is the total number of
+/// queries, each read like `baseline_return_one`. With `prepared` set, each caller prepares the
+/// statement once and executes it in the loop instead of sending the text every time.
+baseline_result baseline_return_one_parallel(const char* path, uint64_t buffer_pool_size, uint64_t threads_per_query, int callers,
+                                             double seconds, int prepared);
