@@ -182,6 +182,13 @@ import Testing
             // Raw bytes of a chunked body: drop the CRs so chunk-size lines and data lines split apart.
             let lines = tail.replacingOccurrences(of: "\r", with: "").split(separator: "\n")
             let objects = lines.map { $0.hasPrefix("data: ") ? $0.dropFirst(6) : $0 }.filter { $0.hasPrefix("{") }
+            // Every line read after the first bytes, up to the error, is a whole chunk, numbered
+            // without gaps (chunks leave in batches; one cut short by the failure is not sent).
+            let chunks = objects.dropLast().map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(chunks.allSatisfy { $0 != nil })
+            let indexes = chunks.compactMap { $0?["chunk_index"] as? Int }
+            #expect(!indexes.isEmpty)
+            #expect(indexes == Array((indexes.first ?? 0)..<(indexes.first ?? 0) + indexes.count), "\(indexes.prefix(5))…")
             let last = try #require(objects.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
             #expect(last["is_last_chunk"] as? Bool == true)
             #expect(last["error"] as? String != nil, "\(last)")

@@ -3,10 +3,11 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// A query result being streamed as NDJSON or server-sent events, one chunk at a time.
+/// A query result being streamed as NDJSON or server-sent events, chunk by chunk.
 ///
-/// Each chunk is read from the engine on the ``EngineExecutor`` and written with an awaited
-/// `write`, so a slow client slows the reading down instead of making the server buffer the
+/// Chunks are read from the engine on the ``EngineExecutor`` a batch at a time (up to 256 KiB or
+/// 16,384 rows of whole chunks) and each batch is written with an awaited `write`, so a slow
+/// client slows the reading down instead of making the server buffer the
 /// result (NIO suspends the write while the socket is not writable). The stream holds its
 /// connection (``ConnectionLease``) and admission ticket until it ends: normally, on an engine
 /// failure (one last in-band error line or event), or when the client goes away (the write fails
@@ -75,12 +76,12 @@ final class QueryStream: Sendable {
         var totalRows = 0
         do {
             while true {
-                let (buffer, rows, isLast) = try await readChunk(index: chunkIndex, totalRowsBefore: totalRows)
-                totalRows += rows
-                chunkIndex += 1
-                metrics.rowsStreamed(rows)
+                let batch = try await readChunks(index: chunkIndex, totalRowsBefore: totalRows)
+                totalRows += batch.rows
+                chunkIndex += batch.chunks
+                metrics.rowsStreamed(batch.rows)
                 do {
-                    try await bodyWriter.write(buffer)
+                    try await bodyWriter.write(batch.buffer)
                 } catch {
                     logger.debug("query stream: client gone", metadata: ["graph_id": "\(database)", "rows_sent": "\(totalRows)"])
                     metrics.queryAbandoned()
@@ -88,7 +89,8 @@ final class QueryStream: Sendable {
                     finishResources()
                     throw error
                 }
-                if isLast { break }
+                if let failure = batch.failure { throw failure }
+                if batch.isLast { break }
             }
         } catch let error as EngineError {
             // The engine failed after the first byte (e.g. the database was deleted or closed):
@@ -118,21 +120,55 @@ final class QueryStream: Sendable {
         try await bodyWriter.finish(nil)
     }
 
-    /// Reads and frames one chunk on the executor; `isLast` is decided before the chunk is framed.
-    private func readChunk(index: Int, totalRowsBefore: Int) async throws -> (ByteBuffer, Int, Bool) {
+    /// What one call on the executor read: whole chunks, framed.
+    private struct Batch: Sendable {
+        var buffer = ByteBuffer()
+        var rows = 0
+        var chunks = 0
+        var isLast = false
+        /// The engine failed after the chunks in `buffer`: send them, then this.
+        var failure: EngineError?
+    }
+
+    /// Reads and frames chunks on the executor, as many as fit in ``batchBytes`` and
+    /// ``batchRows`` (at least one); `isLast` is decided before the last chunk is framed.
+    ///
+    /// Every call hops to an engine thread and back, and every write to the event loop: with
+    /// the default 1,000-row chunks that was a fifth of a large stream's time. The chunks are the
+    /// same; they leave in fewer, larger writes.
+    private func readChunks(index: Int, totalRowsBefore: Int) async throws -> Batch {
         let (writer, chunkSize, framing, database, started) = (self.writer, self.chunkSize, self.framing, self.database, self.started)
         return try await executor.run(on: lease.connection) { _ in
-            var buffer = ByteBuffer()
-            let rows = try ResultChunkFrame.write(
-                index: index, totalBefore: totalRowsBefore, serverSentEvents: framing == .serverSentEvents, database: database,
-                started: started, into: &buffer, columns: { writer.writeColumnNames(into: &$0) }
-            ) { buffer in
-                let count = try writer.writeRows(into: &buffer, maxRows: chunkSize)
-                return ResultChunkFrame.Rows(count: count, isLast: count < chunkSize || !writer.hasMoreRows)
-            }
-            return (buffer, rows.count, rows.isLast)
+            var batch = Batch()
+            repeat {
+                let chunkStart = batch.buffer.writerIndex
+                do {
+                    let rows = try ResultChunkFrame.write(
+                        index: index + batch.chunks, totalBefore: totalRowsBefore + batch.rows, serverSentEvents: framing == .serverSentEvents,
+                        database: database, started: started, into: &batch.buffer, columns: { writer.writeColumnNames(into: &$0) }
+                    ) { buffer in
+                        let count = try writer.writeRows(into: &buffer, maxRows: chunkSize)
+                        return ResultChunkFrame.Rows(count: count, isLast: count < chunkSize || !writer.hasMoreRows)
+                    }
+                    batch.rows += rows.count
+                    batch.chunks += 1
+                    batch.isLast = rows.isLast
+                } catch let error as EngineError where batch.chunks > 0 {
+                    // A chunk that failed midway left part of its line: drop that part, keep
+                    // the whole chunks before it.
+                    batch.buffer.moveWriterIndex(to: chunkStart)
+                    batch.failure = error
+                    return batch
+                }
+            } while !batch.isLast && batch.buffer.readableBytes < Self.batchBytes && batch.rows < Self.batchRows
+            return batch
         }
     }
+
+    /// Bytes after which a batch of chunks is written (the chunk that crosses it is included).
+    static let batchBytes = 256 * 1024
+    /// Rows after which a batch of chunks is written.
+    static let batchRows = 16_384
 
     /// Frees the engine's result (on the executor: a large result takes a moment to free).
     private func closeResult() async {
