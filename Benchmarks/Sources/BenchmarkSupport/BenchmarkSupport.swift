@@ -146,3 +146,34 @@ public func wrk(url: String, connections: Int, threads: Int, seconds: Int, body:
     }
     return figures
 }
+
+/// The `--flag value` pairs of a command line (`arguments[0]`, the program, skipped), each flag
+/// one of `known`; anything else ends the program with a message and status 2.
+public struct Flags {
+    private var values: [String: String] = [:]
+
+    public init(_ arguments: [String], known: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            guard known.contains(flag) else { Self.stop("unknown flag \(flag); known: \(known.joined(separator: " "))") }
+            guard let value = iterator.next() else { Self.stop("\(flag) needs a value") }
+            values[flag] = value
+        }
+    }
+
+    /// The value of `flag`, or `fallback` when it was not given.
+    public func string(_ flag: String, _ fallback: String) -> String { values[flag] ?? fallback }
+
+    /// The whole-number value of `flag`, or `fallback` when it was not given.
+    public func int(_ flag: String, _ fallback: Int) -> Int {
+        guard let text = values[flag] else { return fallback }
+        guard let value = Int(text) else { Self.stop("\(flag) needs a whole number, not \(text)") }
+        return value
+    }
+
+    /// Prints `message` to standard error and exits with status 2.
+    private static func stop(_ message: String) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        exit(2)
+    }
+}

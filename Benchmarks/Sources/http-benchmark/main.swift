@@ -14,23 +14,17 @@ import EngineBaseline
 import Foundation
 
 struct Options {
-    var rows = 1_000_000
-    var repetitions = 3
-    var seconds = 8
-    var server = defaultServerPath
+    let rows: Int
+    let repetitions: Int
+    let seconds: Int
+    let server: String
 
     init(arguments: [String]) {
-        var iterator = arguments.dropFirst().makeIterator()
-        while let flag = iterator.next() {
-            guard let value = iterator.next() else { fatalError("\(flag) needs a value") }
-            switch flag {
-            case "--rows": rows = Int(value)!
-            case "--repetitions": repetitions = Int(value)!
-            case "--seconds": seconds = Int(value)!
-            case "--server": server = value
-            default: fatalError("unknown flag \(flag); known: --rows --repetitions --seconds --server")
-            }
-        }
+        let flags = Flags(arguments, known: ["--rows", "--repetitions", "--seconds", "--server"])
+        rows = flags.int("--rows", 1_000_000)
+        repetitions = flags.int("--repetitions", 3)
+        seconds = flags.int("--seconds", 8)
+        server = flags.string("--server", defaultServerPath)
     }
 }
 

@@ -25,27 +25,21 @@ import FoundationNetworking
 #endif
 
 struct Options {
-    var nodes = 1_000_000
-    var relationships = 2_000_000
-    var repetitions = 3
-    var memoryMB = 2_048
-    var threads = 2
-    var server = defaultServerPath
+    let nodes: Int
+    let relationships: Int
+    let repetitions: Int
+    let memoryMB: Int
+    let threads: Int
+    let server: String
 
     init(arguments: [String]) {
-        var iterator = arguments.dropFirst().makeIterator()
-        while let flag = iterator.next() {
-            guard let value = iterator.next() else { fatalError("\(flag) needs a value") }
-            switch flag {
-            case "--nodes": nodes = Int(value)!
-            case "--relationships": relationships = Int(value)!
-            case "--repetitions": repetitions = Int(value)!
-            case "--memory-mb": memoryMB = Int(value)!
-            case "--threads": threads = Int(value)!
-            case "--server": server = value
-            default: fatalError("unknown flag \(flag); known: --nodes --relationships --repetitions --memory-mb --threads --server")
-            }
-        }
+        let flags = Flags(arguments, known: ["--nodes", "--relationships", "--repetitions", "--memory-mb", "--threads", "--server"])
+        nodes = flags.int("--nodes", 1_000_000)
+        relationships = flags.int("--relationships", 2_000_000)
+        repetitions = flags.int("--repetitions", 3)
+        memoryMB = flags.int("--memory-mb", 2_048)
+        threads = flags.int("--threads", 2)
+        server = flags.string("--server", defaultServerPath)
     }
 }
 
