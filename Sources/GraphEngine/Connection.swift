@@ -182,9 +182,9 @@ public final class Connection: @unchecked Sendable {
         }
         let statement = try prepare(text)
         if text.utf8.count <= Self.statementCacheMaxTextBytes {
-            // Dropped outside the lock: a statement's deinit talks to this connection.
-            let evicted = statementCache.withLock { $0.insert(statement, capacity: Self.statementCacheCapacity) }
-            withExtendedLifetime(evicted) {}
+            // The displaced statement is dropped here, outside the lock: its deinit talks to
+            // this connection.
+            _ = statementCache.withLock { $0.insert(statement, capacity: Self.statementCacheCapacity) }
         }
         return statement
     }
@@ -357,10 +357,9 @@ public final class Connection: @unchecked Sendable {
             defer { state.closing = true }
             return state.closing
         }
-        // The kept statements hold the connection; letting them go ends that cycle. They are
-        // invalidated below with the other statements.
-        let kept = statementCache.withLock { $0.removeAll() }
-        withExtendedLifetime(kept) {}
+        // The kept statements hold the connection: letting them go ends that cycle (each is freed
+        // now, or invalidated below with the other statements if a caller still holds it).
+        _ = statementCache.withLock { $0.removeAll() }
         if alreadyClosing, state.withLock({ $0.handle == nil }) { return }
         interrupt()
         callLock.lock()

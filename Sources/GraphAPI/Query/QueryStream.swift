@@ -7,8 +7,8 @@ import NIOCore
 ///
 /// Chunks are read from the engine on the ``EngineExecutor`` a batch at a time (up to 256 KiB or
 /// 16,384 rows of whole chunks) and each batch is written with an awaited `write`, so a slow
-/// client slows the reading down instead of making the server buffer the
-/// result (NIO suspends the write while the socket is not writable). The stream holds its
+/// client slows the reading down instead of making the server buffer the result (NIO suspends
+/// the write while the socket is not writable). The stream holds its
 /// connection (``ConnectionLease``) and admission ticket until it ends: normally, on an engine
 /// failure (one last in-band error line or event), or when the client goes away (the write fails
 /// or the task is cancelled); in every case the result is freed and the connection returned.
