@@ -143,7 +143,8 @@ enum OpenAPIDocument {
                     template, e.g. `/databases/{graph_id}/query`, or `unmatched`) and `status`; `http_errors_total` \
                     by route, status and code; `http_requests_in_flight`; `queries_total`, \
                     `query_duration_seconds`, `query_rows_total` and `query_errors_total` by graph; \
-                    `rows_streamed_total`; `admission_rejections_total` by reason; `ingest_rows_total` by outcome; \
+                    `rows_streamed_total`; `queries_abandoned_total` (queries stopped because their client went \
+                    away); `admission_rejections_total` by reason; `ingest_rows_total` by outcome; \
                     `tasks` by status and `tasks_finished_total` by type and status; the gauges `databases`, \
                     `max_databases`, `open_databases`, `max_open_databases`, `connections_leased`, \
                     `connection_waiters`, `resident_memory_bytes`, `uptime_seconds`; and `build_info`. \
