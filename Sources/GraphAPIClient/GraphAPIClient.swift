@@ -53,6 +53,27 @@ public final class GraphAPIClient: Sendable {
         return configuration
     }
 
+    /// Starts `request` on a session of its own whose `delegate` receives the answer on a serial
+    /// queue named `queueName`, for the streamed answers (results, task monitors); ends the transfer
+    /// when the stream's consumer leaves the loop or is cancelled.
+    static func startStreaming<Element: Sendable>(
+        _ request: URLRequest, delegate: some URLSessionDataDelegate, queueName: String,
+        continuation: AsyncThrowingStream<Element, any Error>.Continuation
+    ) {
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = 1
+        queue.name = queueName
+        let session = URLSession(
+            configuration: sessionConfiguration(timeout: request.timeoutInterval), delegate: delegate, delegateQueue: queue
+        )
+        let task = session.dataTask(with: request)
+        continuation.onTermination = { termination in
+            // For a query this closes the connection, which interrupts it on the server.
+            if case .cancelled = termination { task.cancel() }
+        }
+        task.resume()
+    }
+
     // MARK: Typed calls
 
     /// `GET /health`. An unhealthy server (503 with `status: "unhealthy"`) is returned, not thrown.
@@ -228,5 +249,13 @@ extension GraphAPIClientError {
             detail = "the request to \(server) failed: \(error.localizedDescription) (URL error \(error.code.rawValue))"
         }
         return GraphAPIClientError(kind: .transport, detail: detail)
+    }
+
+    /// The error of a streamed request's `task` that ended with `error` instead of an answer.
+    static func transport(_ error: any Error, of task: URLSessionTask) -> GraphAPIClientError {
+        guard let urlError = error as? URLError else {
+            return GraphAPIClientError(kind: .transport, detail: "the request failed: \(error)")
+        }
+        return .transport(urlError, url: task.originalRequest?.url ?? URL(fileURLWithPath: "/"))
     }
 }

@@ -47,21 +47,10 @@ public struct ResultChunkStream<Chunk: ResultChunk>: AsyncSequence, Sendable {
     /// Starts the request.
     public func makeAsyncIterator() -> Iterator {
         let (stream, continuation) = AsyncThrowingStream<Chunk, any Error>.makeStream()
-        let delegate = QueryStreamDelegate(continuation: continuation)
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        queue.name = "GraphAPIClient.ResultChunkStream"
-        let session = URLSession(
-            configuration: GraphAPIClient.sessionConfiguration(timeout: urlRequest.timeoutInterval), delegate: delegate,
-            delegateQueue: queue
+        GraphAPIClient.startStreaming(
+            urlRequest, delegate: QueryStreamDelegate(continuation: continuation), queueName: "GraphAPIClient.ResultChunkStream",
+            continuation: continuation
         )
-        let task = session.dataTask(with: urlRequest)
-        continuation.onTermination = { termination in
-            // The consumer left the loop or its task was cancelled: close the connection, which
-            // interrupts the query on the server.
-            if case .cancelled = termination { task.cancel() }
-        }
-        task.resume()
         return Iterator(base: stream.makeAsyncIterator())
     }
 
@@ -159,12 +148,7 @@ final class QueryStreamDelegate<Chunk: ResultChunk>: NSObject, URLSessionDataDel
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         defer { session.finishTasksAndInvalidate() }
-        let failure: GraphAPIClientError?
-        switch error {
-        case nil: failure = nil
-        case let urlError as URLError: failure = .transport(urlError, url: task.originalRequest?.url ?? URL(fileURLWithPath: "/"))
-        case let some?: failure = GraphAPIClientError(kind: .transport, detail: "the request failed: \(some)")
-        }
+        let failure = error.map { GraphAPIClientError.transport($0, of: task) }
         complete(
             status: Self.status(of: task), failure: failure,
             retryAfter: (task.response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After")

@@ -21,19 +21,10 @@ public struct TaskEventStream: AsyncSequence, Sendable {
     /// Starts the request.
     public func makeAsyncIterator() -> Iterator {
         let (stream, continuation) = AsyncThrowingStream<TaskEvent, any Error>.makeStream()
-        let delegate = TaskEventDelegate(continuation: continuation)
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        queue.name = "GraphAPIClient.TaskEventStream"
-        let session = URLSession(
-            configuration: GraphAPIClient.sessionConfiguration(timeout: urlRequest.timeoutInterval), delegate: delegate,
-            delegateQueue: queue
+        GraphAPIClient.startStreaming(
+            urlRequest, delegate: TaskEventDelegate(continuation: continuation), queueName: "GraphAPIClient.TaskEventStream",
+            continuation: continuation
         )
-        let task = session.dataTask(with: urlRequest)
-        continuation.onTermination = { termination in
-            if case .cancelled = termination { task.cancel() }
-        }
-        task.resume()
         return Iterator(base: stream.makeAsyncIterator())
     }
 
@@ -178,13 +169,7 @@ final class TaskEventDelegate: NSObject, URLSessionDataDelegate, Sendable {
         }
         guard !alreadyDone else { return }
         if let error {
-            let failure: GraphAPIClientError =
-                if let urlError = error as? URLError {
-                    .transport(urlError, url: task.originalRequest?.url ?? URL(fileURLWithPath: "/"))
-                } else {
-                    GraphAPIClientError(kind: .transport, detail: "the request failed: \(error)")
-                }
-            continuation.finish(throwing: failure)
+            continuation.finish(throwing: GraphAPIClientError.transport(error, of: task))
         } else if !(200..<300).contains(status) {
             continuation.finish(
                 throwing: GraphAPIClientError.fromResponse(
