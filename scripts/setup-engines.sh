@@ -14,7 +14,7 @@ set -euo pipefail
 
 LADYBUG_VERSION=0.22.0
 DUCKDB_VERSION=1.5.5
-LAYOUT_VERSION=1 # bump when the layout or build recipe below changes
+LAYOUT_VERSION=2 # bump when the layout or build recipe below changes (or scripts/engine-shim/)
 
 repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache_root=${GRAPH_API_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/graph-api}
@@ -61,7 +61,9 @@ duckdb_sdist=duckdb-$DUCKDB_VERSION.tar.gz
 sha[$ladybug_sdist]=5681d1a6531ab8f77b6d74513eaffef856e5f97923b9e50110a595bdbb9e9c00
 sha[$duckdb_sdist]=72f33ee57ca7595b23957671a2cc7f7fe2be0ecc2d68f63abedcfcaa3a5c1238
 
-key=ladybug-$LADYBUG_VERSION-duckdb-$DUCKDB_VERSION-$arch-v$LAYOUT_VERSION
+# The shim's sources are part of the key, so an edit to them builds a new cache entry.
+shim_hash=$(cat "$repo_dir"/scripts/engine-shim/* | sha256sum | cut -c1-8)
+key=ladybug-$LADYBUG_VERSION-duckdb-$DUCKDB_VERSION-$arch-v$LAYOUT_VERSION-$shim_hash
 out=$cache_root/engines/$key
 downloads=$cache_root/downloads
 stamp=$out/.complete
@@ -145,6 +147,7 @@ tar -xzf "$downloads/$duckdb_sdist" -C "$work" --wildcards '*/external/duckdb/sr
 src=$(find "$work" -maxdepth 3 -type d -name ladybug-source | head -n 1)
 [ -n "$src" ] || fail "no ladybug-source folder in $ladybug_sdist"
 cp "$src/src/include/c_api/lbug.h" "$staging/include/lbug.h"
+cp "$repo_dir/scripts/engine-shim/graphapi_engine.h" "$staging/include/graphapi_engine.h"
 cp "$(find "$work" -path '*/external/duckdb/src/include/duckdb.h' | head -n 1)" "$staging/include/duckdb.h"
 
 step "generate system_config.h"
@@ -164,11 +167,12 @@ for d in fast_float/include utf8proc/include re2/include pcg roaring_bitmap spdl
 done
 sources=("$src"/src/c_api/*.cpp "$src/src/common/types/types.cpp" "$src/src/common/types/int128_t.cpp"
     "$src/src/common/types/value/recursive_rel.cpp" "$src/src/main/prepared_statement_manager.cpp"
-    "$src/src/main/prepared_statement.cpp")
+    "$src/src/main/prepared_statement.cpp" "$repo_dir/scripts/engine-shim/graphapi_engine.cpp")
 mkdir -p "$work/obj"
 jobs=$(nproc 2>/dev/null || echo 2)
 compile() { # source
     local rel=${1#"$src"/src/} obj
+    rel=${rel#"$repo_dir"/}
     obj="$work/obj/$(echo "$rel" | tr / _).o"
     g++ -std=c++20 -O2 -DNDEBUG -fPIC -w "${includes[@]}" -c "$1" -o "$obj" 2>"$obj.log" ||
         { cat "$obj.log" >&2; echo "compile failed: $1" >&2; return 1; }

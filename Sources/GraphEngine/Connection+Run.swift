@@ -21,13 +21,17 @@ extension Connection {
     /// The gate covers single auto-commit statements. Explicit transactions (`BEGIN TRANSACTION`
     /// … `COMMIT`, which the engine classifies as read-only) span several calls and are not
     /// queued by it.
+    ///
+    /// `check` decides on the engine's parse whether the text may run at all (see
+    /// ``prepareCached(_:check:)``).
     public func run(
-        _ text: String, parameters: [String: EngineValue] = [:], on executor: EngineExecutor
+        _ text: String, parameters: [String: EngineValue] = [:], on executor: EngineExecutor,
+        check: (@Sendable (StatementFacts) throws -> Void)? = nil
     ) async throws -> QueryResult {
         let statement: PreparedStatement
         do {
             statement = try await executor.run(on: self) { connection in
-                try connection.prepareCached(text)
+                try connection.prepareCached(text, check: check)
             }
         } catch let error as EngineError where error.kind == .writeConflict {
             // The engine binds a write statement inside a write transaction, so even preparing one
@@ -35,7 +39,7 @@ extension Connection {
             return try await database.writeGate.withPermit {
                 try await Connection.retryingWriteConflicts {
                     try await executor.run(on: self) { connection in
-                        try connection.execute(try connection.prepareCached(text), parameters: parameters)
+                        try connection.execute(try connection.prepareCached(text, check: check), parameters: parameters)
                     }
                 }
             }
@@ -44,11 +48,14 @@ extension Connection {
     }
 
     /// Executes a prepared statement on `executor`, holding the database's write gate while it
-    /// runs if the statement is not read-only (see the text form of `run` for the details).
+    /// runs if the statement is not read-only (see the text form of `run` for the details), or
+    /// when `holdingWriteGate` is true (statements the engine calls read-only that must still not
+    /// run beside a writer, such as `CHECKPOINT`).
     public func run(
-        _ statement: PreparedStatement, parameters: [String: EngineValue] = [:], on executor: EngineExecutor
+        _ statement: PreparedStatement, parameters: [String: EngineValue] = [:], on executor: EngineExecutor,
+        holdingWriteGate: Bool = false
     ) async throws -> QueryResult {
-        if statement.isReadOnly {
+        if statement.isReadOnly && !holdingWriteGate {
             return try await executor.run(on: self) { connection in
                 try connection.execute(statement, parameters: parameters)
             }

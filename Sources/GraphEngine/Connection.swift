@@ -140,6 +140,10 @@ public final class Connection: @unchecked Sendable {
     ///
     /// - Throws: ``EngineError`` (parse, bind, catalog, …) if the statement is not valid.
     public func prepare(_ text: String) throws -> PreparedStatement {
+        try prepare(text, facts: nil)
+    }
+
+    private func prepare(_ text: String, facts: StatementFacts?) throws -> PreparedStatement {
         try checkText(text)
         return try withCall { handle in
             let statement = UnsafeMutablePointer<lbug_prepared_statement>.allocate(capacity: 1)
@@ -157,7 +161,7 @@ public final class Connection: @unchecked Sendable {
             }
             let prepared = PreparedStatement(
                 connection: self, handle: statement, text: text,
-                parameterNames: ParameterScanner.parameterNames(in: text))
+                parameterNames: ParameterScanner.parameterNames(in: text), facts: facts)
             self.adopt(prepared)
             return prepared
         }
@@ -176,11 +180,26 @@ public final class Connection: @unchecked Sendable {
     /// carries over from an earlier execution. Statements that fail to prepare are not kept.
     ///
     /// Kept statements hold the connection (as every statement does) until ``close()``.
-    public func prepareCached(_ text: String) throws -> PreparedStatement {
+    ///
+    /// With `check`, the text is first parsed by the engine's parser (``StatementFacts/inspect(_:)``,
+    /// which touches no file and no catalog) and `check` decides on those facts whether it may be
+    /// prepared at all: whatever `check` throws is thrown before the engine binds the statement.
+    /// A kept statement is checked again on every call (the facts are kept with it, so that costs
+    /// no parse).
+    public func prepareCached(_ text: String, check: ((StatementFacts) throws -> Void)? = nil) throws -> PreparedStatement {
         if let statement = statementCache.withLock({ $0.statement(for: text) }) {
+            if let check {
+                try check(try statement.facts ?? StatementFacts.inspect(text))
+            }
             return statement
         }
-        let statement = try prepare(text)
+        var facts: StatementFacts?
+        if let check {
+            let inspected = try StatementFacts.inspect(text)
+            try check(inspected)
+            facts = inspected
+        }
+        let statement = try prepare(text, facts: facts)
         if text.utf8.count <= Self.statementCacheMaxTextBytes {
             // The displaced statement is dropped here, outside the lock: its deinit talks to
             // this connection.
@@ -391,6 +410,34 @@ public final class Connection: @unchecked Sendable {
             lbug_connection_destroy(handle)
             handle.deallocate()
         }
+    }
+
+    /// Puts the connection back into the state a new connection starts in, before it is used by
+    /// another request: no query timeout, and no transaction. A transaction left open (an
+    /// explicit one whose `COMMIT` never came, or one a failed statement left behind) is rolled
+    /// back; the call answers `false` when that is not possible, and the connection must then be
+    /// discarded, never reused.
+    ///
+    /// Cheap when there is nothing to undo: two field reads and a field write in the engine.
+    public func resetForReuse() -> Bool {
+        do {
+            return try withCall { handle in
+                if graphapi_connection_in_transaction(handle) {
+                    var result = lbug_query_result()
+                    _ = lbug_connection_query(handle, "ROLLBACK", &result)
+                    lbug_query_result_destroy(&result)
+                    if graphapi_connection_in_transaction(handle) { return false }
+                }
+                return lbug_connection_set_query_timeout(handle, 0) == LbugSuccess
+            }
+        } catch {
+            return false
+        }
+    }
+
+    /// Whether the connection is inside a transaction now (for tests and diagnostics).
+    public var isInTransaction: Bool {
+        (try? withCall { graphapi_connection_in_transaction($0) }) ?? false
     }
 
     /// Runs one engine call with the connection's handle, holding the call lock.

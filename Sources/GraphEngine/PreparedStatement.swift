@@ -20,6 +20,9 @@ public final class PreparedStatement: @unchecked Sendable {
     /// (`lbug_prepared_statement_is_read_only`): `MATCH … RETURN` is, `CREATE`, `SET`, `DELETE`,
     /// DDL and `COPY` are not. Read-only statements never take the database's write gate.
     public let isReadOnly: Bool
+    /// What the engine's parser found in the text, when the statement was prepared with a check
+    /// (``Connection/prepareCached(_:check:)``).
+    public let facts: StatementFacts?
 
     private let handle: UnsafeMutablePointer<lbug_prepared_statement>
     private let lock = NSLock()
@@ -27,8 +30,9 @@ public final class PreparedStatement: @unchecked Sendable {
 
     init(
         connection: Connection, handle: UnsafeMutablePointer<lbug_prepared_statement>, text: String,
-        parameterNames: Set<String>
+        parameterNames: Set<String>, facts: StatementFacts? = nil
     ) {
+        self.facts = facts
         self.connection = connection
         self.handle = handle
         self.text = text
