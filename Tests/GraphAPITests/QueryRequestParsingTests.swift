@@ -69,14 +69,16 @@ import Testing
         }
     }
 
-    @Test func transactionStatementsAreRecognised() {
-        #expect(CypherText.transactionKeyword(of: "BEGIN TRANSACTION") == "BEGIN")
-        #expect(CypherText.transactionKeyword(of: "  // c\n /* x */ commit") == "COMMIT")
-        #expect(CypherText.transactionKeyword(of: "Rollback;") == "ROLLBACK")
-        #expect(CypherText.transactionKeyword(of: "MATCH (n) RETURN n") == nil)
-        #expect(CypherText.transactionKeyword(of: "RETURN 'BEGIN'") == nil)
-        #expect(CypherText.transactionKeyword(of: "BEGINNING") == nil)
-        #expect(CypherText.transactionKeyword(of: "/* never closed BEGIN") == nil)
+    @Test func transactionStatementsAreRecognisedByTheEngineParse() throws {
+        for text in ["BEGIN TRANSACTION", "  // c\n /* x */ commit", "Rollback;", "\u{00A0}BEGIN TRANSACTION READ ONLY"] {
+            let facts = try StatementFacts.inspect(text)
+            #expect(throws: APIError.self, "\(text)") { try StatementPolicy.admit(facts) }
+        }
+        for text in ["MATCH (n) RETURN n", "RETURN 'BEGIN'"] {
+            #expect(try StatementPolicy.admit(StatementFacts.inspect(text)) == .asClassified, "\(text)")
+        }
+        #expect(try StatementPolicy.admit(StatementFacts.inspect("checkpoint")) == .maintenance)
+        #expect(throws: EngineError.self) { try StatementFacts.inspect("/* never closed BEGIN") }
     }
 
     @Test func deadlinesCancelTheBodyUnlessItFinished() async throws {

@@ -68,7 +68,7 @@ struct DatabasesController: Sendable {
             guard let text = body.customSchemaDDL, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw APIError.badRequest("schema_type 'custom' requires custom_schema_ddl", code: "custom_schema_ddl_required")
             }
-            ddl = try SchemaStatement.parse(text).map(\.text)
+            ddl = try await checkedSchemaStatements(text).map(\.text)
         }
         let metadata = GraphMetadata(
             graphID: id.rawValue, schemaType: body.schemaType, repositoryName: repositoryName, readOnly: body.readOnly
@@ -215,7 +215,7 @@ struct DatabasesController: Sendable {
         let body = try await DatabaseRequestDecoder.decode(
             SchemaChangeRequest.self, keys: SchemaChangeRequest.CodingKeys.self, from: request, context: context
         )
-        let statements = try SchemaStatement.parse(body.ddl)
+        let statements = try await checkedSchemaStatements(body.ddl)
         try await withEngineErrors(graph: id) {
             try await registry.withConnection(to: id) { handle, connection in
                 if handle.isReadOnly {
@@ -238,6 +238,29 @@ struct DatabasesController: Sendable {
         return SchemaChangeResponse(
             graphID: id.rawValue, statementsExecuted: statements.count, executionTimeMilliseconds: Self.milliseconds(since: start)
         )
+    }
+
+    /// Splits and classifies `ddl` (``SchemaStatement/parse(_:)``), then has the engine's parser
+    /// confirm each statement (``StatementPolicy/admitSchema(_:statement:)``), on the engine's
+    /// threads: nothing runs unless every statement is one schema statement that stays inside the
+    /// graph.
+    func checkedSchemaStatements(_ ddl: String) async throws -> [SchemaStatement] {
+        let statements = try SchemaStatement.parse(ddl)
+        try await executor.run {
+            for (index, statement) in statements.enumerated() {
+                let facts: StatementFacts
+                do throws(EngineError) {
+                    facts = try StatementFacts.inspect(statement.text)
+                } catch {
+                    throw APIError.badRequest(
+                        "statement \(index + 1) does not parse: \(error.message) — statement: \(statement.text.prefix(300))",
+                        code: "invalid_ddl"
+                    )
+                }
+                try StatementPolicy.admitSchema(facts, statement: statement.text)
+            }
+        }
+        return statements
     }
 
     /// A statement of a schema change that the engine refused.

@@ -69,17 +69,6 @@ struct QueryController: Sendable {
         guard input.cypher.contains(where: { !$0.isWhitespace }) else {
             throw APIError.badRequest("the statement is empty", code: "cypher_syntax_error")
         }
-        if let keyword = CypherText.transactionKeyword(of: input.cypher) {
-            throw APIError.badRequest(
-                "\(keyword) is not supported: every request runs as its own transaction", code: "transaction_statement_not_supported"
-            )
-        }
-        if let keyword = CypherText.fileAccessKeyword(of: input.cypher) {
-            throw APIError(
-                .forbidden, code: "forbidden_statement",
-                detail: "\(keyword) statements reach files, other databases or extensions of the server and are not allowed through the query API"
-            )
-        }
         let timeoutSeconds = min(input.timeoutSeconds ?? configuration.defaultQueryTimeoutSeconds, configuration.maxQueryTimeoutSeconds)
         let timeoutMilliseconds = UInt64(max(1, (timeoutSeconds * 1000).rounded()))
 
@@ -120,11 +109,12 @@ struct QueryController: Sendable {
                 try connection.setQueryTimeout(milliseconds: timeoutMilliseconds)
                 let statement: PreparedStatement
                 do {
-                    statement = try connection.prepareCached(cypher)
+                    // The engine's parse decides what may run, before anything is bound.
+                    statement = try connection.prepareCached(cypher, check: Self.check)
                 } catch let error as EngineError where error.kind == .writeConflict {
                     return .writeNotPrepared
                 }
-                guard statement.isReadOnly else { return .write(statement) }
+                guard statement.isReadOnly, !StatementPolicy.isMaintenance(statement.facts) else { return .write(statement) }
                 let result = try connection.execute(statement, parameters: parameters)
                 if streaming { return .stream(result, try QueryResultJSONWriter(result, shape: .objects)) }
                 let (body, rows) = try QueryResultEncoding.document(result, maxRows: maxRows, database: database, started: started)
@@ -150,9 +140,12 @@ struct QueryController: Sendable {
                 let executor = self.executor
                 let result: QueryResult = try await Self.withDeadline(seconds: timeoutSeconds) {
                     if case .write(let statement) = prepared {
-                        return try await connection.run(statement, parameters: parameters, on: executor)
+                        return try await connection.run(
+                            statement, parameters: parameters, on: executor,
+                            holdingWriteGate: StatementPolicy.isMaintenance(statement.facts)
+                        )
                     }
-                    return try await connection.run(cypher, parameters: parameters, on: executor)
+                    return try await connection.run(cypher, parameters: parameters, on: executor, check: Self.check)
                 }
                 outcome = try await executor.run(on: connection) { _ in
                     if streaming { return .stream(result, try QueryResultJSONWriter(result, shape: .objects)) }
@@ -208,6 +201,11 @@ struct QueryController: Sendable {
             record(failure: answer, graph: graphID)
             throw answer
         }
+    }
+
+    /// The statement policy of the query route, given to the engine's prepare.
+    @Sendable static func check(_ facts: StatementFacts) throws {
+        _ = try StatementPolicy.admit(facts)
     }
 
     /// Throws `403` when a statement that writes may not run: on a read-only node or graph, or
@@ -270,62 +268,5 @@ struct QueryController: Sendable {
             if let late = try? await group.next(), let value = late { return value }
             throw DeadlineExceeded()
         }
-    }
-}
-
-/// Small facts about statement text that the engine does not report.
-enum CypherText {
-    /// The transaction keyword (`BEGIN`, `COMMIT`, `ROLLBACK`) a statement starts with, after
-    /// whitespace and comments, or `nil`.
-    ///
-    /// A pooled connection must never be left inside an explicit transaction, so these are
-    /// refused; the engine classifies them as read-only, which says nothing about that.
-    static func transactionKeyword(of text: String) -> String? {
-        var bytes = Substring(text).utf8[...]
-        while let first = bytes.first {
-            if first == UInt8(ascii: " ") || first == UInt8(ascii: "\n") || first == UInt8(ascii: "\r") || first == UInt8(ascii: "\t") {
-                bytes = bytes.dropFirst()
-            } else if bytes.starts(with: "//".utf8) {
-                bytes = bytes.drop(while: { $0 != UInt8(ascii: "\n") })
-            } else if bytes.starts(with: "/*".utf8) {
-                let rest = bytes.dropFirst(2)
-                guard let end = rest.firstRange(of: "*/".utf8) else { return nil }
-                bytes = rest[end.upperBound...]
-            } else {
-                break
-            }
-        }
-        let word = String(decoding: bytes.prefix(while: { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }), as: UTF8.self)
-            .uppercased()
-        return ["BEGIN", "COMMIT", "ROLLBACK"].contains(word) ? word : nil
-    }
-
-    /// Clauses that make the engine read or write files of the server, attach other databases or
-    /// load code: `COPY` (FROM and TO), `LOAD [WITH HEADERS] FROM` and `LOAD EXTENSION`, `IMPORT`
-    /// and `EXPORT DATABASE`, `ATTACH`, `DETACH`, `USE`, `INSTALL`. A tenant must never read
-    /// `/etc/passwd` or another tenant's files through Cypher; bulk loads go through the server's
-    /// own endpoints, which choose the paths.
-    static let fileAccessKeywords: Set<String> = ["COPY", "LOAD", "IMPORT", "EXPORT", "ATTACH", "DETACH", "USE", "INSTALL"]
-
-    /// The first such keyword used as a clause (an unquoted word outside strings and comments,
-    /// not a property, label or map key), or `nil`.
-    static func fileAccessKeyword(of text: String) -> String? {
-        guard let statements = try? CypherStatementScanner.statements(in: text) else { return nil }
-        func isSymbol(_ token: CypherStatementScanner.Token?, _ symbols: Set<String>) -> Bool {
-            guard let token, token.kind == .symbol else { return false }
-            return symbols.contains(token.text)
-        }
-        for statement in statements {
-            let tokens = statement.tokens
-            for (index, token) in tokens.enumerated() where token.kind == .word {
-                let word = token.text.uppercased()
-                guard fileAccessKeywords.contains(word) else { continue }
-                // `n.load`, `:Load` (a label) and `{load: 1}` (a map key) are names, not clauses.
-                if index > 0, isSymbol(tokens[index - 1], [".", ":"]) { continue }
-                if index + 1 < tokens.count, isSymbol(tokens[index + 1], [":"]) { continue }
-                return word
-            }
-        }
-        return nil
     }
 }
