@@ -44,13 +44,13 @@ extension StagingService {
             let countQuery =
                 isNode
                 ? "MATCH (n:\(SchemaQuoting.name(graphTable))) RETURN count(n)" : "MATCH ()-[r:\(SchemaQuoting.name(graphTable))]->() RETURN count(r)"
-            let bytes = sources.paths.filter { $0.hasPrefix("/") }.reduce(Int64(0)) { total, path in
+            let bytes = sources.files.filter { $0.hasPrefix("/") }.reduce(Int64(0)) { total, path in
                 total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
             }
             let direct = !ignoreErrors && !sources.hasRemote
             if direct, !(try await hasDecimalColumns(sources, io: try ioDirectory(id))) {
                 let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
-                let list = "[" + sources.paths.map(SchemaQuoting.stringLiteral).joined(separator: ", ") + "]"
+                let list = "[" + sources.files.map(SchemaQuoting.stringLiteral).joined(separator: ", ") + "]"
                 let options = sources.format == .csv ? " (header=true)" : ""
                 try await withGraphErrors(id) { try await target.copy("COPY \(SchemaQuoting.name(graphTable)) FROM \(list)\(options)") }
                 let after = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0

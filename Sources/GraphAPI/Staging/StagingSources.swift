@@ -23,11 +23,16 @@ enum StagingFileFormat: String, Sendable, Decodable, CaseIterable {
 struct StagingSources: Sendable, Equatable {
     /// Absolute local paths (globs allowed in their file names) and `s3://` URLs, in request order.
     let paths: [String]
+    /// What is read: `paths` with every local glob replaced by the files it matches now, each of
+    /// them checked to lie below the import directory after resolving symbolic links (a link
+    /// inside the import directory that points out of it is refused, whatever the format).
+    /// `s3://` URLs stay as given.
+    let files: [String]
     let format: StagingFileFormat
     /// Whether any source is an `s3://` URL (the load then needs httpfs and network access).
     var hasRemote: Bool { paths.contains { $0.hasPrefix("s3://") } }
     /// Whether every source is one local file without glob characters.
-    var areLocalFiles: Bool { paths.allSatisfy { $0.hasPrefix("/") && !StagingSources.hasGlob($0) } }
+    var areLocalFiles: Bool { files.allSatisfy { $0.hasPrefix("/") } }
 
     /// Checks `sources` (as the request gave them) against `importDirectory`.
     ///
@@ -43,6 +48,7 @@ struct StagingSources: Sendable, Equatable {
         }
         let importRoot = Self.canonical(importDirectory)
         var paths: [String] = []
+        var files: [String] = []
         for source in sources {
             let trimmed = source.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, !trimmed.contains("\0"), !trimmed.contains("\n"), trimmed.utf8.count <= 4_096 else {
@@ -54,6 +60,7 @@ struct StagingSources: Sendable, Equatable {
                     throw APIError.badRequest("an S3 source must look like s3://bucket/key, got '\(source)'", code: "invalid_source")
                 }
                 paths.append(trimmed)
+                files.append(trimmed)
                 continue
             }
             if let colon = trimmed.range(of: "://") {
@@ -87,6 +94,27 @@ struct StagingSources: Sendable, Equatable {
                 throw APIError.badRequest("source '\(source)' does not exist in the import directory", code: "source_not_found")
             }
             paths.append(standardized)
+            if fixedCount == components.count {
+                files.append(standardized)
+            } else {
+                let matches = Self.expand(standardized)
+                guard !matches.isEmpty else {
+                    throw APIError.badRequest("source '\(source)' matches no file in the import directory", code: "source_not_found")
+                }
+                for match in matches {
+                    let real = Self.canonical(match)
+                    guard real.hasPrefix(importRoot + "/") else {
+                        throw APIError(
+                            .forbidden, code: "source_outside_import_dir",
+                            detail: "local sources must lie below the import directory; '\(match)' (matched by '\(source)') leads out of it"
+                        )
+                    }
+                }
+                files.append(contentsOf: matches)
+            }
+            guard files.count <= Self.maxFiles else {
+                throw APIError.badRequest("the sources match more than \(Self.maxFiles) files", code: "invalid_source")
+            }
         }
         let inferred = Set(paths.compactMap { StagingFileFormat.inferred(from: $0) })
         if let requested {
@@ -101,12 +129,34 @@ struct StagingSources: Sendable, Equatable {
             )
         }
         self.paths = paths
+        self.files = files
+    }
+
+    /// The most files one load reads.
+    static let maxFiles = 100_000
+
+    /// The regular files and links `pattern` matches now, sorted (glob(3) without `~` or brace
+    /// expansion, so it reads exactly as DuckDB and the engine read a pattern).
+    static func expand(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        var matches: [String] = []
+        for index in 0..<Int(result.gl_pathc) {
+            guard let pointer = result.gl_pathv[index] else { continue }
+            let path = String(cString: pointer)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                matches.append(path)
+            }
+        }
+        return matches.sorted()
     }
 
     /// The DuckDB table function reading every source, with each row's source file in the
     /// column `fileColumn` when one is named.
     func readFunctionSQL(fileColumn: String? = nil) -> String {
-        let list = StagingSQL.literalList(paths)
+        let list = StagingSQL.literalList(files)
         let filename = fileColumn.map { ", filename = \(StagingSQL.literal($0))" } ?? ""
         switch format {
         case .parquet: return "read_parquet(\(list)\(filename), union_by_name = true)"

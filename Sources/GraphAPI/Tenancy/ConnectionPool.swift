@@ -137,10 +137,16 @@ final class ConnectionPool: Sendable {
     }
 
     /// Returns a leased connection: to the first waiter, or to the idle list.
+    ///
+    /// A connection goes back only in the state a new one has (no query timeout, no open
+    /// transaction, see ``Connection/resetForReuse()``); one that cannot be put back in that
+    /// state is closed instead, and a new one is made when needed. Whatever a request did to its
+    /// connection ends with the request.
     func release(_ connection: Connection) {
+        let reusable = !connection.isClosed && connection.resetForReuse()
         let (waiter, discard): (Waiter?, Bool) = state.withLock { state in
             guard state.leased.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return (nil, false) }
-            if state.closed || connection.isClosed {
+            if state.closed || !reusable || connection.isClosed {
                 state.count -= 1
                 return (nil, true)
             }
