@@ -123,7 +123,7 @@ import Testing
             #expect(try await create(["table_name": "t", "source": 5]).status == .unprocessableContent)
             #expect(try await create(["table_name": "1bad", "source": "ok.parquet"]).errorCode == "invalid_table_name")
             #expect(try await create(["table_name": "t", "source": "ok.parquet", "file_id_map": ["ok.parquet": "a/b"]]).errorCode == "invalid_file_id")
-            #expect(try await create(["table_name": "t", "source": "nothing-*.parquet"]).errorCode == "source_error")
+            #expect(try await create(["table_name": "t", "source": "nothing-*.parquet"]).errorCode == "source_not_found")
             // S3 without credentials anywhere.
             let s3 = try await create(["table_name": "t", "s3_pattern": "s3://bucket/x/*.parquet"])
             #expect(s3.status == .badRequest)

@@ -1,0 +1,71 @@
+import Foundation
+import GraphEngine
+import Testing
+
+@testable import GraphAPI
+
+/// A pooled connection goes back to the pool only in the state a new one has: whatever one
+/// request did to it (a query timeout, a transaction left open) does not reach the next.
+@Suite struct ConnectionPoolResetTests {
+    func withPool(_ body: (Database, ConnectionPool, EngineExecutor) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-pool-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let executor = EngineExecutor(threadCount: 2)
+        let database = try Database(path: dir + "/graph.lbug", configuration: DatabaseConfiguration(bufferPoolSize: 64 << 20))
+        let pool = ConnectionPool(database: database, capacity: 1, maxWait: .seconds(5))
+        do {
+            try await body(database, pool, executor)
+        } catch {
+            pool.close()
+            database.close()
+            try await executor.shutdown()
+            throw error
+        }
+        pool.close()
+        database.close()
+        try await executor.shutdown()
+    }
+
+    @Test func aQueryTimeoutDoesNotOutliveItsLease() async throws {
+        try await withPool { _, pool, executor in
+            let first = try await pool.lease(executor: executor)
+            try first.setQueryTimeout(milliseconds: 1)
+            pool.release(first)
+            let second = try await pool.lease(executor: executor)
+            #expect(second === first)
+            // Runs well past 1 ms; with the timeout left over it fails with a timeout.
+            let count = try await executor.run(on: second) { connection in
+                try connection.query("UNWIND range(1, 3000000) AS x WITH x WHERE x % 7 = 3 RETURN count(*)").allRows()
+            }
+            #expect(count.first?.first == .int64(428_572))
+            pool.release(second)
+        }
+    }
+
+    @Test func aTransactionLeftOpenIsRolledBackOrTheConnectionDiscarded() async throws {
+        try await withPool { database, pool, executor in
+            let setup = try await pool.lease(executor: executor)
+            try await executor.run(on: setup) { try $0.query("CREATE NODE TABLE P(id INT64 PRIMARY KEY)").close() }
+            pool.release(setup)
+
+            let leaky = try await pool.lease(executor: executor)
+            try await executor.run(on: leaky) { connection in
+                try connection.query("BEGIN TRANSACTION").close()
+                try connection.query("CREATE (:P {id: 1})").close()
+            }
+            #expect(leaky.isInTransaction)
+            pool.release(leaky)
+
+            let next = try await pool.lease(executor: executor)
+            #expect(!next.isInTransaction)
+            // The uncommitted row is gone, and a write on the connection commits on its own.
+            try await executor.run(on: next) { try $0.query("CREATE (:P {id: 2})").close() }
+            pool.release(next)
+            let other = try database.connect()
+            defer { other.close() }
+            let ids = try other.query("MATCH (p:P) RETURN p.id ORDER BY p.id").allRows()
+            #expect(ids == [[.int64(2)]])
+        }
+    }
+}
