@@ -1,5 +1,8 @@
 import Foundation
 import GraphEngine
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
 import Testing
 
 @testable import GraphAPI
@@ -66,6 +69,28 @@ import Testing
             defer { other.close() }
             let ids = try other.query("MATCH (p:P) RETURN p.id ORDER BY p.id").allRows()
             #expect(ids == [[.int64(2)]])
+        }
+    }
+}
+
+/// The same through the HTTP API (issue 14's first finding): a query's `timeout` does not reach
+/// the next user of its connection.
+@Suite struct RequestTimeoutLeakTests {
+    @Test func aTinyQueryTimeoutDoesNotReachTheNextRequestOnTheConnection() async throws {
+        try await QueryTestServer.run(
+            graphs: [TestGraph(id: "g", ddl: ["CREATE NODE TABLE P(id INT64 PRIMARY KEY)", "UNWIND range(1, 2000) AS i CREATE (:P {id: i})"])],
+            configure: { $0.connectionsPerDatabase = 1 }
+        ) { client, _ in
+            let slow = "UNWIND range(1, 3000000) AS x WITH x WHERE x % 7 = 3 RETURN count(*) AS n"
+            let timedOut = try await client.cypher("g", slow, timeout: 0.001)
+            #expect(timedOut.status == .requestTimeout, "\(timedOut.body)")
+            // The graph's only connection served that request; these run on it with no timeout.
+            let metrics = try await client.executeRequest(uri: "/databases/g/metrics", method: .get, headers: [:], body: nil)
+            #expect(metrics.status == .ok, "\(String(buffer: metrics.body))")
+            let schema = try await client.executeRequest(uri: "/databases/g/schema", method: .get, headers: [:], body: nil)
+            #expect(schema.status == .ok)
+            let full = try await client.cypher("g", slow)
+            #expect(full.status == .ok, "\(full.body)")
         }
     }
 }

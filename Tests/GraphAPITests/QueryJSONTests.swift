@@ -115,7 +115,7 @@ import Testing
                 "COPY (MATCH (p:Person) RETURN p.name) TO '\(dir)/out.csv'",
                 "EXPORT DATABASE '\(dir)/export'",
                 "IMPORT DATABASE '\(dir)/export'",
-                "ATTACH '\(dir)/other.lbug' AS other",
+                "ATTACH '\(dir)/other.lbug' AS other (dbtype lbug)",
                 "INSTALL httpfs",
                 "load extension '/tmp/x.so'",
                 "MATCH (p:Person) RETURN p.name; LOAD FROM '/etc/passwd' RETURN *",

@@ -253,8 +253,9 @@ struct DatabasesController: Sendable {
                     facts = try StatementFacts.inspect(statement.text)
                 } catch {
                     throw APIError.badRequest(
-                        "statement \(index + 1) does not parse: \(error.message) — statement: \(statement.text.prefix(300))",
-                        code: "invalid_ddl"
+                        "schema statement \(index + 1) failed: \(error.message); nothing was applied — statement: "
+                            + "\(statement.text.prefix(300))",
+                        code: "schema_error"
                     )
                 }
                 try StatementPolicy.admitSchema(facts, statement: statement.text)

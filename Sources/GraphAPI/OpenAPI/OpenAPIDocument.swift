@@ -269,7 +269,8 @@ enum OpenAPIDocument {
                 id: "changeDatabaseSchema", tag: "Databases", summary: "Change the schema",
                 description: "Runs schema statements (CREATE NODE/REL TABLE, ALTER TABLE, CREATE INDEX, COMMENT ON) in "
                     + "one transaction: all are applied or none. Any other statement is refused with `400` before "
-                    + "anything runs. Audit-logged.",
+                    + "anything runs, decided on the engine's own parse of each statement (`CREATE TABLE ... AS` and "
+                    + "`WITH` options other than `storage_direction` included). Audit-logged.",
                 requestBody: Op.body("The schema statements.", S.ref("SchemaChangeRequest")),
                 responses: [("200", Op.json("Every statement was applied.", S.ref("SchemaChangeResponse")))],
                 errors: [
@@ -322,6 +323,20 @@ enum OpenAPIDocument {
                     disconnects interrupts the engine query. Statements that write are refused with `403` on \
                     read-only databases, nodes and keys (decided by the engine's classification of the prepared \
                     statement) and are audit-logged.
+
+                    **What may run** is decided on the engine's own parse of the text, before anything is bound, \
+                    whatever whitespace, comments or case surround it: anything that reaches files, other \
+                    databases, extensions or settings of the server — `COPY`, `LOAD FROM`, `IMPORT`/`EXPORT \
+                    DATABASE`, `ATTACH`, `DETACH`, `USE`, `INSTALL`, `LOAD EXTENSION`, `CREATE GRAPH`, settings \
+                    (`CALL name = value`; use the `timeout` field), table functions other than the catalog ones \
+                    (`show_tables`, `table_info`, `show_connection`, `show_indexes`, `show_sequences`, \
+                    `show_macros`, `show_functions`, `current_setting`, `db_version`, ...), `CREATE TABLE ... \
+                    WITH` options other than `storage_direction`, nested in `EXPLAIN`/`PROFILE` or `CREATE TABLE \
+                    ... AS` too — is refused with `403 forbidden_statement`. `BEGIN`, `COMMIT` and `ROLLBACK` are \
+                    refused with `400 transaction_statement_not_supported` (every request is its own \
+                    transaction), several statements with `400 multiple_statements`. `CHECKPOINT` and `ANALYZE` \
+                    are maintenance statements: they run as writes, and read-only keys, graphs and nodes refuse \
+                    them.
                     """,
                 parameters: [
                     Op.query(
@@ -368,7 +383,8 @@ enum OpenAPIDocument {
                         400,
                         Op.codes(
                             "invalid_graph_id", "invalid_json", "invalid_streaming", "invalid_chunk_size", "database_mismatch",
-                            "cypher_syntax_error", "cypher_binding_error", "query_failed", "transaction_statement_not_supported"
+                            "cypher_syntax_error", "cypher_binding_error", "query_failed", "transaction_statement_not_supported",
+                            "multiple_statements"
                         )
                     ),
                     (403, Op.codes("read_only_key", "read_only_node", "read_only_database", "forbidden_statement")),

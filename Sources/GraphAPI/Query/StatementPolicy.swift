@@ -55,12 +55,13 @@ enum StatementPolicy {
         if facts.topLevel.isEmpty {
             throw APIError.badRequest("the statement is empty", code: "cypher_syntax_error")
         }
+        // What reaches outside is named first, also when it is one of several statements.
+        try checkReach(facts)
         if facts.topLevel.count > 1 {
             throw APIError.badRequest(
                 "the text holds \(facts.topLevel.count) statements: send one statement per request", code: "multiple_statements"
             )
         }
-        try checkReach(facts)
         for action in facts.transactionActions where action != "CHECKPOINT" {
             let keyword = action.hasPrefix("BEGIN") ? "BEGIN TRANSACTION" : action
             throw APIError.badRequest(
@@ -84,8 +85,15 @@ enum StatementPolicy {
 
     /// Decides whether one statement of a schema change may run: a single schema statement,
     /// nothing nested in it (no `CREATE TABLE … AS` query), nothing that reaches outside the graph.
+    /// Refusals are `400 not_a_schema_statement`, as the contract says for any other statement.
     static func admitSchema(_ facts: StatementFacts, statement: String) throws(APIError) {
-        try checkReach(facts)
+        do {
+            try checkReach(facts)
+        } catch {
+            throw APIError.badRequest(
+                "not a schema statement: '\(statement.prefix(80))': \(error.detail)", code: "not_a_schema_statement"
+            )
+        }
         guard facts.topLevel.count == 1, facts.all.count == 1, let kind = facts.topLevel.first, schemaKinds.contains(kind),
             facts.calledFunctions.isEmpty, !facts.loadsFiles
         else {
