@@ -94,7 +94,8 @@ func makeApplication(
     )
     let server = ServerContext(
         configuration: configuration, registry: registry,
-        authenticator: Authenticator(keys: configuration.apiKeys), startedAt: .now, metrics: metrics,
+        authenticator: Authenticator(keys: configuration.apiKeys, limits: configuration.authenticationLimits), startedAt: .now,
+        metrics: metrics,
         tasks: try TaskManager(directory: dataDirectory.path + "/tasks", logger: logger, metrics: metrics)
     )
     if configuration.apiKeys.isEmpty {

@@ -80,6 +80,9 @@ public struct ServerConfiguration: Sendable {
     public var environment: DeploymentEnvironment = .development
     /// Accepted API keys (several, so a key can be rotated without downtime), with their scopes.
     public var apiKeys: [APIKey] = []
+    /// Failed authentications from all client addresses together within a minute before every
+    /// missing or wrong key is answered `429` (a valid key still passes); see ``Authenticator``.
+    public var maxAuthFailuresPerMinute: Int = 100
     /// Graphs this node may hold; `nil` takes the tier's.
     public var maxDatabases: Int?
     /// Databases kept open at once; `nil` takes the tier's database count (at most 64).
@@ -227,6 +230,7 @@ public struct ServerConfiguration: Sendable {
             }
             return value
         }
+        config.maxAuthFailuresPerMinute = try integer("MAX_AUTH_FAILURES_PER_MINUTE", 1...100_000) ?? config.maxAuthFailuresPerMinute
         config.maxDatabases = try integer("MAX_DATABASES", 1...100_000)
         config.maxOpenDatabases = try integer("MAX_OPEN_DATABASES", 1...10_000)
         if let mib = try integer("MEMORY_PER_DATABASE_MB", 16...1_048_576) { config.bufferPoolBytes = UInt64(mib) << 20 }
@@ -259,6 +263,14 @@ public struct ServerConfiguration: Sendable {
 
 /// Scoped keys from a JSON file (`--keys-file` / `GRAPH_API_KEYS_FILE`):
 /// `[{"key": "...", "graphs": ["g1", "g2"], "read_only": true}]`; `graphs` absent means every graph.
+extension ServerConfiguration {
+    /// The failed-authentication limits this configuration implies: the contract's 10 failures
+    /// per address in 5 minutes, and ``maxAuthFailuresPerMinute`` from all addresses together.
+    public var authenticationLimits: AuthenticationLimits {
+        AuthenticationLimits(failuresPerNode: maxAuthFailuresPerMinute, nodeWindow: .seconds(60))
+    }
+}
+
 enum ScopedKeysFile {
     struct Entry: Decodable {
         let key: String

@@ -53,6 +53,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "JSON file of scoped API keys: [{\"key\", \"graphs\": [..], \"read_only\": bool}] (env GRAPH_API_KEYS_FILE).")
     var keysFile: String?
 
+    @Option(help: "Failed authentications from all addresses together per minute before every wrong key gets 429; valid keys still pass (env GRAPH_API_MAX_AUTH_FAILURES_PER_MINUTE; default 100).")
+    var maxAuthFailuresPerMinute: Int?
+
     @Option(help: "Databases this node may hold (env GRAPH_API_MAX_DATABASES; default from the tier).")
     var maxDatabases: Int?
 
@@ -113,7 +116,7 @@ struct Serve: AsyncParsableCommand {
     /// The numeric flags by their environment-variable name without the `GRAPH_API_` prefix.
     var settingFlags: [String: String] {
         let values: [String: String?] = [
-            "KEYS_FILE": keysFile,
+            "KEYS_FILE": keysFile, "MAX_AUTH_FAILURES_PER_MINUTE": maxAuthFailuresPerMinute.map(String.init),
             "MAX_DATABASES": maxDatabases.map(String.init), "MAX_OPEN_DATABASES": maxOpenDatabases.map(String.init),
             "MEMORY_PER_DATABASE_MB": memoryPerDatabaseMb.map(String.init),
             "MAX_DATABASE_SIZE_GB": maxDatabaseSizeGb.map(String.init), "THREADS_PER_QUERY": threadsPerQuery.map(String.init),

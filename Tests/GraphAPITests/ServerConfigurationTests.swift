@@ -61,6 +61,21 @@ import Testing
         }
     }
 
+    @Test func failedAuthenticationLimitIsReadAndChecked() throws {
+        let defaults = try ServerConfiguration.resolve(flags: .init(), environment: [:])
+        #expect(defaults.maxAuthFailuresPerMinute == 100)
+        #expect(defaults.authenticationLimits == AuthenticationLimits(failuresPerClient: 10, clientWindow: .seconds(300), failuresPerNode: 100, nodeWindow: .seconds(60)))
+        let env = ["GRAPH_API_MAX_AUTH_FAILURES_PER_MINUTE": "30"]
+        #expect(try ServerConfiguration.resolve(flags: .init(), environment: env).authenticationLimits.failuresPerNode == 30)
+        let flagged = try ServerConfiguration.resolve(flags: .init(settings: ["MAX_AUTH_FAILURES_PER_MINUTE": "7"]), environment: env)
+        #expect(flagged.maxAuthFailuresPerMinute == 7)
+        #expect {
+            try ServerConfiguration.resolve(flags: .init(), environment: ["GRAPH_API_MAX_AUTH_FAILURES_PER_MINUTE": "0"])
+        } throws: { error in
+            (error as? ConfigurationError)?.description.hasPrefix("invalid GRAPH_API_MAX_AUTH_FAILURES_PER_MINUTE '0'") == true
+        }
+    }
+
     @Test func tierPresetsFollowTheOriginalService() {
         #expect(Tier.standard.preset.maxDatabases == 10)
         #expect(Tier.standard.preset.chunkSize == 1_000)

@@ -103,6 +103,10 @@ struct InfoController: Sendable {
     /// How requests are authenticated: counts only, never a key.
     struct Authentication: Encodable, Sendable {
         var required: Bool
+        var maxFailuresPerAddress: Int
+        var addressWindowSeconds: Int
+        var maxFailuresNodeWide: Int
+        var nodeWindowSeconds: Int
         var apiKeysConfigured: Int
         var scopedApiKeys: Int
         var readOnlyApiKeys: Int
@@ -161,6 +165,10 @@ struct InfoController: Sendable {
                 queryMemoryLimitBytes: AdmissionController.limits(for: configuration).memoryLimitBytes,
                 authentication: Authentication(
                     required: !keys.isEmpty,
+                    maxFailuresPerAddress: server.authenticator.limits.failuresPerClient,
+                    addressWindowSeconds: Int(server.authenticator.limits.clientWindow.components.seconds),
+                    maxFailuresNodeWide: server.authenticator.limits.failuresPerNode,
+                    nodeWindowSeconds: Int(server.authenticator.limits.nodeWindow.components.seconds),
                     apiKeysConfigured: keys.count,
                     scopedApiKeys: keys.filter { $0.scope.graphs != nil }.count,
                     readOnlyApiKeys: keys.filter { $0.scope.readOnly }.count

@@ -68,13 +68,16 @@ enum OpenAPIDocument {
         Each tenant (graph) is an embedded LadybugDB database with its own DuckDB staging file.
 
         **Authentication.** Send the key in `X-Graph-API-Key: <key>` or `Authorization: Bearer <key>`. \
-        Only `/health`, `/status`, `/openapi.json` and `/docs` answer without one. Ten failed attempts \
-        from one address within five minutes answer `429` with `Retry-After` until the window passes. \
-        A key may be scoped to some graphs and to read-only use; a graph outside its scope is `404`.
+        Only `/health`, `/status`, `/openapi.json` and `/docs` answer without one. A valid key is always \
+        accepted. A missing or wrong key is answered `429` with `Retry-After` (instead of `401`) once its \
+        address has had ten failed attempts within five minutes (code `too_many_failed_authentications`), \
+        or the node as many as `--max-auth-failures-per-minute` from all addresses within a minute (code \
+        `too_many_failed_authentications_node`), until the window passes. A key may be scoped to some \
+        graphs and to read-only use; a graph outside its scope is `404`.
 
         **Errors.** Every error is `{"detail": "<message>", "code": "<stable_code>"}` with the status of \
         the contract: 400 malformed input, 401 missing/wrong key, 403 not allowed, 404 unknown, 408 query \
-        timeout, 409 conflict, 413 body too large, 422 body does not match the schema, 429 lockout, 503 \
+        timeout, 409 conflict, 413 body too large, 422 body does not match the schema, 429 failed authentications throttled, 503 \
         admission or busy (always with `Retry-After`), 507 node at capacity.
 
         **Tracing.** Every response has an `X-Request-ID` header; a request may send its own (1-128 \
@@ -560,11 +563,24 @@ enum OpenAPIDocument {
                             "How requests are authenticated: counts only.",
                             properties: [
                                 ("required", S.boolean("Whether a key is required (false: the server runs open, development only).")),
+                                (
+                                    "max_failures_per_address",
+                                    S.integer("Failed authentications from one address within its window before it is throttled.", minimum: 1)
+                                ),
+                                ("address_window_seconds", S.integer("The window of `max_failures_per_address`.", minimum: 1)),
+                                (
+                                    "max_failures_node_wide",
+                                    S.integer("Failed authentications from all addresses within their window before the node throttles.", minimum: 1)
+                                ),
+                                ("node_window_seconds", S.integer("The window of `max_failures_node_wide`.", minimum: 1)),
                                 ("api_keys_configured", S.integer("Keys accepted.", minimum: 0)),
                                 ("scoped_api_keys", S.integer("Keys limited to some graphs.", minimum: 0)),
                                 ("read_only_api_keys", S.integer("Keys limited to read-only use.", minimum: 0)),
                             ],
-                            required: ["required", "api_keys_configured", "scoped_api_keys", "read_only_api_keys"]
+                            required: [
+                                "required", "max_failures_per_address", "address_window_seconds", "max_failures_node_wide",
+                                "node_window_seconds", "api_keys_configured", "scoped_api_keys", "read_only_api_keys",
+                            ]
                         )
                     ),
                 ],

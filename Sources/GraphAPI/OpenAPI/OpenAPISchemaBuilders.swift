@@ -91,7 +91,9 @@ enum OpenAPIOperation {
         case 413: meaning = "Request body larger than the configured limit."
         case 422: meaning = "The body does not match the schema: missing field, wrong type or unknown field."
         case 429:
-            meaning = "Too many failed authentications from this client address."
+            meaning = "A missing or wrong key while failed authentications are throttled: too many from this client "
+                + "address (`too_many_failed_authentications`) or from all addresses (`too_many_failed_authentications_node`). "
+                + "A valid key is never refused."
             headers.append(("Retry-After", ["$ref": "#/components/headers/RetryAfter"]))
         case 500: meaning = "Internal error (the detail is shown in development mode only)."
         case 503:
