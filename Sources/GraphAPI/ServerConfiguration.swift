@@ -99,6 +99,12 @@ public struct ServerConfiguration: Sendable {
     public var connectionWaitMilliseconds: Int = 5_000
     /// An open database unused this long is closed.
     public var idleTimeoutSeconds: Int = 300
+    /// A kept-alive HTTP connection with no request in progress and nothing being sent is closed
+    /// after this long.
+    public var connectionIdleTimeoutSeconds: Int = 60
+    /// A connection that has not sent a whole request head this long after it opened (or, kept
+    /// alive, after the first byte of its next request) is closed.
+    public var requestHeadTimeoutSeconds: Int = 10
     /// Threads of the pool that runs every blocking engine call.
     public var engineThreads: Int = 16
     /// Largest request body in bytes (`413` beyond).
@@ -240,6 +246,8 @@ public struct ServerConfiguration: Sendable {
         config.connectionWaitMilliseconds = try integer("CONNECTION_WAIT_MS", 0...600_000) ?? config.connectionWaitMilliseconds
         config.idleTimeoutSeconds = try integer("IDLE_TIMEOUT_SECONDS", 1...86_400) ?? config.idleTimeoutSeconds
         config.engineThreads = try integer("ENGINE_THREADS", 1...1_024) ?? config.engineThreads
+        config.connectionIdleTimeoutSeconds = try integer("CONNECTION_IDLE_TIMEOUT_SECONDS", 1...86_400) ?? config.connectionIdleTimeoutSeconds
+        config.requestHeadTimeoutSeconds = try integer("REQUEST_HEAD_TIMEOUT_SECONDS", 1...3_600) ?? config.requestHeadTimeoutSeconds
         if let mib = try integer("MAX_BODY_MB", 1...4_096) { config.maxBodyBytes = mib << 20 }
         config.maxRows = try integer("MAX_ROWS", 1...10_000_000) ?? config.maxRows
         config.chunkSize = try integer("CHUNK_SIZE", 1...10_000)

@@ -77,6 +77,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads running blocking engine calls (env GRAPH_API_ENGINE_THREADS; default 16).")
     var engineThreads: Int?
 
+    @Option(help: "Seconds a kept-alive connection with no request in progress and nothing being sent stays open (env GRAPH_API_CONNECTION_IDLE_TIMEOUT_SECONDS; default 60).")
+    var connectionIdleTimeoutSeconds: Int?
+
+    @Option(help: "Seconds a connection may take to send a whole request head before it is closed (env GRAPH_API_REQUEST_HEAD_TIMEOUT_SECONDS; default 10).")
+    var requestHeadTimeoutSeconds: Int?
+
     @Option(help: "Largest request body in MiB (env GRAPH_API_MAX_BODY_MB; default 16).")
     var maxBodyMb: Int?
 
@@ -121,6 +127,8 @@ struct Serve: AsyncParsableCommand {
             "MEMORY_PER_DATABASE_MB": memoryPerDatabaseMb.map(String.init),
             "MAX_DATABASE_SIZE_GB": maxDatabaseSizeGb.map(String.init), "THREADS_PER_QUERY": threadsPerQuery.map(String.init),
             "CONNECTIONS_PER_DATABASE": connectionsPerDatabase.map(String.init), "ENGINE_THREADS": engineThreads.map(String.init),
+            "CONNECTION_IDLE_TIMEOUT_SECONDS": connectionIdleTimeoutSeconds.map(String.init),
+            "REQUEST_HEAD_TIMEOUT_SECONDS": requestHeadTimeoutSeconds.map(String.init),
             "MAX_BODY_MB": maxBodyMb.map(String.init), "MAX_ROWS": maxRows.map(String.init), "CHUNK_SIZE": chunkSize.map(String.init),
             "SHUTDOWN_GRACE_SECONDS": shutdownGraceSeconds.map(String.init), "QUERY_TIMEOUT": queryTimeout.map { String($0) }, "MAX_QUERY_TIMEOUT": maxQueryTimeout.map { String($0) },
             "STAGING_MEMORY_MB": stagingMemoryMb.map(String.init), "STAGING_THREADS": stagingThreads.map(String.init),

@@ -406,6 +406,8 @@ final class JSONLogCapture: Sendable {
                     #expect(body["queue_depth"] as? Int == 0)
                     let configuration = try #require(body["configuration"] as? [String: Any])
                     #expect(configuration["max_rows"] as? Int == 10_000)
+                    #expect(configuration["connection_idle_timeout_seconds"] as? Int == 60)
+                    #expect(configuration["request_head_timeout_seconds"] as? Int == 10)
                     #expect(configuration["chunk_size"] as? Int == 1_000)
                     #expect(configuration["memory_per_database_bytes"] as? Int == 64 << 20)
                     let authentication = try #require(configuration["authentication"] as? [String: Any])

@@ -89,6 +89,8 @@ struct InfoController: Sendable {
         var connectionsPerDatabase: Int
         var connectionWaitMs: Int
         var idleTimeoutSeconds: Int
+        var connectionIdleTimeoutSeconds: Int
+        var requestHeadTimeoutSeconds: Int
         var engineThreads: Int
         var maxBodyBytes: Int
         var maxRows: Int
@@ -155,6 +157,8 @@ struct InfoController: Sendable {
                 connectionsPerDatabase: settings.connectionsPerDatabase,
                 connectionWaitMs: configuration.connectionWaitMilliseconds,
                 idleTimeoutSeconds: configuration.idleTimeoutSeconds,
+                connectionIdleTimeoutSeconds: configuration.connectionIdleTimeoutSeconds,
+                requestHeadTimeoutSeconds: configuration.requestHeadTimeoutSeconds,
                 engineThreads: configuration.engineThreads,
                 maxBodyBytes: configuration.maxBodyBytes,
                 maxRows: configuration.maxRows,

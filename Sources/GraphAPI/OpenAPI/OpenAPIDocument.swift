@@ -549,6 +549,14 @@ enum OpenAPIDocument {
                     ("connections_per_database", S.integer("Connections (concurrent queries) per open database.", minimum: 1)),
                     ("connection_wait_ms", S.integer("How long a request waits for a connection before `503`.", minimum: 0)),
                     ("idle_timeout_seconds", S.integer("An open database unused this long is closed.", minimum: 1)),
+                    (
+                        "connection_idle_timeout_seconds",
+                        S.integer("A kept-alive connection with no request in progress and nothing being sent is closed after this long.", minimum: 1)
+                    ),
+                    (
+                        "request_head_timeout_seconds",
+                        S.integer("A connection that does not send a whole request head within this long is closed.", minimum: 1)
+                    ),
                     ("engine_threads", S.integer("Threads running blocking engine calls.", minimum: 1)),
                     ("max_body_bytes", S.integer("Largest request body (`413` beyond).", minimum: 1)),
                     ("max_rows", S.integer("Rows of a non-streaming query answer at most.", minimum: 1)),
@@ -587,7 +595,8 @@ enum OpenAPIDocument {
                 required: [
                     "host", "port", "data_dir", "import_dir", "node_type", "tier", "environment", "max_databases",
                     "max_open_databases", "memory_per_database_bytes", "max_database_size_bytes", "threads_per_query",
-                    "connections_per_database", "connection_wait_ms", "idle_timeout_seconds", "engine_threads", "max_body_bytes",
+                    "connections_per_database", "connection_wait_ms", "idle_timeout_seconds", "connection_idle_timeout_seconds",
+                    "request_head_timeout_seconds", "engine_threads", "max_body_bytes",
                     "max_rows", "chunk_size", "default_query_timeout_seconds", "max_query_timeout_seconds", "max_queued_queries",
                     "query_memory_limit_bytes", "authentication",
                 ]
