@@ -234,6 +234,48 @@ final class JSONLogCapture: Sendable {
             }
         }
     }
+
+    /// The exposition names every graph of the node: a key scoped to some graphs gets 403, a key
+    /// for every graph (read-only or not) gets the metrics.
+    @Test func metricsAreForOperatorsOnly() async throws {
+        let dir = ObservabilityFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let keys = [
+            APIKey(secret: "operator-key"), APIKey(secret: "reader-key", scope: KeyScope(readOnly: true)),
+            APIKey(secret: "tenant-key", scope: KeyScope(graphs: ["mine"])),
+            APIKey(secret: "tenant-reader-key", scope: KeyScope(graphs: ["mine"], readOnly: true)),
+        ]
+        let app = try buildApplication(
+            configuration: ObservabilityFixture.configuration(directory: dir, keys: keys), logger: Logger(label: "test")
+        )
+        try await app.test(.router) { client in
+            // A graph of another tenant, queried once so that it shows up in the labels.
+            let operatorKey: HTTPFields = [AuthMiddleware.keyHeader: "operator-key"]
+            let create = ByteBuffer(string: #"{"graph_id": "theirs_secret_graph"}"#)
+            try await client.execute(uri: "/databases", method: .post, headers: operatorKey, body: create) {
+                #expect($0.status == .created)
+            }
+            let query = ByteBuffer(string: #"{"cypher": "RETURN 1 AS n"}"#)
+            try await client.execute(uri: "/databases/theirs_secret_graph/query", method: .post, headers: operatorKey, body: query) {
+                #expect($0.status == .ok)
+            }
+            for key in ["tenant-key", "tenant-reader-key"] {
+                try await client.execute(uri: "/metrics", method: .get, headers: [AuthMiddleware.keyHeader: key]) { response in
+                    #expect(response.status == .forbidden)
+                    let text = String(buffer: response.body)
+                    #expect(!text.contains("theirs_secret_graph"))
+                    let body = try ObservabilityFixture.json(response)
+                    #expect(body["code"] as? String == "key_not_operator")
+                }
+            }
+            for key in ["operator-key", "reader-key"] {
+                try await client.execute(uri: "/metrics", method: .get, headers: [AuthMiddleware.keyHeader: key]) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body).contains("graph=\"theirs_secret_graph\""))
+                }
+            }
+        }
+    }
 }
 
 @Suite struct ObservabilityLoggingTests {

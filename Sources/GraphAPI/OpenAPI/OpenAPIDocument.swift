@@ -151,7 +151,8 @@ enum OpenAPIDocument {
                     `tasks` by status and `tasks_finished_total` by type and status; the gauges `databases`, \
                     `max_databases`, `open_databases`, `max_open_databases`, `connections_leased`, \
                     `connection_waiters`, `resident_memory_bytes`, `uptime_seconds`; and `build_info`. \
-                    Metrics of libraries recorded through swift-metrics appear as well.
+                    Metrics of libraries recorded through swift-metrics appear as well. For operators: the labels \
+                    name every graph of the node, so a key scoped to some graphs gets `403` `key_not_operator`.
                     """,
                 responses: [
                     (
@@ -161,7 +162,8 @@ enum OpenAPIDocument {
                             ["text/plain": ["schema": S.string("Prometheus text exposition format, version 0.0.4.")]]
                         )
                     )
-                ]
+                ],
+                errors: [(403, Op.codes("key_not_operator") + " The key is scoped to some graphs; `/metrics` needs one that is not.")]
             )
         ),
         Operation(

@@ -84,7 +84,9 @@ enum OpenAPIOperation {
         case 401:
             meaning = "Missing or invalid API key."
             headers.append(("WWW-Authenticate", ["$ref": "#/components/headers/WWWAuthenticate"]))
-        case 403: meaning = "Not allowed: read-only database, node or key, or a graph outside the key's scope."
+        case 403:
+            meaning = "Not allowed: read-only database, node or key, a graph outside the key's scope, or an operator route "
+                + "(`/metrics`) with a key scoped to some graphs."
         case 404: meaning = "Unknown database (also for a graph outside the key's scope, which learns nothing about other tenants)."
         case 408: meaning = "The query ran past its timeout; the engine query was interrupted."
         case 409: meaning = "Already exists, or a conflicting operation is in progress."
