@@ -415,7 +415,7 @@ final class JSONLogCapture: Sendable {
                     #expect(response.status == .unauthorized)
                     #expect(response.headers[RequestIdentification.header] != nil)
                 }
-                try await client.execute(uri: "/info", method: .get, headers: [AuthMiddleware.keyHeader: secrets[2]]) { response in
+                try await client.execute(uri: "/info", method: .get, headers: [AuthMiddleware.keyHeader: secrets[1]]) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == "application/json; charset=utf-8")
                     let text = String(buffer: response.body)
@@ -462,6 +462,27 @@ final class JSONLogCapture: Sendable {
                     #expect(authentication["scoped_api_keys"] as? Int == 1)
                     #expect(authentication["read_only_api_keys"] as? Int == 1)
                 }
+            }
+        }
+        // A key scoped to some graphs gets the node and its settings, but nothing that counts other
+        // tenants or their work.
+        let app = try buildApplication(
+            configuration: ObservabilityFixture.configuration(directory: dir, keys: keys), logger: Logger(label: "test")
+        )
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/info", method: .get, headers: [AuthMiddleware.keyHeader: secrets[2]]) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                for secret in secrets { #expect(!text.contains(secret)) }
+                let body = try ObservabilityFixture.json(response)
+                #expect(body["node_id"] as? String == nodeID.withLock { $0 })
+                #expect(body["version"] as? String == GraphAPIVersion.string)
+                for hidden in ["capacity", "active_connections", "queue_depth"] {
+                    #expect(body[hidden] == nil, "\(hidden)")
+                }
+                let configuration = try #require(body["configuration"] as? [String: Any])
+                #expect(configuration["max_rows"] as? Int == 10_000)
+                #expect(configuration["authentication"] == nil)
             }
         }
         let stored = try String(contentsOfFile: dir + "/node-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -132,7 +132,9 @@ enum OpenAPIDocument {
                 id: "getInfo", tag: "Operations", summary: "Node information",
                 description: "The node's stable id (kept in `<data-dir>/node-id`), type, tier, versions, capacity, "
                     + "active connections, queue depth and the effective configuration. Never a secret: of the API "
-                    + "keys only their number is reported.",
+                    + "keys only their number is reported. A key scoped to some graphs is not told what counts other "
+                    + "tenants or their work: `capacity`, `active_connections`, `queue_depth` and "
+                    + "`configuration.authentication` are left out for it.",
                 responses: [("200", Op.json("The node's information.", S.ref("Info")))]
             )
         ),
@@ -222,7 +224,8 @@ enum OpenAPIDocument {
             object: Op.make(
                 id: "listDatabases", tag: "Databases", summary: "List databases",
                 description: "Every graph the key may see, with sizes and the node's capacity. Reads folders and "
-                    + "metadata only: listing never opens a database.",
+                    + "metadata only: listing never opens a database. `node_capacity` counts every tenant's graphs, "
+                    + "so it is left out for a key scoped to some graphs.",
                 responses: [("200", Op.json("The databases.", S.ref("DatabaseList")))]
             )
         ),
@@ -510,7 +513,7 @@ enum OpenAPIDocument {
                     (
                         "capacity",
                         S.object(
-                            "Databases against the node's limits.",
+                            "Databases against the node's limits (left out for a key scoped to some graphs).",
                             properties: [
                                 ("max_databases", S.integer("Graphs this node may hold.", minimum: 0)),
                                 ("current_databases", S.integer("Graphs on this node.", minimum: 0)),
@@ -521,13 +524,19 @@ enum OpenAPIDocument {
                             required: ["max_databases", "current_databases", "capacity_remaining", "open_databases", "max_open_databases"]
                         )
                     ),
-                    ("active_connections", S.integer("Engine connections leased by requests now.", minimum: 0)),
-                    ("queue_depth", S.integer("Requests waiting for an engine connection now.", minimum: 0)),
+                    (
+                        "active_connections",
+                        S.integer("Engine connections leased by requests now (left out for a key scoped to some graphs).", minimum: 0)
+                    ),
+                    (
+                        "queue_depth",
+                        S.integer("Requests waiting for an engine connection now (left out for a key scoped to some graphs).", minimum: 0)
+                    ),
                     ("configuration", S.ref("EffectiveConfiguration")),
                 ],
                 required: [
                     "node_id", "node_id_persisted", "node_type", "tier", "read_only", "environment", "version", "engines",
-                    "started_at", "uptime_seconds", "capacity", "active_connections", "queue_depth", "configuration",
+                    "started_at", "uptime_seconds", "configuration",
                 ]
             )
         ),
@@ -570,7 +579,7 @@ enum OpenAPIDocument {
                     (
                         "authentication",
                         S.object(
-                            "How requests are authenticated: counts only.",
+                            "How requests are authenticated: counts only (left out for a key scoped to some graphs).",
                             properties: [
                                 ("required", S.boolean("Whether a key is required (false: the server runs open, development only).")),
                                 (
@@ -600,7 +609,7 @@ enum OpenAPIDocument {
                     "connections_per_database", "connection_wait_ms", "idle_timeout_seconds", "connection_idle_timeout_seconds",
                     "request_head_timeout_seconds", "engine_threads", "max_body_bytes",
                     "max_rows", "chunk_size", "default_query_timeout_seconds", "max_query_timeout_seconds", "max_queued_queries",
-                    "query_memory_limit_bytes", "authentication",
+                    "query_memory_limit_bytes",
                 ]
             )
         ),
@@ -670,7 +679,7 @@ enum OpenAPIDocument {
                     (
                         "node_capacity",
                         S.object(
-                            "The node's capacity.",
+                            "The node's capacity (left out for a key scoped to some graphs).",
                             properties: [
                                 ("max_databases", S.integer("Graphs this node may hold.", minimum: 0)),
                                 ("current_databases", S.integer("Graphs on this node (all of them, not only the key's).", minimum: 0)),
@@ -681,7 +690,7 @@ enum OpenAPIDocument {
                         )
                     ),
                 ],
-                required: ["databases", "total_databases", "total_size_bytes", "node_capacity"]
+                required: ["databases", "total_databases", "total_size_bytes"]
             )
         ),
         (
