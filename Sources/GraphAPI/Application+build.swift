@@ -94,7 +94,8 @@ func makeApplication(
     )
     let server = ServerContext(
         configuration: configuration, registry: registry,
-        authenticator: Authenticator(keys: configuration.apiKeys), startedAt: .now, metrics: metrics,
+        authenticator: Authenticator(keys: configuration.apiKeys, limits: configuration.authenticationLimits), startedAt: .now,
+        metrics: metrics,
         tasks: try TaskManager(directory: dataDirectory.path + "/tasks", logger: logger, metrics: metrics)
     )
     if configuration.apiKeys.isEmpty {
@@ -104,10 +105,7 @@ func makeApplication(
     }
     let app = Application(
         router: buildRouter(server),
-        // Every connection tells its handlers when the client goes away (see `ClientConnection`).
-        server: HTTPServerBuilder { responder in
-            ClientTrackingHTTP1Channel(base: HTTP1Channel(responder: responder))
-        },
+        server: .graphAPI(configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "graph-api"),
         // Services stop in reverse order: the HTTP server first, then the background tasks, then the
         // staging databases, then the registry (which checkpoints and closes every database on the
@@ -130,6 +128,24 @@ func makeApplication(
         logger: logger
     )
     return (app, server)
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 as the server speaks it: every connection tells its handlers when the client goes
+    /// away (see ``ClientConnection``); a connection that sends no whole request head within
+    /// ``ServerConfiguration/requestHeadTimeoutSeconds`` is closed, and so is a kept-alive
+    /// connection idle (no request in progress, nothing being sent) for
+    /// ``ServerConfiguration/connectionIdleTimeoutSeconds``. Neither cuts a request being handled
+    /// or answered, however long it takes.
+    static func graphAPI(_ configuration: ServerConfiguration) -> HTTPServerBuilder {
+        let idle = TimeAmount.seconds(Int64(configuration.connectionIdleTimeoutSeconds))
+        let head = TimeAmount.seconds(Int64(configuration.requestHeadTimeoutSeconds))
+        return HTTPServerBuilder { responder in
+            ClientTrackingHTTP1Channel(
+                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle)), requestHeadTimeout: head
+            )
+        }
+    }
 }
 
 /// Builds the router: each area of the API is a small controller mounted here.

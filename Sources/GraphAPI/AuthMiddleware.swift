@@ -5,8 +5,9 @@ import Logging
 
 /// Requires an API key (`X-Graph-API-Key: <key>` or `Authorization: Bearer <key>`) on every route
 /// but the public ones, records the key's scope in the context, and answers `401` for a missing or
-/// wrong key and `429` with `Retry-After` to a client locked out by too many failures. Every
-/// failure is an audit log line.
+/// wrong key. A valid key always passes; a missing or wrong key gets `429` with `Retry-After`
+/// instead of `401` while ``Authenticator`` throttles its address or the whole node. Every `401`
+/// is an audit log line, and so is the first `429` of each throttling episode.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = GraphAPIRequestContext
 
@@ -38,16 +39,31 @@ struct AuthMiddleware: RouterMiddleware {
                 .unauthorized, code: "unauthorized", detail: "missing or invalid API key",
                 headers: [.wwwAuthenticate: "Bearer"]
             )
-        case .lockedOut(let retryAfter):
-            context.logger.notice(
-                "audit: client locked out",
-                metadata: ["audit": "auth_lockout", "client": "\(context.clientAddress)", "path": "\(request.uri.path)"]
+        case .throttled(let retryAfter, let reason, let first):
+            // One notice per throttling episode (of an address, or of the node); the refusals that
+            // follow are debug lines, so a flood of wrong keys cannot flood the log.
+            context.logger.log(
+                level: first ? .notice : .debug,
+                "audit: failed authentications throttled",
+                metadata: [
+                    "audit": "auth_throttled", "client": "\(context.clientAddress)", "path": "\(request.uri.path)",
+                    "throttle": "\(reason.rawValue)", "retry_after_s": "\(retryAfter)",
+                ]
             )
-            throw APIError(
-                .tooManyRequests, code: "too_many_failed_authentications",
-                detail: "too many failed authentications from this address; retry after \(retryAfter) s",
-                headers: [.retryAfter: String(retryAfter)]
-            )
+            switch reason {
+            case .client:
+                throw APIError(
+                    .tooManyRequests, code: "too_many_failed_authentications",
+                    detail: "too many failed authentications from this address; retry after \(retryAfter) s",
+                    headers: [.retryAfter: String(retryAfter)]
+                )
+            case .node:
+                throw APIError(
+                    .tooManyRequests, code: "too_many_failed_authentications_node",
+                    detail: "too many failed authentications on this server; retry after \(retryAfter) s",
+                    headers: [.retryAfter: String(retryAfter)]
+                )
+            }
         }
     }
 

@@ -19,6 +19,10 @@ public struct KeyScope: Sendable, Equatable {
 
     /// Whether the key may use `graph`.
     public func allows(_ graph: String) -> Bool { graphs?.contains(graph) ?? true }
+
+    /// Whether the key may use every graph, and so may see what the node says about all of them
+    /// (`/metrics`, node-wide counts); a key scoped to some graphs is not.
+    public var isOperator: Bool { graphs == nil }
 }
 
 /// An accepted API key and its scope.
@@ -35,45 +39,114 @@ public struct APIKey: Sendable, Equatable {
     }
 }
 
-/// Checks API keys in constant time and locks out client addresses after too many failures.
+/// How many failed authentications ``Authenticator`` answers with `401` before it throttles.
+public struct AuthenticationLimits: Sendable, Equatable {
+    /// Failures from one client address within ``clientWindow`` before that address is throttled.
+    public var failuresPerClient: Int
+    /// The window of ``failuresPerClient``.
+    public var clientWindow: Duration
+    /// Failures from all addresses together within ``nodeWindow`` before the whole node is
+    /// throttled, so that a guessing attack spread over many addresses is slowed too.
+    public var failuresPerNode: Int
+    /// The window of ``failuresPerNode``.
+    public var nodeWindow: Duration
+
+    /// The contract's 10 failures per address in 5 minutes, and 100 per minute node-wide.
+    public init(
+        failuresPerClient: Int = 10, clientWindow: Duration = .seconds(300), failuresPerNode: Int = 100, nodeWindow: Duration = .seconds(60)
+    ) {
+        self.failuresPerClient = failuresPerClient
+        self.clientWindow = clientWindow
+        self.failuresPerNode = failuresPerNode
+        self.nodeWindow = nodeWindow
+    }
+}
+
+/// Checks API keys in constant time and throttles failed attempts, without ever refusing a
+/// valid key.
 ///
-/// 10 failed attempts from one address within 5 minutes lock that address out until the oldest
-/// failure in the window is 5 minutes old (`429` with `Retry-After`).
+/// A request with a valid key is accepted, always: from an address that is being throttled too,
+/// so that a client sharing the owner's address (a proxy, a NAT) cannot lock the owner out.
+/// Only a missing or wrong key is throttled: once an address has had
+/// ``AuthenticationLimits/failuresPerClient`` failures within
+/// ``AuthenticationLimits/clientWindow`` (10 in 5 minutes), or the node
+/// ``AuthenticationLimits/failuresPerNode`` within ``AuthenticationLimits/nodeWindow`` from
+/// all addresses together (100 a minute), a missing or wrong key gets `429` with `Retry-After`
+/// (until the oldest failure in the window leaves it) instead of `401`. Throttled attempts are
+/// not counted, so `Retry-After` is exact.
+///
+/// The throttle bounds how many `401`s (and audit lines) failures produce; it cannot stop a
+/// guesser from telling a right key from a wrong one, since a right key is always answered: keys
+/// must be long and random. Memory is bounded too: a failure is recorded only within the node's
+/// budget, and expired records are swept.
 public final class Authenticator: Sendable {
     /// The outcome of ``authenticate(presented:client:now:)``.
     public enum Outcome: Sendable, Equatable {
         /// The key is valid.
         case accepted(KeyScope)
-        /// No key or a wrong key (`401`).
+        /// No key or a wrong key (`401`); the failure was recorded.
         case rejected
-        /// Too many failures from this client (`429`), retry after this many seconds.
-        case lockedOut(retryAfterSeconds: Int)
+        /// No key or a wrong key while failures are throttled (`429`): retry after this many
+        /// seconds. `first` is true for the first refusal of a throttling episode (of this
+        /// address, or of the node), so that a flood logs one line rather than one per request.
+        case throttled(retryAfterSeconds: Int, reason: ThrottleReason, first: Bool)
+    }
+
+    /// Why a failed authentication is throttled.
+    public enum ThrottleReason: String, Sendable, Equatable {
+        /// Too many failures from this client address.
+        case client
+        /// Too many failures from all addresses together.
+        case node
+    }
+
+    private struct ClientFailures {
+        /// Times of the failures within the window, oldest first (at most the limit).
+        var times: [ContinuousClock.Instant] = []
+        /// Whether the refusals of the current throttling episode were announced.
+        var throttleAnnounced = false
+    }
+
+    private struct State {
+        var clients: [String: ClientFailures] = [:]
+        /// Times of the node's failures within its window, oldest first: `nodeTimes[nodeStart...]`.
+        var nodeTimes: [ContinuousClock.Instant] = []
+        var nodeStart = 0
+        var nodeThrottleAnnounced = false
+        /// `clients` is swept of expired entries when it reaches this many.
+        var sweepAt = 1_024
+
+        var nodeCount: Int { nodeTimes.count - nodeStart }
     }
 
     private let keys: [APIKey]
-    private let maxFailures: Int
-    private let window: Duration
-    private let failures: Mutex<[String: [ContinuousClock.Instant]]> = Mutex([:])
+    /// The limits in force.
+    public let limits: AuthenticationLimits
+    private let state = Mutex(State())
 
     /// Whether any key is configured; without one the server runs open (development only).
     public var isOpen: Bool { keys.isEmpty }
 
     /// Creates an authenticator for `keys`.
-    public init(keys: [APIKey], maxFailures: Int = 10, window: Duration = .seconds(300)) {
+    public init(keys: [APIKey], limits: AuthenticationLimits = AuthenticationLimits()) {
         self.keys = keys
-        self.maxFailures = maxFailures
-        self.window = window
+        self.limits = limits
     }
+
+    /// Addresses with failures on record (for tests: the table is swept of expired ones).
+    var trackedClientCount: Int { state.withLock { $0.clients.count } }
 
     /// Checks `presented` (the key from the request, if any) for the client at `client`.
     public func authenticate(presented: String?, client: String, now: ContinuousClock.Instant = .now) -> Outcome {
-        if let retry = lockout(client: client, now: now) {
-            return .lockedOut(retryAfterSeconds: retry)
-        }
+        // The key is checked first, in constant time, whatever the throttle says: a valid key always passes.
         if let presented, let key = match(presented) {
             return .accepted(key.scope)
         }
-        return recordFailure(client: client, now: now)
+        return state.withLock { state in
+            if let refusal = throttle(client: client, state: &state, now: now) { return refusal }
+            record(client: client, state: &state, now: now)
+            return .rejected
+        }
     }
 
     private func match(_ presented: String) -> APIKey? {
@@ -85,25 +158,56 @@ public final class Authenticator: Sendable {
         return found
     }
 
-    private func lockout(client: String, now: ContinuousClock.Instant) -> Int? {
-        failures.withLock { failures in
-            guard var times = failures[client] else { return nil }
-            times.removeAll { now - $0 >= window }
-            failures[client] = times.isEmpty ? nil : times
-            guard times.count >= maxFailures, let oldest = times.first else { return nil }
-            let remaining = window - (now - oldest)
-            return max(1, Int(remaining.components.seconds) + (remaining.components.attoseconds > 0 ? 1 : 0))
+    /// The refusal of a failed attempt, if the client or the node is throttled.
+    private func throttle(client: String, state: inout State, now: ContinuousClock.Instant) -> Outcome? {
+        if var entry = state.clients[client] {
+            entry.times.removeAll { now - $0 >= limits.clientWindow }
+            if entry.times.count >= limits.failuresPerClient, let oldest = entry.times.first {
+                let first = !entry.throttleAnnounced
+                entry.throttleAnnounced = true
+                state.clients[client] = entry
+                return .throttled(retryAfterSeconds: Self.seconds(limits.clientWindow - (now - oldest)), reason: .client, first: first)
+            }
+            entry.throttleAnnounced = false
+            state.clients[client] = entry.times.isEmpty ? nil : entry
+        }
+        Self.dropExpired(&state, before: now - limits.nodeWindow)
+        if state.nodeCount >= limits.failuresPerNode {
+            let oldest = state.nodeTimes[state.nodeStart]
+            let first = !state.nodeThrottleAnnounced
+            state.nodeThrottleAnnounced = true
+            return .throttled(retryAfterSeconds: Self.seconds(limits.nodeWindow - (now - oldest)), reason: .node, first: first)
+        }
+        state.nodeThrottleAnnounced = false
+        return nil
+    }
+
+    private func record(client: String, state: inout State, now: ContinuousClock.Instant) {
+        state.clients[client, default: ClientFailures()].times.append(now)
+        state.nodeTimes.append(now)
+        if state.clients.count >= state.sweepAt {
+            // Amortised: the sweep runs again only once the table has doubled.
+            let window = limits.clientWindow
+            state.clients = state.clients.filter { entry in entry.value.times.contains { now - $0 < window } }
+            state.sweepAt = max(1_024, state.clients.count * 2)
         }
     }
 
-    private func recordFailure(client: String, now: ContinuousClock.Instant) -> Outcome {
-        failures.withLock { failures in
-            var times = failures[client, default: []]
-            times.removeAll { now - $0 >= window }
-            times.append(now)
-            failures[client] = times
+    /// Forgets the node's failures at or before `cutoff`.
+    private static func dropExpired(_ state: inout State, before cutoff: ContinuousClock.Instant) {
+        while state.nodeStart < state.nodeTimes.count, state.nodeTimes[state.nodeStart] <= cutoff {
+            state.nodeStart += 1
         }
-        return .rejected
+        if state.nodeStart > 64, state.nodeStart * 2 > state.nodeTimes.count {
+            state.nodeTimes.removeFirst(state.nodeStart)
+            state.nodeStart = 0
+        }
+    }
+
+    /// Whole seconds, rounded up, at least 1.
+    private static func seconds(_ duration: Duration) -> Int {
+        let parts = duration.components
+        return max(1, Int(parts.seconds) + (parts.attoseconds > 0 ? 1 : 0))
     }
 
     /// Compares two strings in time that depends only on their lengths.

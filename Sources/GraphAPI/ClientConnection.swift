@@ -94,8 +94,12 @@ final class ClientCloseHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Hummingbird's HTTP/1.1 connection with a ``ClientCloseHandler`` in front and the connection's
-/// ``ClientConnection`` bound as ``ClientConnection/current`` while its requests are handled.
+/// Hummingbird's HTTP/1.1 connection with a ``ClientCloseHandler`` in front, the connection's
+/// ``ClientConnection`` bound as ``ClientConnection/current`` while its requests are handled, and,
+/// when `requestHeadTimeout` is set, a ``RequestHeadTimeoutHandler`` (with its
+/// ``RequestProgressHandler`` behind the decoder) that closes a connection whose client does not
+/// send a whole request head in time. The idle timeout of kept-alive connections is the `base`
+/// channel's own (`HTTP1Channel.Configuration.idleTimeout`).
 struct ClientTrackingHTTP1Channel: ServerChildChannel {
     struct Value: ServerChildChannelValue {
         let base: HTTP1Channel.Value
@@ -104,15 +108,28 @@ struct ClientTrackingHTTP1Channel: ServerChildChannel {
     }
 
     let base: HTTP1Channel
+    var requestHeadTimeout: TimeAmount?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let client = ClientConnection()
+        var http = base
         do {
+            if let requestHeadTimeout {
+                let headTimeout = RequestHeadTimeoutHandler(timeout: requestHeadTimeout, logger: logger)
+                try channel.pipeline.syncOperations.addHandler(headTimeout, position: .first)
+                // Handlers behind the decoder are made by the channel's configuration; this one must
+                // know this connection's head timeout, and is handed over bound to its event loop.
+                let progress = NIOLoopBound(RequestProgressHandler(headTimeout: headTimeout), eventLoop: channel.eventLoop)
+                var configuration = base.configuration
+                let others = configuration.additionalChannelHandlers
+                configuration.additionalChannelHandlers = { [progress.value] + others() }
+                http = HTTP1Channel(responder: base.responder, configuration: configuration)
+            }
             try channel.pipeline.syncOperations.addHandler(ClientCloseHandler(client: client), position: .first)
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return base.setup(channel: channel, logger: logger).map { Value(base: $0, client: client) }
+        return http.setup(channel: channel, logger: logger).map { Value(base: $0, client: client) }
     }
 
     func handle(value: Value, logger: Logger) async {

@@ -80,6 +80,9 @@ public struct ServerConfiguration: Sendable {
     public var environment: DeploymentEnvironment = .development
     /// Accepted API keys (several, so a key can be rotated without downtime), with their scopes.
     public var apiKeys: [APIKey] = []
+    /// Failed authentications from all client addresses together within a minute before every
+    /// missing or wrong key is answered `429` (a valid key still passes); see ``Authenticator``.
+    public var maxAuthFailuresPerMinute: Int = 100
     /// Graphs this node may hold; `nil` takes the tier's.
     public var maxDatabases: Int?
     /// Databases kept open at once; `nil` takes the tier's database count (at most 64).
@@ -96,6 +99,12 @@ public struct ServerConfiguration: Sendable {
     public var connectionWaitMilliseconds: Int = 5_000
     /// An open database unused this long is closed.
     public var idleTimeoutSeconds: Int = 300
+    /// A kept-alive HTTP connection with no request in progress and nothing being sent is closed
+    /// after this long.
+    public var connectionIdleTimeoutSeconds: Int = 60
+    /// A connection that has not sent a whole request head this long after it opened (or, kept
+    /// alive, after the first byte of its next request) is closed.
+    public var requestHeadTimeoutSeconds: Int = 10
     /// Threads of the pool that runs every blocking engine call.
     public var engineThreads: Int = 16
     /// Largest request body in bytes (`413` beyond).
@@ -227,6 +236,7 @@ public struct ServerConfiguration: Sendable {
             }
             return value
         }
+        config.maxAuthFailuresPerMinute = try integer("MAX_AUTH_FAILURES_PER_MINUTE", 1...100_000) ?? config.maxAuthFailuresPerMinute
         config.maxDatabases = try integer("MAX_DATABASES", 1...100_000)
         config.maxOpenDatabases = try integer("MAX_OPEN_DATABASES", 1...10_000)
         if let mib = try integer("MEMORY_PER_DATABASE_MB", 16...1_048_576) { config.bufferPoolBytes = UInt64(mib) << 20 }
@@ -236,6 +246,8 @@ public struct ServerConfiguration: Sendable {
         config.connectionWaitMilliseconds = try integer("CONNECTION_WAIT_MS", 0...600_000) ?? config.connectionWaitMilliseconds
         config.idleTimeoutSeconds = try integer("IDLE_TIMEOUT_SECONDS", 1...86_400) ?? config.idleTimeoutSeconds
         config.engineThreads = try integer("ENGINE_THREADS", 1...1_024) ?? config.engineThreads
+        config.connectionIdleTimeoutSeconds = try integer("CONNECTION_IDLE_TIMEOUT_SECONDS", 1...86_400) ?? config.connectionIdleTimeoutSeconds
+        config.requestHeadTimeoutSeconds = try integer("REQUEST_HEAD_TIMEOUT_SECONDS", 1...3_600) ?? config.requestHeadTimeoutSeconds
         if let mib = try integer("MAX_BODY_MB", 1...4_096) { config.maxBodyBytes = mib << 20 }
         config.maxRows = try integer("MAX_ROWS", 1...10_000_000) ?? config.maxRows
         config.chunkSize = try integer("CHUNK_SIZE", 1...10_000)
@@ -259,6 +271,14 @@ public struct ServerConfiguration: Sendable {
 
 /// Scoped keys from a JSON file (`--keys-file` / `GRAPH_API_KEYS_FILE`):
 /// `[{"key": "...", "graphs": ["g1", "g2"], "read_only": true}]`; `graphs` absent means every graph.
+extension ServerConfiguration {
+    /// The failed-authentication limits this configuration implies: the contract's 10 failures
+    /// per address in 5 minutes, and ``maxAuthFailuresPerMinute`` from all addresses together.
+    public var authenticationLimits: AuthenticationLimits {
+        AuthenticationLimits(failuresPerNode: maxAuthFailuresPerMinute, nodeWindow: .seconds(60))
+    }
+}
+
 enum ScopedKeysFile {
     struct Entry: Decodable {
         let key: String

@@ -35,10 +35,12 @@ struct DatabasesCommand: AsyncParsableCommand {
                 }
                 let columns = ["graph_id", "schema_type", "repository", "read_only", "size", "open", "created_at", "last_accessed"]
                 var output = list.databases.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
-                let capacity = list.nodeCapacity
-                output += "(\(list.totalDatabases) database\(list.totalDatabases == 1 ? "" : "s"), "
-                    + "\(ClientFormatting.bytes(list.totalSizeBytes)); node capacity \(capacity.currentDatabases)/\(capacity.maxDatabases), "
-                    + "\(capacity.capacityRemaining) remaining)\n"
+                output += "(\(list.totalDatabases) database\(list.totalDatabases == 1 ? "" : "s"), \(ClientFormatting.bytes(list.totalSizeBytes))"
+                // A key scoped to some graphs is not told the node's capacity.
+                if let capacity = list.nodeCapacity {
+                    output += "; node capacity \(capacity.currentDatabases)/\(capacity.maxDatabases), \(capacity.capacityRemaining) remaining"
+                }
+                output += ")\n"
                 StandardStream.output.write(output)
             }
         }

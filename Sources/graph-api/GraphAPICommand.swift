@@ -53,6 +53,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "JSON file of scoped API keys: [{\"key\", \"graphs\": [..], \"read_only\": bool}] (env GRAPH_API_KEYS_FILE).")
     var keysFile: String?
 
+    @Option(help: "Failed authentications from all addresses together per minute before every wrong key gets 429; valid keys still pass (env GRAPH_API_MAX_AUTH_FAILURES_PER_MINUTE; default 100).")
+    var maxAuthFailuresPerMinute: Int?
+
     @Option(help: "Databases this node may hold (env GRAPH_API_MAX_DATABASES; default from the tier).")
     var maxDatabases: Int?
 
@@ -73,6 +76,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Threads running blocking engine calls (env GRAPH_API_ENGINE_THREADS; default 16).")
     var engineThreads: Int?
+
+    @Option(help: "Seconds a kept-alive connection with no request in progress and nothing being sent stays open (env GRAPH_API_CONNECTION_IDLE_TIMEOUT_SECONDS; default 60).")
+    var connectionIdleTimeoutSeconds: Int?
+
+    @Option(help: "Seconds a connection may take to send a whole request head before it is closed (env GRAPH_API_REQUEST_HEAD_TIMEOUT_SECONDS; default 10).")
+    var requestHeadTimeoutSeconds: Int?
 
     @Option(help: "Largest request body in MiB (env GRAPH_API_MAX_BODY_MB; default 16).")
     var maxBodyMb: Int?
@@ -113,11 +122,13 @@ struct Serve: AsyncParsableCommand {
     /// The numeric flags by their environment-variable name without the `GRAPH_API_` prefix.
     var settingFlags: [String: String] {
         let values: [String: String?] = [
-            "KEYS_FILE": keysFile,
+            "KEYS_FILE": keysFile, "MAX_AUTH_FAILURES_PER_MINUTE": maxAuthFailuresPerMinute.map(String.init),
             "MAX_DATABASES": maxDatabases.map(String.init), "MAX_OPEN_DATABASES": maxOpenDatabases.map(String.init),
             "MEMORY_PER_DATABASE_MB": memoryPerDatabaseMb.map(String.init),
             "MAX_DATABASE_SIZE_GB": maxDatabaseSizeGb.map(String.init), "THREADS_PER_QUERY": threadsPerQuery.map(String.init),
             "CONNECTIONS_PER_DATABASE": connectionsPerDatabase.map(String.init), "ENGINE_THREADS": engineThreads.map(String.init),
+            "CONNECTION_IDLE_TIMEOUT_SECONDS": connectionIdleTimeoutSeconds.map(String.init),
+            "REQUEST_HEAD_TIMEOUT_SECONDS": requestHeadTimeoutSeconds.map(String.init),
             "MAX_BODY_MB": maxBodyMb.map(String.init), "MAX_ROWS": maxRows.map(String.init), "CHUNK_SIZE": chunkSize.map(String.init),
             "SHUTDOWN_GRACE_SECONDS": shutdownGraceSeconds.map(String.init), "QUERY_TIMEOUT": queryTimeout.map { String($0) }, "MAX_QUERY_TIMEOUT": maxQueryTimeout.map { String($0) },
             "STAGING_MEMORY_MB": stagingMemoryMb.map(String.init), "STAGING_THREADS": stagingThreads.map(String.init),

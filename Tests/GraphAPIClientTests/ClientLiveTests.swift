@@ -26,7 +26,7 @@ import Testing
             let list = try await client.listDatabases()
             #expect(list.databases.map(\.graphID) == ["g"])
             #expect(list.totalDatabases == 1)
-            #expect(list.nodeCapacity.currentDatabases == 1)
+            #expect(list.nodeCapacity?.currentDatabases == 1)
 
             _ = try await client.query("g", QueryRequest(cypher: "UNWIND range(1, 20) AS i CREATE (:N {id: i, label: 'n' + CAST(i AS STRING)})"))
             let info = try await client.databaseInfo("g")

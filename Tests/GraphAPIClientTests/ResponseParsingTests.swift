@@ -124,7 +124,12 @@ import Testing
         )
         #expect(list.databases.first?.graphID == "g")
         #expect(list.databases.first?.schemaType == .entity)
-        #expect(list.nodeCapacity.capacityRemaining == 9)
+        #expect(list.nodeCapacity?.capacityRemaining == 9)
+        // A key scoped to some graphs gets no node_capacity.
+        let scoped = try JSONDecoder().decode(
+            DatabaseList.self, from: Data(#"{"databases":[],"total_databases":0,"total_size_bytes":0}"#.utf8)
+        )
+        #expect(scoped.nodeCapacity == nil)
         let schema = try JSONDecoder().decode(
             GraphSchema.self,
             from: Data(

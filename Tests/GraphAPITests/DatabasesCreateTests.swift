@@ -216,6 +216,31 @@ import Testing
         }
     }
 
+    /// A tenant at a full node learns that it is full, not how many graphs the others have: the
+    /// node holds 3 graphs (created under a larger limit) and may hold 2.
+    @Test func aFullNodeDoesNotCountOtherTenantsGraphsForAScopedKey() async throws {
+        let directory = DatabasesTestServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let before = try DatabasesTestServer(directory: directory)
+        try await before.test { client in
+            for id in ["one", "two", "three"] {
+                let created = try await client.send(.post, "/databases", object: ["graph_id": id])
+                #expect(created.status == .created)
+            }
+        }
+        let keys = [APIKey(secret: "admin-key"), APIKey(secret: "tenant-key", scope: KeyScope(graphs: ["mine"]))]
+        let after = try DatabasesTestServer(keys: keys, maxDatabases: 2, directory: directory)
+        try await after.test { client in
+            let refused = try await client.send(.post, "/databases", object: ["graph_id": "mine"], key: "tenant-key")
+            #expect(refused.status.code == 507)
+            #expect(refused.errorCode == "node_at_capacity")
+            #expect(!refused.errorDetail.contains("3"), "\(refused.errorDetail)")
+            let list = try await client.send(.get, "/databases", key: "tenant-key").object()
+            #expect(list["total_databases"] as? Int == 0)
+            #expect(list["node_capacity"] == nil)
+        }
+    }
+
     @Test func readOnlyNodeIs403() async throws {
         let fixture = try DatabasesTestServer(nodeType: .sharedReplica)
         try await fixture.test { client in

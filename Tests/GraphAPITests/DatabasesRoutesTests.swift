@@ -85,6 +85,9 @@ import Testing
             #expect(tenant["total_databases"] as? Int == 1)
             let admin = try await client.send(.get, "/databases", key: "admin-key").object()
             #expect(admin["total_databases"] as? Int == 3)
+            // The node's capacity counts every tenant's graphs: the operator sees it, the tenant does not.
+            #expect((admin["node_capacity"] as? [String: Any])?["current_databases"] as? Int == 3)
+            #expect(tenant["node_capacity"] == nil)
             #expect((tenant["total_size_bytes"] as? Int).map { $0 > 0 && $0 < (admin["total_size_bytes"] as? Int ?? 0) } == true)
             // Another tenant's graph looks exactly like one that does not exist.
             let theirs = try await client.send(.get, "/databases/theirs", key: "tenant-key")

@@ -234,6 +234,48 @@ final class JSONLogCapture: Sendable {
             }
         }
     }
+
+    /// The exposition names every graph of the node: a key scoped to some graphs gets 403, a key
+    /// for every graph (read-only or not) gets the metrics.
+    @Test func metricsAreForOperatorsOnly() async throws {
+        let dir = ObservabilityFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let keys = [
+            APIKey(secret: "operator-key"), APIKey(secret: "reader-key", scope: KeyScope(readOnly: true)),
+            APIKey(secret: "tenant-key", scope: KeyScope(graphs: ["mine"])),
+            APIKey(secret: "tenant-reader-key", scope: KeyScope(graphs: ["mine"], readOnly: true)),
+        ]
+        let app = try buildApplication(
+            configuration: ObservabilityFixture.configuration(directory: dir, keys: keys), logger: Logger(label: "test")
+        )
+        try await app.test(.router) { client in
+            // A graph of another tenant, queried once so that it shows up in the labels.
+            let operatorKey: HTTPFields = [AuthMiddleware.keyHeader: "operator-key"]
+            let create = ByteBuffer(string: #"{"graph_id": "theirs_secret_graph"}"#)
+            try await client.execute(uri: "/databases", method: .post, headers: operatorKey, body: create) {
+                #expect($0.status == .created)
+            }
+            let query = ByteBuffer(string: #"{"cypher": "RETURN 1 AS n"}"#)
+            try await client.execute(uri: "/databases/theirs_secret_graph/query", method: .post, headers: operatorKey, body: query) {
+                #expect($0.status == .ok)
+            }
+            for key in ["tenant-key", "tenant-reader-key"] {
+                try await client.execute(uri: "/metrics", method: .get, headers: [AuthMiddleware.keyHeader: key]) { response in
+                    #expect(response.status == .forbidden)
+                    let text = String(buffer: response.body)
+                    #expect(!text.contains("theirs_secret_graph"))
+                    let body = try ObservabilityFixture.json(response)
+                    #expect(body["code"] as? String == "key_not_operator")
+                }
+            }
+            for key in ["operator-key", "reader-key"] {
+                try await client.execute(uri: "/metrics", method: .get, headers: [AuthMiddleware.keyHeader: key]) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body).contains("graph=\"theirs_secret_graph\""))
+                }
+            }
+        }
+    }
 }
 
 @Suite struct ObservabilityLoggingTests {
@@ -373,7 +415,7 @@ final class JSONLogCapture: Sendable {
                     #expect(response.status == .unauthorized)
                     #expect(response.headers[RequestIdentification.header] != nil)
                 }
-                try await client.execute(uri: "/info", method: .get, headers: [AuthMiddleware.keyHeader: secrets[2]]) { response in
+                try await client.execute(uri: "/info", method: .get, headers: [AuthMiddleware.keyHeader: secrets[1]]) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == "application/json; charset=utf-8")
                     let text = String(buffer: response.body)
@@ -406,14 +448,41 @@ final class JSONLogCapture: Sendable {
                     #expect(body["queue_depth"] as? Int == 0)
                     let configuration = try #require(body["configuration"] as? [String: Any])
                     #expect(configuration["max_rows"] as? Int == 10_000)
+                    #expect(configuration["connection_idle_timeout_seconds"] as? Int == 60)
+                    #expect(configuration["request_head_timeout_seconds"] as? Int == 10)
                     #expect(configuration["chunk_size"] as? Int == 1_000)
                     #expect(configuration["memory_per_database_bytes"] as? Int == 64 << 20)
                     let authentication = try #require(configuration["authentication"] as? [String: Any])
                     #expect(authentication["required"] as? Bool == true)
+                    #expect(authentication["max_failures_per_address"] as? Int == 10)
+                    #expect(authentication["address_window_seconds"] as? Int == 300)
+                    #expect(authentication["max_failures_node_wide"] as? Int == 100)
+                    #expect(authentication["node_window_seconds"] as? Int == 60)
                     #expect(authentication["api_keys_configured"] as? Int == 3)
                     #expect(authentication["scoped_api_keys"] as? Int == 1)
                     #expect(authentication["read_only_api_keys"] as? Int == 1)
                 }
+            }
+        }
+        // A key scoped to some graphs gets the node and its settings, but nothing that counts other
+        // tenants or their work.
+        let app = try buildApplication(
+            configuration: ObservabilityFixture.configuration(directory: dir, keys: keys), logger: Logger(label: "test")
+        )
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/info", method: .get, headers: [AuthMiddleware.keyHeader: secrets[2]]) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                for secret in secrets { #expect(!text.contains(secret)) }
+                let body = try ObservabilityFixture.json(response)
+                #expect(body["node_id"] as? String == nodeID.withLock { $0 })
+                #expect(body["version"] as? String == GraphAPIVersion.string)
+                for hidden in ["capacity", "active_connections", "queue_depth"] {
+                    #expect(body[hidden] == nil, "\(hidden)")
+                }
+                let configuration = try #require(body["configuration"] as? [String: Any])
+                #expect(configuration["max_rows"] as? Int == 10_000)
+                #expect(configuration["authentication"] == nil)
             }
         }
         let stored = try String(contentsOfFile: dir + "/node-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -352,6 +352,47 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
         #expect(result.output.contains("validated \(all.count)"))
     }
 
+    /// What a key scoped to some graphs gets (no node-wide counts, `403` on `/metrics`) and what
+    /// an operator's key gets, validated against the document like the answers above.
+    @Test func scopedAndOperatorAnswersMatchTheDocumentedSchemas() async throws {
+        let server = try OpenAPITestServer(keys: [APIKey(secret: "operator"), APIKey(secret: "tenant", scope: KeyScope(graphs: ["g1"]))])
+        let cases = ObservabilityBox<[String]>([])
+        let documentFile = server.directory + "-scoped-doc.json"
+        try await server.test { client in
+            try await client.execute(
+                uri: "/databases", method: .post, headers: [AuthMiddleware.keyHeader: "tenant"],
+                body: ByteBuffer(string: #"{"graph_id": "g1"}"#)
+            ) { #expect($0.status == .created) }
+            for (key, path, status) in [
+                ("tenant", "/databases", 200), ("tenant", "/info", 200), ("tenant", "/metrics", 403),
+                ("operator", "/databases", 200), ("operator", "/info", 200),
+            ] {
+                try await client.execute(uri: path, method: .get, headers: [AuthMiddleware.keyHeader: key]) { response in
+                    #expect(Int(response.status.code) == status, "\(key) \(path)")
+                    let instance = String(buffer: response.body)
+                    cases.withLock {
+                        $0.append(#"{"method":"get","path":"\#(path)","status":\#(status),"media":"application/json","instance":\#(instance)}"#)
+                    }
+                }
+            }
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: documentFile))
+            }
+        }
+        let casesFile = server.directory + "-scoped-cases.json"
+        let scriptFile = server.directory + "-scoped-validate.py"
+        defer {
+            for file in [documentFile, casesFile, scriptFile] { try? FileManager.default.removeItem(atPath: file) }
+        }
+        let all = cases.withLock { $0 }
+        #expect(all.count == 5)
+        try Data(("[" + all.joined(separator: ",\n") + "]").utf8).write(to: URL(fileURLWithPath: casesFile))
+        try Data(Self.validator.utf8).write(to: URL(fileURLWithPath: scriptFile))
+        let result = try runPython([scriptFile, documentFile, casesFile])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("validated \(all.count)"))
+    }
+
     /// Validates each case's instance against the schema of its route/status/media type (or of a
     /// named component) in the document; prints every mismatch.
     static let validator = #"""

@@ -153,6 +153,8 @@ import Testing
             #expect(refused.status == .serviceUnavailable)
             #expect(refused.code == "memory_pressure")
             #expect(refused.headers[.retryAfter] == "5")
+            // The node's memory is every tenant's work: no figure in the answer.
+            #expect(!refused.body.contains("MiB"), "\(refused.body)")
         }
     }
 

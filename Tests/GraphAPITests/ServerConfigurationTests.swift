@@ -61,6 +61,44 @@ import Testing
         }
     }
 
+    @Test func failedAuthenticationLimitIsReadAndChecked() throws {
+        let defaults = try ServerConfiguration.resolve(flags: .init(), environment: [:])
+        #expect(defaults.maxAuthFailuresPerMinute == 100)
+        #expect(defaults.authenticationLimits == AuthenticationLimits(failuresPerClient: 10, clientWindow: .seconds(300), failuresPerNode: 100, nodeWindow: .seconds(60)))
+        let env = ["GRAPH_API_MAX_AUTH_FAILURES_PER_MINUTE": "30"]
+        #expect(try ServerConfiguration.resolve(flags: .init(), environment: env).authenticationLimits.failuresPerNode == 30)
+        let flagged = try ServerConfiguration.resolve(flags: .init(settings: ["MAX_AUTH_FAILURES_PER_MINUTE": "7"]), environment: env)
+        #expect(flagged.maxAuthFailuresPerMinute == 7)
+        #expect {
+            try ServerConfiguration.resolve(flags: .init(), environment: ["GRAPH_API_MAX_AUTH_FAILURES_PER_MINUTE": "0"])
+        } throws: { error in
+            (error as? ConfigurationError)?.description.hasPrefix("invalid GRAPH_API_MAX_AUTH_FAILURES_PER_MINUTE '0'") == true
+        }
+    }
+
+    @Test func connectionTimeoutsAreReadAndChecked() throws {
+        let defaults = try ServerConfiguration.resolve(flags: .init(), environment: [:])
+        #expect(defaults.connectionIdleTimeoutSeconds == 60)
+        #expect(defaults.requestHeadTimeoutSeconds == 10)
+        let env = ["GRAPH_API_CONNECTION_IDLE_TIMEOUT_SECONDS": "120", "GRAPH_API_REQUEST_HEAD_TIMEOUT_SECONDS": "5"]
+        let fromEnv = try ServerConfiguration.resolve(flags: .init(), environment: env)
+        #expect(fromEnv.connectionIdleTimeoutSeconds == 120)
+        #expect(fromEnv.requestHeadTimeoutSeconds == 5)
+        #expect(fromEnv.idleTimeoutSeconds == 300)  // the databases' own idle timeout is another setting
+        let flagged = try ServerConfiguration.resolve(
+            flags: .init(settings: ["CONNECTION_IDLE_TIMEOUT_SECONDS": "7", "REQUEST_HEAD_TIMEOUT_SECONDS": "3"]), environment: env
+        )
+        #expect(flagged.connectionIdleTimeoutSeconds == 7)
+        #expect(flagged.requestHeadTimeoutSeconds == 3)
+        for (name, value) in [("CONNECTION_IDLE_TIMEOUT_SECONDS", "0"), ("REQUEST_HEAD_TIMEOUT_SECONDS", "soon")] {
+            #expect {
+                try ServerConfiguration.resolve(flags: .init(), environment: ["GRAPH_API_" + name: value])
+            } throws: { error in
+                (error as? ConfigurationError)?.description.hasPrefix("invalid GRAPH_API_\(name) '\(value)'") == true
+            }
+        }
+    }
+
     @Test func tierPresetsFollowTheOriginalService() {
         #expect(Tier.standard.preset.maxDatabases == 10)
         #expect(Tier.standard.preset.chunkSize == 1_000)

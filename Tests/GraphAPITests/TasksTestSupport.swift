@@ -99,7 +99,7 @@ final class TasksTestServer: Sendable {
     var tasks: TaskManager { server.tasks }
     var metrics: ServerMetrics { server.metrics }
 
-    init(settings: TaskManager.Settings = TaskFixtures.settings) throws {
+    init(settings: TaskManager.Settings = TaskFixtures.settings, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         directory = TaskFixtures.temporaryDirectory()
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory
@@ -112,6 +112,7 @@ final class TasksTestServer: Sendable {
         configuration.maxDatabaseSizeBytes = 1 << 34
         configuration.threadsPerQuery = 1
         configuration.engineThreads = 2
+        configure(&configuration)
         let logger = TaskFixtures.quietLogger()
         let registry = GraphRegistry(
             dataDirectory: try DataDirectory(path: directory), settings: configuration.tenancySettings,
@@ -125,10 +126,11 @@ final class TasksTestServer: Sendable {
         )
     }
 
+    /// The application with the real router and the server's own HTTP channel (timeouts included).
     func application() -> some ApplicationProtocol {
         Application(
-            router: buildRouter(server), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            logger: TaskFixtures.quietLogger()
+            router: buildRouter(server), server: .graphAPI(server.configuration),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TaskFixtures.quietLogger()
         )
     }
 

@@ -164,7 +164,9 @@ struct DatabaseList: ResponseEncodable {
     var databases: [DatabaseSummary]
     var totalDatabases: Int
     var totalSizeBytes: UInt64
-    var nodeCapacity: NodeCapacity
+    /// The node's capacity; `nil` (left out) for a key scoped to some graphs, which is not told
+    /// how many graphs other tenants have.
+    var nodeCapacity: NodeCapacity?
 
     struct NodeCapacity: Encodable, Sendable {
         var maxDatabases: Int

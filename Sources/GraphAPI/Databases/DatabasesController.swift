@@ -117,10 +117,12 @@ struct DatabasesController: Sendable {
             databases: summaries,
             totalDatabases: summaries.count,
             totalSizeBytes: summaries.reduce(0) { $0 + $1.sizeBytes },
-            nodeCapacity: .init(
-                maxDatabases: maxDatabases, currentDatabases: allCount, capacityRemaining: max(0, maxDatabases - allCount),
-                utilizationPercent: maxDatabases > 0 ? (Double(allCount) / Double(maxDatabases) * 1000).rounded() / 10 : 100
-            )
+            // Counts every tenant's graphs: only for a key that may see them all.
+            nodeCapacity: scope.isOperator
+                ? .init(
+                    maxDatabases: maxDatabases, currentDatabases: allCount, capacityRemaining: max(0, maxDatabases - allCount),
+                    utilizationPercent: maxDatabases > 0 ? (Double(allCount) / Double(maxDatabases) * 1000).rounded() / 10 : 100
+                ) : nil
         )
     }
 

@@ -12,6 +12,11 @@ import Staging
 /// The configuration is an explicit allow-list of settings, so a secret added to
 /// ``ServerConfiguration`` later cannot appear here by accident; of the API keys only their
 /// number is reported.
+///
+/// A key scoped to some graphs gets the node's identity, versions and settings, but not what
+/// counts other tenants or their work: no `capacity` (graphs on the node, open ones),
+/// `active_connections`, `queue_depth` nor `configuration.authentication` (how many keys, and
+/// so roughly how many tenants, there are).
 struct InfoController: Sendable {
     let server: ServerContext
     /// The node's stable id (see ``NodeIdentity``).
@@ -35,7 +40,7 @@ struct InfoController: Sendable {
     }
 
     func addRoutes(to router: Router<GraphAPIRequestContext>) {
-        router.get("/info") { _, _ in try await self.info() }
+        router.get("/info") { _, context in try await self.info(forOperator: context.scope?.isOperator ?? false) }
     }
 
     /// The body of `GET /info` (keys in snake case).
@@ -50,9 +55,9 @@ struct InfoController: Sendable {
         var engines: Engines
         var startedAt: String
         var uptimeSeconds: Double
-        var capacity: Capacity
-        var activeConnections: Int
-        var queueDepth: Int
+        var capacity: Capacity?
+        var activeConnections: Int?
+        var queueDepth: Int?
         var configuration: EffectiveConfiguration
     }
 
@@ -89,6 +94,8 @@ struct InfoController: Sendable {
         var connectionsPerDatabase: Int
         var connectionWaitMs: Int
         var idleTimeoutSeconds: Int
+        var connectionIdleTimeoutSeconds: Int
+        var requestHeadTimeoutSeconds: Int
         var engineThreads: Int
         var maxBodyBytes: Int
         var maxRows: Int
@@ -97,18 +104,23 @@ struct InfoController: Sendable {
         var maxQueryTimeoutSeconds: Double
         var maxQueuedQueries: Int
         var queryMemoryLimitBytes: UInt64
-        var authentication: Authentication
+        var authentication: Authentication?
     }
 
     /// How requests are authenticated: counts only, never a key.
     struct Authentication: Encodable, Sendable {
         var required: Bool
+        var maxFailuresPerAddress: Int
+        var addressWindowSeconds: Int
+        var maxFailuresNodeWide: Int
+        var nodeWindowSeconds: Int
         var apiKeysConfigured: Int
         var scopedApiKeys: Int
         var readOnlyApiKeys: Int
     }
 
-    func info() async throws -> Response {
+    /// The body of `GET /info`; without `forOperator`, nothing that counts other tenants or their work.
+    func info(forOperator: Bool) async throws -> Response {
         let configuration = server.configuration
         let registry = server.registry
         let settings = registry.settings
@@ -128,13 +140,14 @@ struct InfoController: Sendable {
             ),
             startedAt: Self.timestamp(Date(timeIntervalSinceNow: -uptime)),
             uptimeSeconds: (uptime * 1000).rounded() / 1000,
-            capacity: Capacity(
-                maxDatabases: settings.maxDatabases, currentDatabases: current,
-                capacityRemaining: max(0, settings.maxDatabases - current),
-                openDatabases: await registry.openCount, maxOpenDatabases: settings.maxOpenDatabases
-            ),
-            activeConnections: await registry.leasedConnections,
-            queueDepth: await registry.waitingRequests,
+            capacity: forOperator
+                ? Capacity(
+                    maxDatabases: settings.maxDatabases, currentDatabases: current,
+                    capacityRemaining: max(0, settings.maxDatabases - current),
+                    openDatabases: await registry.openCount, maxOpenDatabases: settings.maxOpenDatabases
+                ) : nil,
+            activeConnections: forOperator ? await registry.leasedConnections : nil,
+            queueDepth: forOperator ? await registry.waitingRequests : nil,
             configuration: EffectiveConfiguration(
                 host: configuration.host,
                 port: configuration.port,
@@ -151,6 +164,8 @@ struct InfoController: Sendable {
                 connectionsPerDatabase: settings.connectionsPerDatabase,
                 connectionWaitMs: configuration.connectionWaitMilliseconds,
                 idleTimeoutSeconds: configuration.idleTimeoutSeconds,
+                connectionIdleTimeoutSeconds: configuration.connectionIdleTimeoutSeconds,
+                requestHeadTimeoutSeconds: configuration.requestHeadTimeoutSeconds,
                 engineThreads: configuration.engineThreads,
                 maxBodyBytes: configuration.maxBodyBytes,
                 maxRows: configuration.maxRows,
@@ -159,12 +174,17 @@ struct InfoController: Sendable {
                 maxQueryTimeoutSeconds: configuration.maxQueryTimeoutSeconds,
                 maxQueuedQueries: configuration.maxQueuedQueries,
                 queryMemoryLimitBytes: AdmissionController.limits(for: configuration).memoryLimitBytes,
-                authentication: Authentication(
-                    required: !keys.isEmpty,
-                    apiKeysConfigured: keys.count,
-                    scopedApiKeys: keys.filter { $0.scope.graphs != nil }.count,
-                    readOnlyApiKeys: keys.filter { $0.scope.readOnly }.count
-                )
+                authentication: forOperator
+                    ? Authentication(
+                        required: !keys.isEmpty,
+                        maxFailuresPerAddress: server.authenticator.limits.failuresPerClient,
+                        addressWindowSeconds: Int(server.authenticator.limits.clientWindow.components.seconds),
+                        maxFailuresNodeWide: server.authenticator.limits.failuresPerNode,
+                        nodeWindowSeconds: Int(server.authenticator.limits.nodeWindow.components.seconds),
+                        apiKeysConfigured: keys.count,
+                        scopedApiKeys: keys.filter { $0.scope.graphs != nil }.count,
+                        readOnlyApiKeys: keys.filter { $0.scope.readOnly }.count
+                    ) : nil
             )
         )
         let encoder = JSONEncoder()

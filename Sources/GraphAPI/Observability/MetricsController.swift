@@ -5,7 +5,8 @@ import NIOCore
 import Staging
 
 /// `GET /metrics`: the Prometheus text exposition (format 0.0.4) of the server's
-/// ``ServerMetrics``. The node's gauges (databases, open databases, leased connections, waiting
+/// ``ServerMetrics``, for operators: a key scoped to some graphs gets `403` (the labels name
+/// every graph of the node). The node's gauges (databases, open databases, leased connections, waiting
 /// requests, memory, uptime) are read at each scrape; nothing here opens a database.
 struct MetricsController: Sendable {
     let server: ServerContext
@@ -19,7 +20,24 @@ struct MetricsController: Sendable {
     }
 
     func addRoutes(to router: Router<GraphAPIRequestContext>) {
-        router.get("/metrics") { _, _ in await self.metrics() }
+        router.get("/metrics") { _, context in
+            try Self.requireOperator(context)
+            return await self.metrics()
+        }
+    }
+
+    /// Throws `403` `key_not_operator` unless the request's key may use every graph: the
+    /// exposition names every graph of the node in its labels, and counts every tenant's work.
+    static func requireOperator(_ context: GraphAPIRequestContext) throws(APIError) {
+        guard let scope = context.scope else {
+            throw APIError(.unauthorized, code: "unauthorized", detail: "missing or invalid API key")
+        }
+        guard scope.isOperator else {
+            throw APIError(
+                .forbidden, code: "key_not_operator",
+                detail: "this API key is scoped to some graphs; /metrics is for operators (a key not scoped to graphs)"
+            )
+        }
     }
 
     func metrics() async -> Response {

@@ -68,13 +68,16 @@ enum OpenAPIDocument {
         Each tenant (graph) is an embedded LadybugDB database with its own DuckDB staging file.
 
         **Authentication.** Send the key in `X-Graph-API-Key: <key>` or `Authorization: Bearer <key>`. \
-        Only `/health`, `/status`, `/openapi.json` and `/docs` answer without one. Ten failed attempts \
-        from one address within five minutes answer `429` with `Retry-After` until the window passes. \
-        A key may be scoped to some graphs and to read-only use; a graph outside its scope is `404`.
+        Only `/health`, `/status`, `/openapi.json` and `/docs` answer without one. A valid key is always \
+        accepted. A missing or wrong key is answered `429` with `Retry-After` (instead of `401`) once its \
+        address has had ten failed attempts within five minutes (code `too_many_failed_authentications`), \
+        or the node as many as `--max-auth-failures-per-minute` from all addresses within a minute (code \
+        `too_many_failed_authentications_node`), until the window passes. A key may be scoped to some \
+        graphs and to read-only use; a graph outside its scope is `404`.
 
         **Errors.** Every error is `{"detail": "<message>", "code": "<stable_code>"}` with the status of \
         the contract: 400 malformed input, 401 missing/wrong key, 403 not allowed, 404 unknown, 408 query \
-        timeout, 409 conflict, 413 body too large, 422 body does not match the schema, 429 lockout, 503 \
+        timeout, 409 conflict, 413 body too large, 422 body does not match the schema, 429 failed authentications throttled, 503 \
         admission or busy (always with `Retry-After`), 507 node at capacity.
 
         **Tracing.** Every response has an `X-Request-ID` header; a request may send its own (1-128 \
@@ -129,7 +132,9 @@ enum OpenAPIDocument {
                 id: "getInfo", tag: "Operations", summary: "Node information",
                 description: "The node's stable id (kept in `<data-dir>/node-id`), type, tier, versions, capacity, "
                     + "active connections, queue depth and the effective configuration. Never a secret: of the API "
-                    + "keys only their number is reported.",
+                    + "keys only their number is reported. A key scoped to some graphs is not told what counts other "
+                    + "tenants or their work: `capacity`, `active_connections`, `queue_depth` and "
+                    + "`configuration.authentication` are left out for it.",
                 responses: [("200", Op.json("The node's information.", S.ref("Info")))]
             )
         ),
@@ -148,7 +153,8 @@ enum OpenAPIDocument {
                     `tasks` by status and `tasks_finished_total` by type and status; the gauges `databases`, \
                     `max_databases`, `open_databases`, `max_open_databases`, `connections_leased`, \
                     `connection_waiters`, `resident_memory_bytes`, `uptime_seconds`; and `build_info`. \
-                    Metrics of libraries recorded through swift-metrics appear as well.
+                    Metrics of libraries recorded through swift-metrics appear as well. For operators: the labels \
+                    name every graph of the node, so a key scoped to some graphs gets `403` `key_not_operator`.
                     """,
                 responses: [
                     (
@@ -158,7 +164,8 @@ enum OpenAPIDocument {
                             ["text/plain": ["schema": S.string("Prometheus text exposition format, version 0.0.4.")]]
                         )
                     )
-                ]
+                ],
+                errors: [(403, Op.codes("key_not_operator") + " The key is scoped to some graphs; `/metrics` needs one that is not.")]
             )
         ),
         Operation(
@@ -217,7 +224,8 @@ enum OpenAPIDocument {
             object: Op.make(
                 id: "listDatabases", tag: "Databases", summary: "List databases",
                 description: "Every graph the key may see, with sizes and the node's capacity. Reads folders and "
-                    + "metadata only: listing never opens a database.",
+                    + "metadata only: listing never opens a database. `node_capacity` counts every tenant's graphs, "
+                    + "so it is left out for a key scoped to some graphs.",
                 responses: [("200", Op.json("The databases.", S.ref("DatabaseList")))]
             )
         ),
@@ -521,7 +529,7 @@ enum OpenAPIDocument {
                     (
                         "capacity",
                         S.object(
-                            "Databases against the node's limits.",
+                            "Databases against the node's limits (left out for a key scoped to some graphs).",
                             properties: [
                                 ("max_databases", S.integer("Graphs this node may hold.", minimum: 0)),
                                 ("current_databases", S.integer("Graphs on this node.", minimum: 0)),
@@ -532,13 +540,19 @@ enum OpenAPIDocument {
                             required: ["max_databases", "current_databases", "capacity_remaining", "open_databases", "max_open_databases"]
                         )
                     ),
-                    ("active_connections", S.integer("Engine connections leased by requests now.", minimum: 0)),
-                    ("queue_depth", S.integer("Requests waiting for an engine connection now.", minimum: 0)),
+                    (
+                        "active_connections",
+                        S.integer("Engine connections leased by requests now (left out for a key scoped to some graphs).", minimum: 0)
+                    ),
+                    (
+                        "queue_depth",
+                        S.integer("Requests waiting for an engine connection now (left out for a key scoped to some graphs).", minimum: 0)
+                    ),
                     ("configuration", S.ref("EffectiveConfiguration")),
                 ],
                 required: [
                     "node_id", "node_id_persisted", "node_type", "tier", "read_only", "environment", "version", "engines",
-                    "started_at", "uptime_seconds", "capacity", "active_connections", "queue_depth", "configuration",
+                    "started_at", "uptime_seconds", "configuration",
                 ]
             )
         ),
@@ -562,6 +576,14 @@ enum OpenAPIDocument {
                     ("connections_per_database", S.integer("Connections (concurrent queries) per open database.", minimum: 1)),
                     ("connection_wait_ms", S.integer("How long a request waits for a connection before `503`.", minimum: 0)),
                     ("idle_timeout_seconds", S.integer("An open database unused this long is closed.", minimum: 1)),
+                    (
+                        "connection_idle_timeout_seconds",
+                        S.integer("A kept-alive connection with no request in progress and nothing being sent is closed after this long.", minimum: 1)
+                    ),
+                    (
+                        "request_head_timeout_seconds",
+                        S.integer("A connection that does not send a whole request head within this long is closed.", minimum: 1)
+                    ),
                     ("engine_threads", S.integer("Threads running blocking engine calls.", minimum: 1)),
                     ("max_body_bytes", S.integer("Largest request body (`413` beyond).", minimum: 1)),
                     ("max_rows", S.integer("Rows of a non-streaming query answer at most.", minimum: 1)),
@@ -573,23 +595,37 @@ enum OpenAPIDocument {
                     (
                         "authentication",
                         S.object(
-                            "How requests are authenticated: counts only.",
+                            "How requests are authenticated: counts only (left out for a key scoped to some graphs).",
                             properties: [
                                 ("required", S.boolean("Whether a key is required (false: the server runs open, development only).")),
+                                (
+                                    "max_failures_per_address",
+                                    S.integer("Failed authentications from one address within its window before it is throttled.", minimum: 1)
+                                ),
+                                ("address_window_seconds", S.integer("The window of `max_failures_per_address`.", minimum: 1)),
+                                (
+                                    "max_failures_node_wide",
+                                    S.integer("Failed authentications from all addresses within their window before the node throttles.", minimum: 1)
+                                ),
+                                ("node_window_seconds", S.integer("The window of `max_failures_node_wide`.", minimum: 1)),
                                 ("api_keys_configured", S.integer("Keys accepted.", minimum: 0)),
                                 ("scoped_api_keys", S.integer("Keys limited to some graphs.", minimum: 0)),
                                 ("read_only_api_keys", S.integer("Keys limited to read-only use.", minimum: 0)),
                             ],
-                            required: ["required", "api_keys_configured", "scoped_api_keys", "read_only_api_keys"]
+                            required: [
+                                "required", "max_failures_per_address", "address_window_seconds", "max_failures_node_wide",
+                                "node_window_seconds", "api_keys_configured", "scoped_api_keys", "read_only_api_keys",
+                            ]
                         )
                     ),
                 ],
                 required: [
                     "host", "port", "data_dir", "import_dir", "node_type", "tier", "environment", "max_databases",
                     "max_open_databases", "memory_per_database_bytes", "max_database_size_bytes", "threads_per_query",
-                    "connections_per_database", "connection_wait_ms", "idle_timeout_seconds", "engine_threads", "max_body_bytes",
+                    "connections_per_database", "connection_wait_ms", "idle_timeout_seconds", "connection_idle_timeout_seconds",
+                    "request_head_timeout_seconds", "engine_threads", "max_body_bytes",
                     "max_rows", "chunk_size", "default_query_timeout_seconds", "max_query_timeout_seconds", "max_queued_queries",
-                    "query_memory_limit_bytes", "authentication",
+                    "query_memory_limit_bytes",
                 ]
             )
         ),
@@ -659,7 +695,7 @@ enum OpenAPIDocument {
                     (
                         "node_capacity",
                         S.object(
-                            "The node's capacity.",
+                            "The node's capacity (left out for a key scoped to some graphs).",
                             properties: [
                                 ("max_databases", S.integer("Graphs this node may hold.", minimum: 0)),
                                 ("current_databases", S.integer("Graphs on this node (all of them, not only the key's).", minimum: 0)),
@@ -670,7 +706,7 @@ enum OpenAPIDocument {
                         )
                     ),
                 ],
-                required: ["databases", "total_databases", "total_size_bytes", "node_capacity"]
+                required: ["databases", "total_databases", "total_size_bytes"]
             )
         ),
         (

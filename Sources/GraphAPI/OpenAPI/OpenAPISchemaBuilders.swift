@@ -84,14 +84,18 @@ enum OpenAPIOperation {
         case 401:
             meaning = "Missing or invalid API key."
             headers.append(("WWW-Authenticate", ["$ref": "#/components/headers/WWWAuthenticate"]))
-        case 403: meaning = "Not allowed: read-only database, node or key, or a graph outside the key's scope."
+        case 403:
+            meaning = "Not allowed: read-only database, node or key, a graph outside the key's scope, or an operator route "
+                + "(`/metrics`) with a key scoped to some graphs."
         case 404: meaning = "Unknown database (also for a graph outside the key's scope, which learns nothing about other tenants)."
         case 408: meaning = "The query ran past its timeout; the engine query was interrupted."
         case 409: meaning = "Already exists, or a conflicting operation is in progress."
         case 413: meaning = "Request body larger than the configured limit."
         case 422: meaning = "The body does not match the schema: missing field, wrong type or unknown field."
         case 429:
-            meaning = "Too many failed authentications from this client address."
+            meaning = "A missing or wrong key while failed authentications are throttled: too many from this client "
+                + "address (`too_many_failed_authentications`) or from all addresses (`too_many_failed_authentications_node`). "
+                + "A valid key is never refused."
             headers.append(("Retry-After", ["$ref": "#/components/headers/RetryAfter"]))
         case 500: meaning = "Internal error (the detail is shown in development mode only)."
         case 503:

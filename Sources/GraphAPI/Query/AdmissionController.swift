@@ -83,16 +83,16 @@ final class AdmissionController: Sendable {
             return nil
         }
         let resident = sample ?? residentBytes()
-        enum Refusal { case queue(Int), memory(UInt64) }
+        enum Refusal { case queue, memory }
         let refusal: Refusal? = state.withLock { state in
             if sample == nil, let resident { state.memorySample = (resident, now) }
             if let resident, resident > limits.memoryLimitBytes {
                 state.rejectedMemory += 1
-                return .memory(resident)
+                return .memory
             }
             if state.waiting >= limits.maxQueued {
                 state.rejectedQueueFull += 1
-                return .queue(state.waiting)
+                return .queue
             }
             state.waiting += 1
             return nil
@@ -100,15 +100,16 @@ final class AdmissionController: Sendable {
         switch refusal {
         case nil:
             return AdmissionTicket(controller: self)
-        case .queue(let waiting)?:
+        case .queue?:
             throw APIError.unavailable(
-                "too many queries are waiting (\(waiting) of at most \(limits.maxQueued)); retry later",
+                "too many queries are waiting on this node (at most \(limits.maxQueued)); retry later",
                 code: "query_queue_full", retryAfterSeconds: limits.queueRetryAfterSeconds
             )
-        case .memory(let resident)?:
+        case .memory?:
+            // Not the figures: the node's memory is every tenant's work (operators see it in /metrics).
             throw APIError.unavailable(
-                "the server is under memory pressure (\(resident >> 20) MiB resident, budget \(limits.memoryLimitBytes >> 20) MiB); retry later",
-                code: "memory_pressure", retryAfterSeconds: limits.memoryRetryAfterSeconds
+                "the server is under memory pressure; retry later", code: "memory_pressure",
+                retryAfterSeconds: limits.memoryRetryAfterSeconds
             )
         }
     }

@@ -279,7 +279,8 @@ public actor GraphRegistry: Service {
         if count >= settings.maxDatabases {
             throw APIError(
                 HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: "node_at_capacity",
-                detail: "this node holds \(count) of at most \(settings.maxDatabases) databases"
+                // Not the count: it would tell a tenant how many graphs the others have.
+                detail: "this node holds as many databases as it may (\(settings.maxDatabases))"
             )
         }
         creating.insert(id)

@@ -120,8 +120,9 @@ public struct DatabaseList: Codable, Sendable, Hashable {
     public var totalDatabases: Int
     /// Their bytes together.
     public var totalSizeBytes: UInt64
-    /// How full the node is.
-    public var nodeCapacity: NodeCapacity
+    /// How full the node is; `nil` for a key scoped to some graphs, which the server does not tell
+    /// how many graphs other tenants have.
+    public var nodeCapacity: NodeCapacity?
 
     /// The node's database capacity.
     public struct NodeCapacity: Codable, Sendable, Hashable {
