@@ -42,6 +42,33 @@ public final class StagingService: Sendable {
         try? FileManager.default.createDirectory(atPath: configuration.importDirectory, withIntermediateDirectories: true)
         self.importDirectory = StagingSources.canonical(configuration.importDirectory)
         self.stores = StoreCache()
+        Self.removeLeftovers(below: registry.dataDirectory.databasesPath, logger: logger)
+    }
+
+    /// Empties every graph's `staging-io/` folder. It only ever holds files of a load, ingest or
+    /// copy in progress (Parquet written for the engine, S3 downloads), and none is in progress
+    /// before the service exists: whatever is there was left by a process that died (`kill -9`
+    /// during an ingest left 16–32 MB per file).
+    static func removeLeftovers(below databasesPath: String, logger: Logger) {
+        let fileManager = FileManager.default
+        var removed = 0
+        var bytes: Int64 = 0
+        for graph in (try? fileManager.contentsOfDirectory(atPath: databasesPath)) ?? [] where !graph.hasPrefix(".") {
+            let io = databasesPath + "/" + graph + "/" + ioFolderName
+            for name in (try? fileManager.contentsOfDirectory(atPath: io)) ?? [] {
+                let path = io + "/" + name
+                let size = (try? fileManager.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+                if (try? fileManager.removeItem(atPath: path)) != nil {
+                    removed += 1
+                    bytes += size
+                }
+            }
+        }
+        if removed > 0 {
+            logger.notice(
+                "staging: removed files a stopped process left in staging-io", metadata: ["files": "\(removed)", "bytes": "\(bytes)"]
+            )
+        }
     }
 
     /// The thread pool of every blocking DuckDB call, started on first use (a server that never
