@@ -74,6 +74,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Connections, i.e. concurrent queries, per database (env GRAPH_API_CONNECTIONS_PER_DATABASE; default from the tier).")
     var connectionsPerDatabase: Int?
 
+    @Option(help: "Milliseconds a query waits for one of its database's connections before 503 with Retry-After (env GRAPH_API_CONNECTION_WAIT_MS; default 5000).")
+    var connectionWaitMs: Int?
+
     @Option(help: "Threads running blocking engine calls (env GRAPH_API_ENGINE_THREADS; default 16).")
     var engineThreads: Int?
 
@@ -127,6 +130,7 @@ struct Serve: AsyncParsableCommand {
             "MEMORY_PER_DATABASE_MB": memoryPerDatabaseMb.map(String.init),
             "MAX_DATABASE_SIZE_GB": maxDatabaseSizeGb.map(String.init), "THREADS_PER_QUERY": threadsPerQuery.map(String.init),
             "CONNECTIONS_PER_DATABASE": connectionsPerDatabase.map(String.init), "ENGINE_THREADS": engineThreads.map(String.init),
+            "CONNECTION_WAIT_MS": connectionWaitMs.map(String.init),
             "CONNECTION_IDLE_TIMEOUT_SECONDS": connectionIdleTimeoutSeconds.map(String.init),
             "REQUEST_HEAD_TIMEOUT_SECONDS": requestHeadTimeoutSeconds.map(String.init),
             "MAX_BODY_MB": maxBodyMb.map(String.init), "MAX_ROWS": maxRows.map(String.init), "CHUNK_SIZE": chunkSize.map(String.init),
