@@ -65,10 +65,6 @@ public struct StatementFacts: Sendable, Hashable {
     public var settings: [String] = []
     /// Options of `CREATE … TABLE … WITH (…)`, upper-cased (`STORAGE_DIRECTION`, `STORAGE`, …).
     public var tableOptions: [String] = []
-    /// Whether a `CREATE TABLE … AS <query>` appears.
-    public var createsTableFromQuery = false
-    /// Whether a `PROFILE` (which runs its statement) appears.
-    public var profiles = false
     /// Whether a clause appeared that the shim does not know (callers should refuse the text).
     public var hasUnknownClause = false
 
@@ -109,9 +105,7 @@ public struct StatementFacts: Sendable, Hashable {
             case "load_from": loadsFiles = true
             case "call": calledFunctions.append(value)
             case "setting": settings.append(value)
-            case "create_as": createsTableFromQuery = true
             case "table_option": tableOptions.append(value)
-            case "profile": profiles = true
             default: hasUnknownClause = true
             }
         }

@@ -89,11 +89,7 @@ void line(std::string& out, const char* key, const std::string& value) {
 }
 
 void describeFunction(std::string& out, const parser::ParsedExpression* expression) {
-    if (expression == nullptr) {
-        line(out, "call", "?");
-        return;
-    }
-    if (expression->getExpressionType() != common::ExpressionType::FUNCTION) {
+    if (expression == nullptr || expression->getExpressionType() != common::ExpressionType::FUNCTION) {
         line(out, "call", "?");
         return;
     }
@@ -101,12 +97,11 @@ void describeFunction(std::string& out, const parser::ParsedExpression* expressi
     line(out, "call", upper(function->getFunctionName()));
 }
 
-void describeStatement(std::string& out, const parser::Statement& statement);
-
-void describeReadingClauses(std::string& out, uint32_t count,
-    parser::ReadingClause* (*get)(const void*, uint32_t), const void* owner) {
-    for (uint32_t i = 0; i < count; i++) {
-        auto clause = get(owner, i);
+// The reading clauses of a query part or a single query (both name their accessors alike).
+template<typename Owner>
+void describeReadingClauses(std::string& out, const Owner& owner) {
+    for (uint32_t i = 0; i < owner.getNumReadingClauses(); i++) {
+        auto clause = owner.getReadingClause(i);
         switch (clause->getClauseType()) {
         case common::ClauseType::MATCH:
         case common::ClauseType::UNWIND:
@@ -129,18 +124,9 @@ void describeQuery(std::string& out, const parser::RegularQuery& query) {
     for (common::idx_t s = 0; s < query.getNumSingleQueries(); s++) {
         auto single = query.getSingleQuery(s);
         for (uint32_t p = 0; p < single->getNumQueryParts(); p++) {
-            auto part = single->getQueryPart(p);
-            describeReadingClauses(out, part->getNumReadingClauses(),
-                [](const void* owner, uint32_t i) {
-                    return static_cast<const parser::QueryPart*>(owner)->getReadingClause(i);
-                },
-                part);
+            describeReadingClauses(out, *single->getQueryPart(p));
         }
-        describeReadingClauses(out, single->getNumReadingClauses(),
-            [](const void* owner, uint32_t i) {
-                return static_cast<const parser::SingleQuery*>(owner)->getReadingClause(i);
-            },
-            single);
+        describeReadingClauses(out, *single);
     }
 }
 
@@ -154,7 +140,6 @@ void describeStatement(std::string& out, const parser::Statement& statement) {
     case StatementType::EXPLAIN:
     {
         auto& explain = static_cast<const parser::ExplainStatement&>(statement);
-        if (explain.getExplainType() == common::ExplainType::PROFILE) line(out, "profile", "");
         if (explain.getStatementToExplain() != nullptr) {
             describeStatement(out, *explain.getStatementToExplain());
         }
@@ -188,9 +173,8 @@ void describeStatement(std::string& out, const parser::Statement& statement) {
         if (options != nullptr) {
             for (auto& [name, value] : *options) line(out, "table_option", upper(name));
         }
-        if (auto source = create.getSource()) {
-            line(out, "create_as", "");
-            if (source->statement != nullptr) describeStatement(out, *source->statement);
+        if (auto source = create.getSource(); source != nullptr && source->statement != nullptr) {
+            describeStatement(out, *source->statement);
         }
         break;
     }

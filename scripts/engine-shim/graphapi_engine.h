@@ -18,13 +18,11 @@
  * describes what it contains, one fact per line:
  *   `error <message>`          the text does not parse (nothing else follows)
  *   `top <TYPE>`               a top-level statement and its type (`QUERY`, `COPY_FROM`, ...)
- *   `statement <TYPE>`         any statement, top-level or nested (EXPLAIN's, CREATE TABLE AS's)
+ *   `statement <TYPE>`         any statement, top-level or nested (EXPLAIN's, CREATE TABLE AS's query)
  *   `transaction <ACTION>`     a transaction statement (`BEGIN_READ`, `COMMIT`, `CHECKPOINT`, ...)
  *   `load_from`                a LOAD FROM clause
  *   `call <NAME>`              a table function called (in-query or standalone), upper-cased
  *   `setting <NAME>`           a `CALL name = value` setting
- *   `profile`                  an EXPLAIN/PROFILE that runs its statement (PROFILE)
- *   `create_as`                a CREATE TABLE ... AS <query> (its query follows as a statement)
  *   `table_option <NAME>`      an option of CREATE TABLE ... WITH (...), upper-cased
  *   `clause UNKNOWN`           a clause or table kind the shim does not know (refuse it)
  * Returns NULL only when out of memory; free the text with lbug_destroy_string.

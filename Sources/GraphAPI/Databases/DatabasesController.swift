@@ -68,7 +68,7 @@ struct DatabasesController: Sendable {
             guard let text = body.customSchemaDDL, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
                 throw APIError.badRequest("schema_type 'custom' requires custom_schema_ddl", code: "custom_schema_ddl_required")
             }
-            ddl = try await checkedSchemaStatements(text).map(\.text)
+            ddl = try await checkedSchemaStatements(text, graph: id).map(\.text)
         }
         let metadata = GraphMetadata(
             graphID: id.rawValue, schemaType: body.schemaType, repositoryName: repositoryName, readOnly: body.readOnly
@@ -217,7 +217,7 @@ struct DatabasesController: Sendable {
         let body = try await DatabaseRequestDecoder.decode(
             SchemaChangeRequest.self, keys: SchemaChangeRequest.CodingKeys.self, from: request, context: context
         )
-        let statements = try await checkedSchemaStatements(body.ddl)
+        let statements = try await checkedSchemaStatements(body.ddl, graph: id)
         try await withEngineErrors(graph: id) {
             try await registry.withConnection(to: id) { handle, connection in
                 if handle.isReadOnly {
@@ -246,7 +246,7 @@ struct DatabasesController: Sendable {
     /// confirm each statement (``StatementPolicy/admitSchema(_:statement:)``), on the engine's
     /// threads: nothing runs unless every statement is one schema statement that stays inside the
     /// graph.
-    func checkedSchemaStatements(_ ddl: String) async throws -> [SchemaStatement] {
+    func checkedSchemaStatements(_ ddl: String, graph: GraphID) async throws -> [SchemaStatement] {
         let statements = try SchemaStatement.parse(ddl)
         try await executor.run {
             for (index, statement) in statements.enumerated() {
@@ -254,11 +254,7 @@ struct DatabasesController: Sendable {
                 do throws(EngineError) {
                     facts = try StatementFacts.inspect(statement.text)
                 } catch {
-                    throw APIError.badRequest(
-                        "schema statement \(index + 1) failed: \(error.message); nothing was applied — statement: "
-                            + "\(statement.text.prefix(300))",
-                        code: "schema_error"
-                    )
+                    throw Self.schemaError(SchemaStatementFailure(index: index, statement: statement.text, error: error), graph: graph)
                 }
                 try StatementPolicy.admitSchema(facts, statement: statement.text)
             }
@@ -392,15 +388,21 @@ struct DatabasesController: Sendable {
         } catch let error as EngineError {
             throw Self.apiError(for: error, graph: graph)
         } catch let failure as SchemaStatementFailure {
-            var error = Self.apiError(for: failure.error, graph: graph)
-            if error.status == .badRequest {
-                error.code = "schema_error"
-                error.detail =
-                    "schema statement \(failure.index + 1) failed: \(failure.error.message); nothing was applied — statement: "
-                    + "\(failure.statement.prefix(500))"
-            }
-            throw error
+            throw Self.schemaError(failure, graph: graph)
         }
+    }
+
+    /// The contract's error for a schema statement the engine refused (at its parse, or when it
+    /// ran): `400 schema_error` naming the statement, or what the engine's failure maps to.
+    static func schemaError(_ failure: SchemaStatementFailure, graph: GraphID) -> APIError {
+        var error = apiError(for: failure.error, graph: graph)
+        if error.status == .badRequest {
+            error.code = "schema_error"
+            error.detail =
+                "schema statement \(failure.index + 1) failed: \(failure.error.message); nothing was applied — statement: "
+                + "\(failure.statement.prefix(500))"
+        }
+        return error
     }
 
     /// The contract's error for an engine failure on `graph`.

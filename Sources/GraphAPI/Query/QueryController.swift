@@ -110,7 +110,7 @@ struct QueryController: Sendable {
                 let statement: PreparedStatement
                 do {
                     // The engine's parse decides what may run, before anything is bound.
-                    statement = try connection.prepareCached(cypher, check: Self.check)
+                    statement = try connection.prepareCached(cypher, check: StatementPolicy.admit)
                 } catch let error as EngineError where error.kind == .writeConflict {
                     return .writeNotPrepared
                 }
@@ -145,7 +145,7 @@ struct QueryController: Sendable {
                             holdingWriteGate: StatementPolicy.isMaintenance(statement.facts)
                         )
                     }
-                    return try await connection.run(cypher, parameters: parameters, on: executor, check: Self.check)
+                    return try await connection.run(cypher, parameters: parameters, on: executor, check: StatementPolicy.admit)
                 }
                 outcome = try await executor.run(on: connection) { _ in
                     if streaming { return .stream(result, try QueryResultJSONWriter(result, shape: .objects)) }
@@ -201,11 +201,6 @@ struct QueryController: Sendable {
             record(failure: answer, graph: graphID)
             throw answer
         }
-    }
-
-    /// The statement policy of the query route, given to the engine's prepare.
-    @Sendable static func check(_ facts: StatementFacts) throws {
-        _ = try StatementPolicy.admit(facts)
     }
 
     /// Throws `403` when a statement that writes may not run: on a read-only node or graph, or

@@ -38,20 +38,11 @@ enum StatementPolicy {
     /// files anywhere on the node).
     static let allowedTableOptions: Set<String> = ["STORAGE_DIRECTION"]
 
-    /// How an allowed statement runs.
-    enum Admission: Sendable, Equatable {
-        /// As the engine classifies the prepared statement: read-only ones beside writers,
-        /// others behind the write gate.
-        case asClassified
-        /// As a write whatever the engine says (`CHECKPOINT`, `ANALYZE`): behind the write gate,
-        /// refused to read-only keys, graphs and nodes.
-        case maintenance
-    }
-
-    /// Decides whether one statement sent to `POST /databases/{id}/query` may run.
+    /// Decides whether one statement sent to `POST /databases/{id}/query` may run; how it runs is
+    /// the engine's classification of the prepared statement, or a write when ``isMaintenance(_:)``.
     ///
     /// - Throws: ``APIError`` 400 or 403 as in the table of ``StatementPolicy``.
-    static func admit(_ facts: StatementFacts) throws(APIError) -> Admission {
+    @Sendable static func admit(_ facts: StatementFacts) throws(APIError) {
         if facts.topLevel.isEmpty {
             throw APIError.badRequest("the statement is empty", code: "cypher_syntax_error")
         }
@@ -68,13 +59,11 @@ enum StatementPolicy {
                 "\(keyword) is not supported: every request runs as its own transaction", code: "transaction_statement_not_supported"
             )
         }
-        let top = facts.topLevel[0]
-        if top == .transaction || top == .analyze { return .maintenance }
-        return .asClassified
     }
 
     /// Whether a statement admitted with these facts runs as a maintenance write (`CHECKPOINT`,
-    /// `ANALYZE`); statements prepared without facts are not.
+    /// `ANALYZE`: behind the write gate whatever the engine says, refused to read-only keys,
+    /// graphs and nodes); statements prepared without facts are not.
     static func isMaintenance(_ facts: StatementFacts?) -> Bool {
         guard let top = facts?.topLevel.first else { return false }
         return top == .transaction || top == .analyze
@@ -94,9 +83,8 @@ enum StatementPolicy {
                 "not a schema statement: '\(statement.prefix(80))': \(error.detail)", code: "not_a_schema_statement"
             )
         }
-        guard facts.topLevel.count == 1, facts.all.count == 1, let kind = facts.topLevel.first, schemaKinds.contains(kind),
-            facts.calledFunctions.isEmpty, !facts.loadsFiles
-        else {
+        // One statement with nothing nested (no CREATE TABLE … AS query): no call or LOAD FROM can be in it.
+        guard facts.all.count == 1, let kind = facts.topLevel.first, schemaKinds.contains(kind) else {
             throw APIError.badRequest(
                 "not a schema statement: '\(statement.prefix(80))' (allowed: CREATE NODE/REL TABLE without AS, ALTER TABLE, "
                     + "DROP TABLE, CREATE INDEX, CREATE SEQUENCE, CREATE TYPE, COMMENT ON)",
