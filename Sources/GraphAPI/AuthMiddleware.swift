@@ -50,20 +50,15 @@ struct AuthMiddleware: RouterMiddleware {
                     "throttle": "\(reason.rawValue)", "retry_after_s": "\(retryAfter)",
                 ]
             )
-            switch reason {
-            case .client:
-                throw APIError(
-                    .tooManyRequests, code: "too_many_failed_authentications",
-                    detail: "too many failed authentications from this address; retry after \(retryAfter) s",
-                    headers: [.retryAfter: String(retryAfter)]
-                )
-            case .node:
-                throw APIError(
-                    .tooManyRequests, code: "too_many_failed_authentications_node",
-                    detail: "too many failed authentications on this server; retry after \(retryAfter) s",
-                    headers: [.retryAfter: String(retryAfter)]
-                )
-            }
+            let (code, source) =
+                switch reason {
+                case .client: ("too_many_failed_authentications", "from this address")
+                case .node: ("too_many_failed_authentications_node", "on this server")
+                }
+            throw APIError(
+                .tooManyRequests, code: code, detail: "too many failed authentications \(source); retry after \(retryAfter) s",
+                headers: [.retryAfter: String(retryAfter)]
+            )
         }
     }
 

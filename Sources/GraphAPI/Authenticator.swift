@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 /// What an authenticated key may do.
@@ -109,14 +110,11 @@ public final class Authenticator: Sendable {
 
     private struct State {
         var clients: [String: ClientFailures] = [:]
-        /// Times of the node's failures within its window, oldest first: `nodeTimes[nodeStart...]`.
-        var nodeTimes: [ContinuousClock.Instant] = []
-        var nodeStart = 0
+        /// Times of the node's failures within its window, oldest first.
+        var nodeTimes = CircularBuffer<ContinuousClock.Instant>()
         var nodeThrottleAnnounced = false
         /// `clients` is swept of expired entries when it reaches this many.
         var sweepAt = 1_024
-
-        var nodeCount: Int { nodeTimes.count - nodeStart }
     }
 
     private let keys: [APIKey]
@@ -171,9 +169,9 @@ public final class Authenticator: Sendable {
             entry.throttleAnnounced = false
             state.clients[client] = entry.times.isEmpty ? nil : entry
         }
-        Self.dropExpired(&state, before: now - limits.nodeWindow)
-        if state.nodeCount >= limits.failuresPerNode {
-            let oldest = state.nodeTimes[state.nodeStart]
+        let cutoff = now - limits.nodeWindow
+        while let oldest = state.nodeTimes.first, oldest <= cutoff { state.nodeTimes.removeFirst() }
+        if state.nodeTimes.count >= limits.failuresPerNode, let oldest = state.nodeTimes.first {
             let first = !state.nodeThrottleAnnounced
             state.nodeThrottleAnnounced = true
             return .throttled(retryAfterSeconds: Self.seconds(limits.nodeWindow - (now - oldest)), reason: .node, first: first)
@@ -190,17 +188,6 @@ public final class Authenticator: Sendable {
             let window = limits.clientWindow
             state.clients = state.clients.filter { entry in entry.value.times.contains { now - $0 < window } }
             state.sweepAt = max(1_024, state.clients.count * 2)
-        }
-    }
-
-    /// Forgets the node's failures at or before `cutoff`.
-    private static func dropExpired(_ state: inout State, before cutoff: ContinuousClock.Instant) {
-        while state.nodeStart < state.nodeTimes.count, state.nodeTimes[state.nodeStart] <= cutoff {
-            state.nodeStart += 1
-        }
-        if state.nodeStart > 64, state.nodeStart * 2 > state.nodeTimes.count {
-            state.nodeTimes.removeFirst(state.nodeStart)
-            state.nodeStart = 0
         }
     }
 
