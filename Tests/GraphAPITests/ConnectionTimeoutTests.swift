@@ -11,63 +11,47 @@ import Testing
 /// end of input) within a generous bound, rather than timing the close.
 @Suite struct ConnectionTimeoutTests {
     @Test func aConnectionThatSendsNothingIsClosedAfterTheHeadTimeout() async throws {
-        try await QueryTestServer.run(configure: { $0.requestHeadTimeoutSeconds = 1; $0.connectionIdleTimeoutSeconds = 600 }) { _, port in
-            try await RawHTTP.withConnection(port: port) { connection in
-                let (received, closedByServer) = try await connection.readUntilClosed(within: .seconds(30))
-                #expect(closedByServer)
-                #expect(received.isEmpty)
-            }
+        try await Self.withRawConnection(headTimeout: 1, idleTimeout: 600) { connection in
+            try await Self.expectClosedWithoutAnswer(&connection)
         }
     }
 
     @Test func aConnectionThatSendsHalfAHeadIsClosedEvenWhileItKeepsTrickling() async throws {
-        try await QueryTestServer.run(configure: { $0.requestHeadTimeoutSeconds = 1; $0.connectionIdleTimeoutSeconds = 600 }) { _, port in
-            try await RawHTTP.withConnection(port: port) { connection in
-                try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-                // A header line every 250 ms for up to 30 s: bytes keep coming, the head never ends.
-                for line in 0..<120 where connection.channel.isActive {
-                    try? await connection.send("X-Slow-\(line): y\r\n")
-                    try await Task.sleep(for: .milliseconds(250))
-                }
-                #expect(!connection.channel.isActive, "the server kept a trickling head open for 30 s")
-                let (received, closedByServer) = try await connection.readUntilClosed(within: .seconds(5))
-                #expect(closedByServer)
-                #expect(received.isEmpty)
+        try await Self.withRawConnection(headTimeout: 1, idleTimeout: 600) { connection in
+            try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            // A header line every 250 ms for up to 30 s: bytes keep coming, the head never ends.
+            for line in 0..<120 where connection.channel.isActive {
+                try? await connection.send("X-Slow-\(line): y\r\n")
+                try await Task.sleep(for: .milliseconds(250))
             }
+            #expect(!connection.channel.isActive, "the server kept a trickling head open for 30 s")
+            try await Self.expectClosedWithoutAnswer(&connection, within: .seconds(5))
         }
     }
 
     @Test func onAKeptAliveConnectionTheHeadClockStartsWithTheNextRequestsFirstByte() async throws {
-        try await QueryTestServer.run(configure: { $0.requestHeadTimeoutSeconds = 1; $0.connectionIdleTimeoutSeconds = 600 }) { _, port in
-            try await RawHTTP.withConnection(port: port) { connection in
-                try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                #expect(try await connection.readResponse().status == 200)
-                // Idle between requests for twice the head timeout: the idle timeout applies, not the head's.
-                try await Task.sleep(for: .seconds(2))
-                try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                #expect(try await connection.readResponse().status == 200)
-                // Half of the next head: closed after the head timeout.
-                try await connection.send("GET /health HTTP/1.1\r\n")
-                let (received, closedByServer) = try await connection.readUntilClosed(within: .seconds(30))
-                #expect(closedByServer)
-                #expect(received.isEmpty)
-            }
+        try await Self.withRawConnection(headTimeout: 1, idleTimeout: 600) { connection in
+            try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(try await connection.readResponse().status == 200)
+            // Idle between requests for twice the head timeout: the idle timeout applies, not the head's.
+            try await Task.sleep(for: .seconds(2))
+            try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(try await connection.readResponse().status == 200)
+            // Half of the next head: closed after the head timeout.
+            try await connection.send("GET /health HTTP/1.1\r\n")
+            try await Self.expectClosedWithoutAnswer(&connection)
         }
     }
 
     @Test func aKeptAliveConnectionIdlePastTheIdleTimeoutIsClosed() async throws {
-        try await QueryTestServer.run(configure: { $0.requestHeadTimeoutSeconds = 600; $0.connectionIdleTimeoutSeconds = 1 }) { _, port in
-            try await RawHTTP.withConnection(port: port) { connection in
-                for _ in 0..<2 {
-                    try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                    let answer = try await connection.readResponse()
-                    #expect(answer.status == 200)
-                    #expect(answer.body.contains("healthy"))
-                }
-                let (received, closedByServer) = try await connection.readUntilClosed(within: .seconds(30))
-                #expect(closedByServer)
-                #expect(received.isEmpty)
+        try await Self.withRawConnection(headTimeout: 600, idleTimeout: 1) { connection in
+            for _ in 0..<2 {
+                try await connection.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                let answer = try await connection.readResponse()
+                #expect(answer.status == 200)
+                #expect(answer.body.contains("healthy"))
             }
+            try await Self.expectClosedWithoutAnswer(&connection)
         }
     }
 
@@ -113,5 +97,26 @@ import Testing
             #expect(answer.events.first?.name == "connected")
             #expect(answer.events.last?.name == "completed", "\(answer.events.map(\.name))")
         }
+    }
+
+    /// Runs `body` with one raw connection to a server with these timeouts (seconds).
+    static func withRawConnection(
+        headTimeout: Int, idleTimeout: Int, _ body: @Sendable (inout RawConnection) async throws -> Void
+    ) async throws {
+        try await QueryTestServer.run(configure: {
+            $0.requestHeadTimeoutSeconds = headTimeout
+            $0.connectionIdleTimeoutSeconds = idleTimeout
+        }) { _, port in
+            try await RawHTTP.withConnection(port: port, body)
+        }
+    }
+
+    /// Waits for the server to close `connection`, within `limit`, without sending anything.
+    static func expectClosedWithoutAnswer(
+        _ connection: inout RawConnection, within limit: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let (received, closedByServer) = try await connection.readUntilClosed(within: limit)
+        #expect(closedByServer, sourceLocation: sourceLocation)
+        #expect(received.isEmpty, sourceLocation: sourceLocation)
     }
 }

@@ -338,18 +338,9 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
                 try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: documentFile))
             }
         }
-        let casesFile = server.directory + "-cases.json"
-        let scriptFile = server.directory + "-validate.py"
-        defer {
-            for file in [documentFile, casesFile, scriptFile] { try? FileManager.default.removeItem(atPath: file) }
-        }
         let all = cases.withLock { $0 }
         #expect(all.count >= 20)
-        try Data(("[" + all.joined(separator: ",\n") + "]").utf8).write(to: URL(fileURLWithPath: casesFile))
-        try Data(Self.validator.utf8).write(to: URL(fileURLWithPath: scriptFile))
-        let result = try runPython([scriptFile, documentFile, casesFile])
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("validated \(all.count)"))
+        try Self.validate(all, against: documentFile, files: server.directory)
     }
 
     /// What a key scoped to some graphs gets (no node-wide counts, `403` on `/metrics`) and what
@@ -379,18 +370,27 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
                 try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: documentFile))
             }
         }
-        let casesFile = server.directory + "-scoped-cases.json"
-        let scriptFile = server.directory + "-scoped-validate.py"
+        let all = cases.withLock { $0 }
+        #expect(all.count == 5)
+        try Self.validate(all, against: documentFile, files: server.directory + "-scoped")
+    }
+
+    /// Validates recorded answers (`{"method", "path", "status", "media", "instance"}` objects)
+    /// against the OpenAPI document saved at `documentFile`, with ``validator``; the cases and
+    /// the script are written beside `files`, and every file is removed afterwards.
+    static func validate(
+        _ cases: [String], against documentFile: String, files: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let casesFile = files + "-cases.json"
+        let scriptFile = files + "-validate.py"
         defer {
             for file in [documentFile, casesFile, scriptFile] { try? FileManager.default.removeItem(atPath: file) }
         }
-        let all = cases.withLock { $0 }
-        #expect(all.count == 5)
-        try Data(("[" + all.joined(separator: ",\n") + "]").utf8).write(to: URL(fileURLWithPath: casesFile))
-        try Data(Self.validator.utf8).write(to: URL(fileURLWithPath: scriptFile))
+        try Data(("[" + cases.joined(separator: ",\n") + "]").utf8).write(to: URL(fileURLWithPath: casesFile))
+        try Data(validator.utf8).write(to: URL(fileURLWithPath: scriptFile))
         let result = try runPython([scriptFile, documentFile, casesFile])
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("validated \(all.count)"))
+        #expect(result.status == 0, "\(result.output)", sourceLocation: sourceLocation)
+        #expect(result.output.contains("validated \(cases.count)"), sourceLocation: sourceLocation)
     }
 
     /// Validates each case's instance against the schema of its route/status/media type (or of a
