@@ -135,22 +135,44 @@ struct StagingSources: Sendable, Equatable {
     /// The most files one load reads.
     static let maxFiles = 100_000
 
-    /// The regular files and links `pattern` matches now, sorted (glob(3) without `~` or brace
-    /// expansion, so it reads exactly as DuckDB and the engine read a pattern).
+    /// The files `pattern` matches now, sorted, as DuckDB reads a pattern: `*`, `?` and `[…]`
+    /// within one name (glob(3), no `~` or brace expansion), and a `**` name for any number of
+    /// folders, none included (folders reached through a symbolic link are not entered).
     static func expand(_ pattern: String) -> [String] {
+        let components = pattern.split(separator: "/").map(String.init)
+        guard let recursive = components.firstIndex(of: "**") else { return glob(pattern, directories: false) }
+        let head = "/" + components[..<recursive].joined(separator: "/")
+        let tail = components[(recursive + 1)...].joined(separator: "/")
+        var found = Set<String>()
+        for base in hasGlob(head) ? glob(head, directories: true) : [head] {
+            let below = (FileManager.default.enumerator(atPath: base)?.allObjects as? [String] ?? []).map { base + "/" + $0 }
+            for folder in [base] + below where isFolder(folder) {
+                found.formUnion(tail.isEmpty ? glob(folder + "/*", directories: false) : expand(folder + "/" + tail))
+            }
+        }
+        return found.sorted()
+    }
+
+    /// What glob(3) matches for `pattern`: folders, or files (anything else), sorted.
+    private static func glob(_ pattern: String, directories: Bool) -> [String] {
         var result = glob_t()
         defer { globfree(&result) }
-        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
         var matches: [String] = []
         for index in 0..<Int(result.gl_pathc) {
             guard let pointer = result.gl_pathv[index] else { continue }
             let path = String(cString: pointer)
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue == directories {
                 matches.append(path)
             }
         }
         return matches.sorted()
+    }
+
+    /// Whether `path` is a folder itself (not a symbolic link to one).
+    private static func isFolder(_ path: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
     }
 
     /// The DuckDB table function reading every source, with each row's source file in the
