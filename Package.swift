@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "graph-api", targets: ["graph-api"]),
         .library(name: "GraphEngine", targets: ["GraphEngine"]),
         .library(name: "Staging", targets: ["Staging"]),
+        .library(name: "GraphService", targets: ["GraphService"]),
         .library(name: "GraphAPI", targets: ["GraphAPI"]),
         .library(name: "GraphAPIClient", targets: ["GraphAPIClient"]),
     ],
@@ -67,10 +68,26 @@ let package = Package(
             swiftSettings: swiftSettings,
             linkerSettings: engineLinkerSettings
         ),
+        // The service core: tenancy, queries, schema changes, staging and ingest, tasks. No HTTP.
+        .target(
+            name: "GraphService",
+            dependencies: [
+                "GraphEngine",
+                "Staging",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP layer: routing, authentication, admission, encoding and streaming.
         .target(
             name: "GraphAPI",
             dependencies: [
                 "GraphEngine",
+                "GraphService",
                 "Staging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -92,6 +109,7 @@ let package = Package(
             name: "graph-api",
             dependencies: [
                 "GraphAPI",
+                "GraphService",
                 "GraphAPIClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -118,6 +136,7 @@ let package = Package(
             dependencies: [
                 "GraphAPIClient",
                 "GraphAPI",
+                "GraphService",
                 // DuckDB, to write the Parquet files the staging and copy tests load.
                 "Staging",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -129,6 +148,7 @@ let package = Package(
             name: "GraphAPITests",
             dependencies: [
                 "GraphAPI",
+                "GraphService",
                 "Staging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,77 +1,118 @@
 import Foundation
 import GraphEngine
+import GraphService
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import ServiceLifecycle
+import UnixSignals
 
-/// The long-lived parts every controller shares.
+/// What the HTTP layer shares between its controllers: the node's services, the API keys, and
+/// when the server started.
 public struct ServerContext: Sendable {
-    /// The resolved configuration.
-    public let configuration: ServerConfiguration
-    /// The tenants.
-    public let registry: GraphRegistry
-    /// API keys and lockout.
+    /// The node's services.
+    public let node: GraphNode
+    /// API keys and the throttling of failed authentications.
     public let authenticator: Authenticator
     /// When the server started.
     public let startedAt: ContinuousClock.Instant
-    /// The server's metrics (`GET /metrics`); controllers report through its typed functions.
-    public var metrics: ServerMetrics
-    /// Every graph's staging area (DuckDB) and the loads into it.
-    public let staging: StagingService
-    /// The background tasks (copy, ingest, backup, restore) and their records.
-    public let tasks: TaskManager
 
-    /// Creates the context; the staging service is made from the configuration and registry.
-    public init(
-        configuration: ServerConfiguration, registry: GraphRegistry, authenticator: Authenticator,
-        startedAt: ContinuousClock.Instant, metrics: ServerMetrics = ServerMetrics(), tasks: TaskManager? = nil
-    ) {
-        self.configuration = configuration
-        self.registry = registry
+    /// The resolved configuration.
+    public var configuration: GraphService.ServerConfiguration { node.configuration }
+    /// The tenants.
+    public var registry: GraphRegistry { node.registry }
+    /// The node's metrics (`GET /metrics`).
+    public var metrics: ServerMetrics { node.metrics }
+    /// Every graph's staging area.
+    public var staging: StagingService { node.staging }
+    /// The background tasks.
+    public var tasks: TaskManager { node.tasks }
+    /// Per-graph query counters.
+    public var activity: GraphActivity { node.activity }
+
+    /// Creates the context.
+    public init(node: GraphNode, authenticator: Authenticator, startedAt: ContinuousClock.Instant) {
+        self.node = node
         self.authenticator = authenticator
         self.startedAt = startedAt
-        self.metrics = metrics
-        self.staging = StagingService(configuration: configuration, registry: registry, logger: registry.logger)
-        // Without one given: the task store of the configuration's data folder.
-        self.tasks = tasks ?? TaskManager.inDataDirectory(configuration.dataDirectory, logger: registry.logger, metrics: metrics)
+    }
+
+    /// Creates the context of a node assembled from `registry` (and `tasks`, or the task store of
+    /// the configuration's data folder).
+    public init(
+        configuration: GraphService.ServerConfiguration, registry: GraphRegistry, authenticator: Authenticator,
+        startedAt: ContinuousClock.Instant, metrics: ServerMetrics = ServerMetrics(), tasks: TaskManager? = nil
+    ) {
+        let tasks = tasks ?? TaskManager.inDataDirectory(configuration.dataDirectory, logger: registry.logger, metrics: metrics)
+        self.init(
+            node: GraphNode(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics),
+            authenticator: authenticator, startedAt: startedAt
+        )
     }
 
     /// Seconds since start.
     public var uptimeSeconds: Double { (ContinuousClock.now - startedAt).seconds }
 }
 
-extension ServerConfiguration {
-    /// The tenancy settings this configuration implies.
-    public var tenancySettings: TenancySettings {
-        let preset = tier.preset
-        return TenancySettings(
-            maxDatabases: maxDatabases ?? preset.maxDatabases,
-            maxOpenDatabases: maxOpenDatabases ?? max(1, min(preset.maxDatabases, 64)),
-            database: DatabaseConfiguration(
-                bufferPoolSize: bufferPoolBytes ?? preset.memoryPerDatabaseBytes,
-                maxDatabaseSize: maxDatabaseSizeBytes,
-                maxThreads: UInt64(threadsPerQuery)
-            ),
-            connectionsPerDatabase: connectionsPerDatabase ?? preset.connectionsPerDatabase,
-            connectionWait: .milliseconds(connectionWaitMilliseconds),
-            idleTimeout: .seconds(idleTimeoutSeconds),
-            readOnlyNode: nodeType.isReadOnly
+/// The whole server: the node's services and the HTTP application, run as one `ServiceGroup`
+/// (``serviceGroup(gracefulShutdownSignals:)``), the same in production and in tests.
+///
+/// On graceful shutdown the services stop in this order: background tasks are cancelled
+/// (recorded `failed`, `interrupted by server shutdown`), new queries are refused (`503`) while
+/// running ones get ``GraphService.ServerConfiguration/shutdownGraceSeconds`` to finish, the rest are
+/// interrupted, the HTTP server drains its in-flight requests and stops, the staging databases
+/// close, the registry checkpoints and closes every database, and the engine thread pool stops.
+public struct GraphAPIServer: Sendable {
+    /// What the controllers share.
+    public let context: ServerContext
+    /// The HTTP application (router and server, no services of its own).
+    let application: Application<RouterResponder<GraphAPIRequestContext>>
+    let logger: Logger
+
+    /// Builds the server for a configuration.
+    ///
+    /// - Parameters:
+    ///   - configuration: the resolved server configuration.
+    ///   - logger: the logger for the server and its requests.
+    ///   - metrics: the server's metrics; the executable passes the instance it bootstrapped swift-metrics with.
+    ///   - onServerRunning: called with the bound address once the server listens (useful with port 0).
+    public init(
+        configuration: GraphService.ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(),
+        onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
+    ) throws {
+        let node = try GraphNode(configuration: configuration, logger: logger, metrics: metrics)
+        let context = ServerContext(
+            node: node, authenticator: Authenticator(keys: configuration.apiKeys, limits: configuration.authenticationLimits),
+            startedAt: .now
+        )
+        self.init(context: context, logger: logger, onServerRunning: onServerRunning)
+    }
+
+    /// The server of a node already assembled.
+    public init(context: ServerContext, logger: Logger, onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }) {
+        self.context = context
+        self.logger = logger
+        self.application = makeHTTPApplication(context, services: [], logger: logger, onServerRunning: onServerRunning)
+    }
+
+    /// The one group of every service of the process, in start order (they stop in reverse).
+    public func serviceGroup(gracefulShutdownSignals: [UnixSignal] = []) -> ServiceGroup {
+        let node = context.node
+        let grace = Duration.seconds(context.configuration.shutdownGraceSeconds)
+        let services: [any Service] =
+            node.servicesBeforeServer + [application] + node.servicesAfterServer(grace: grace, logger: logger)
+        return ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
         )
     }
 }
 
-/// Builds the HTTP application for a configuration: the router with every area of the API, and
-/// the services that must start before and stop after the HTTP server (the tenant registry,
-/// which checkpoints and closes every database on shutdown).
-///
-/// - Parameters:
-///   - configuration: the resolved server configuration.
-///   - logger: the logger for the server and its requests.
-///   - metrics: the server's metrics; the executable passes the instance it bootstrapped swift-metrics with.
-///   - onServerRunning: called with the bound address once the server listens (useful with port 0).
+/// Builds the HTTP application for a configuration with the node's services attached to it, for
+/// Hummingbird's test framework (which runs an application's own services). The server itself
+/// runs ``GraphAPIServer``.
 public func buildApplication(
-    configuration: ServerConfiguration,
+    configuration: GraphService.ServerConfiguration,
     logger: Logger,
     metrics: ServerMetrics = ServerMetrics(),
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
@@ -79,40 +120,41 @@ public func buildApplication(
     try makeApplication(configuration: configuration, logger: logger, metrics: metrics, onServerRunning: onServerRunning).app
 }
 
-/// ``buildApplication(configuration:logger:metrics:onServerRunning:)`` with the shared server
-/// context, for ``runGraphAPIServer(configuration:logger:metrics:)``.
+/// ``buildApplication(configuration:logger:metrics:onServerRunning:)`` with the server context.
 func makeApplication(
-    configuration: ServerConfiguration,
+    configuration: GraphService.ServerConfiguration,
     logger: Logger,
     metrics: ServerMetrics,
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void
 ) throws -> (app: some ApplicationProtocol, server: ServerContext) {
-    let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
-    let executor = EngineExecutor(threadCount: configuration.engineThreads)
-    let registry = GraphRegistry(
-        dataDirectory: dataDirectory, settings: configuration.tenancySettings, executor: executor, logger: logger
-    )
+    let node = try GraphNode(configuration: configuration, logger: logger, metrics: metrics)
     let server = ServerContext(
-        configuration: configuration, registry: registry,
-        authenticator: Authenticator(keys: configuration.apiKeys, limits: configuration.authenticationLimits), startedAt: .now,
-        metrics: metrics,
-        tasks: try TaskManager(directory: dataDirectory.path + "/tasks", logger: logger, metrics: metrics)
+        node: node, authenticator: Authenticator(keys: configuration.apiKeys, limits: configuration.authenticationLimits), startedAt: .now
     )
+    let app = makeHTTPApplication(
+        server, services: node.servicesBeforeServer + [TaskShutdown(tasks: node.tasks)], logger: logger, onServerRunning: onServerRunning
+    )
+    return (app, server)
+}
+
+/// The Hummingbird application: the router of every area of the API on the server's HTTP/1.1
+/// channel, with `services` of its own.
+func makeHTTPApplication(
+    _ server: ServerContext, services: [any Service], logger: Logger,
+    onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void
+) -> Application<RouterResponder<GraphAPIRequestContext>> {
+    let configuration = server.configuration
     if configuration.apiKeys.isEmpty {
         logger.warning(
             "NO API KEY CONFIGURED: the server is open to anyone who can reach it (development mode only). Set GRAPH_API_KEY."
         )
     }
-    let app = Application(
+    let dataDirectory = server.registry.dataDirectory
+    return Application(
         router: buildRouter(server),
         server: .graphAPI(configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "graph-api"),
-        // Services stop in reverse order: the HTTP server first, then the background tasks, then the
-        // staging databases, then the registry (which checkpoints and closes every database on the
-        // executor), then the executor.
-        services: [
-            ExecutorShutdown(executor: executor), registry, StagingShutdown(staging: server.staging), TaskShutdown(tasks: server.tasks),
-        ],
+        services: services,
         onServerRunning: { channel in
             let address = channel.localAddress
             logger.info(
@@ -127,17 +169,16 @@ func makeApplication(
         },
         logger: logger
     )
-    return (app, server)
 }
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 as the server speaks it: every connection tells its handlers when the client goes
     /// away (see ``ClientConnection``); a connection that sends no whole request head within
-    /// ``ServerConfiguration/requestHeadTimeoutSeconds`` is closed, and so is a kept-alive
+    /// ``GraphService.ServerConfiguration/requestHeadTimeoutSeconds`` is closed, and so is a kept-alive
     /// connection idle (no request in progress, nothing being sent) for
-    /// ``ServerConfiguration/connectionIdleTimeoutSeconds``. Neither cuts a request being handled
+    /// ``GraphService.ServerConfiguration/connectionIdleTimeoutSeconds``. Neither cuts a request being handled
     /// or answered, however long it takes.
-    static func graphAPI(_ configuration: ServerConfiguration) -> HTTPServerBuilder {
+    static func graphAPI(_ configuration: GraphService.ServerConfiguration) -> HTTPServerBuilder {
         let idle = TimeAmount.seconds(Int64(configuration.connectionIdleTimeoutSeconds))
         let head = TimeAmount.seconds(Int64(configuration.requestHeadTimeoutSeconds))
         return HTTPServerBuilder { responder in
@@ -155,12 +196,13 @@ func buildRouter(_ server: ServerContext) -> Router<GraphAPIRequestContext> {
     router.add(middleware: ErrorMiddleware(environment: server.configuration.environment))
     router.add(middleware: AuthMiddleware(authenticator: server.authenticator, maxBodyBytes: server.configuration.maxBodyBytes))
     OperationsController(server: server).addRoutes(to: router)
-    DatabasesController(server: server).addRoutes(to: router)
-    QueryController(server: server).addRoutes(to: router.graphGroup())
-    StagingController(server: server).addRoutes(to: router.graphGroup())
+    DatabasesController(databases: server.node.databases).addRoutes(to: router)
+    QueryController(queries: server.node.queries, configuration: server.configuration, metrics: server.metrics)
+        .addRoutes(to: router.graphGroup())
+    StagingController(staging: server.staging).addRoutes(to: router.graphGroup())
     InfoController(server: server).addRoutes(to: router)
     MetricsController(server: server).addRoutes(to: router)
-    TasksController(server: server).addRoutes(to: router)
+    TasksController(tasks: server.tasks).addRoutes(to: router)
     OpenAPIController(router: router, logger: server.registry.logger).addRoutes(to: router)  // last: documents every route above
     return router
 }

@@ -1,3 +1,4 @@
+import GraphService
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -35,10 +36,8 @@ struct AuthMiddleware: RouterMiddleware {
                 "audit: authentication failed",
                 metadata: ["audit": "auth_failure", "client": "\(context.clientAddress)", "path": "\(request.uri.path)"]
             )
-            throw APIError(
-                .unauthorized, code: "unauthorized", detail: "missing or invalid API key",
-                headers: [.wwwAuthenticate: "Bearer"]
-            )
+            throw APIError(.unauthorized, "missing or invalid API key",
+                headers: [.wwwAuthenticate: "Bearer"])
         case .throttled(let retryAfter, let reason, let first):
             // One notice per throttling episode (of an address, or of the node); the refusals that
             // follow are debug lines, so a flood of wrong keys cannot flood the log.

@@ -1,3 +1,4 @@
+import GraphService
 import HummingbirdCore
 import Logging
 import NIOCore

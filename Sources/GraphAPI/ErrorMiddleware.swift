@@ -1,8 +1,10 @@
+import GraphService
 import Hummingbird
 import Logging
 
 /// Turns every error a handler throws into the contract's error body
-/// `{"detail": "...", "code": "..."}`: ``APIError``s pass through, Hummingbird's own errors (no
+/// `{"detail": "...", "code": "..."}`: ``APIError``s pass through, the service's failures are
+/// answered by their category (``APIError/answering(_:)``), Hummingbird's own errors (no
 /// such route, unreadable body) keep their status, and anything else is a 500 whose detail is
 /// shown in development mode only.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -11,14 +13,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as any HTTPResponseError {
+        } catch let error as any HTTPResponseError where !(error is APIError) {
             throw APIError(error.status, code: Self.code(for: error.status), detail: Self.detail(for: error))
         } catch {
+            if let answer = APIError.answering(error) { throw answer }
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             let detail = environment == .development ? "internal error: \(error)" : "internal error"
-            throw APIError(.internalServerError, code: "internal_error", detail: detail)
+            throw APIError(.internalError, detail)
         }
     }
 

@@ -1,3 +1,4 @@
+import GraphService
 import Hummingbird
 import Logging
 import NIOCore

@@ -1,3 +1,4 @@
+import GraphService
 import Hummingbird
 
 /// The context of every route below `/databases/{graph_id}`: the graph id is already validated
@@ -25,7 +26,7 @@ public struct GraphRequestContext: ChildRequestContext {
         self.clientAddress = context.clientAddress
         self.maxBodyBytes = context.maxBodyBytes
         guard let scope = context.scope else {
-            throw APIError(.unauthorized, code: "unauthorized", detail: "missing or invalid API key")
+            throw APIError(.unauthorized, "missing or invalid API key")
         }
         let raw = context.parameters.get("graph_id") ?? ""
         let id = try GraphID(validating: raw)
@@ -37,7 +38,7 @@ public struct GraphRequestContext: ChildRequestContext {
     /// Throws `403` unless the key may write.
     public func requireWriteScope() throws(APIError) {
         if scope.readOnly {
-            throw APIError(.forbidden, code: "read_only_key", detail: "this API key is read-only")
+            throw APIError(.readOnlyKey, "this API key is read-only")
         }
     }
 }

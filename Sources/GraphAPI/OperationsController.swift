@@ -1,3 +1,4 @@
+import GraphService
 import Foundation
 import Hummingbird
 

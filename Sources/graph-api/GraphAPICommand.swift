@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraphAPI
+import GraphService
 import GraphEngine
 import Hummingbird
 import Logging

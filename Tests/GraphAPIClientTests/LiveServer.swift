@@ -1,5 +1,6 @@
 import Foundation
 import GraphAPI
+@testable import GraphService
 import Hummingbird
 import Logging
 

@@ -4,6 +4,7 @@ import Logging
 import Synchronization
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// A real server in this process whose task manager the client tests reach, to submit tasks whose
 /// work they control. Kept in its own file, like ``LiveServer``: `GraphAPI` and `GraphAPIClient`
@@ -119,7 +120,7 @@ final class TaskTestServer: Sendable {
     /// Submits a task that fails at once with `message`.
     func submitFailing(graph: String?, message: String) throws -> String {
         tasks.submit(type: "ingest", graphID: try graph.map { try GraphID(validating: $0) }, metadata: [:]) { _ in
-            throw APIError.badRequest(message, code: "test_failure")
+            throw ServiceError(.ingestFailed, message)
         }.taskID
     }
 

@@ -6,6 +6,7 @@ import Logging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 @Suite struct AuthenticatorTests {
     @Test func acceptsEveryConfiguredKeyWithItsScope() {

@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// A pooled connection goes back to the pool only in the state a new one has: whatever one
 /// request did to it (a query timeout, a transaction left open) does not reach the next.

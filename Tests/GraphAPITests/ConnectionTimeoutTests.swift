@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// The request head timeout and the idle timeout of kept-alive connections, on live servers with
 /// timeouts of a second. Each test waits for the server to close the connection (the socket's

@@ -7,6 +7,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `GET /databases`, `GET|DELETE /databases/{graph_id}`, `GET /databases/{graph_id}/metrics`.
 @Suite struct DatabasesRoutesTests {

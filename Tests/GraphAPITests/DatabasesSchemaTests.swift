@@ -7,6 +7,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `GET|POST /databases/{graph_id}/schema`.
 @Suite struct DatabasesSchemaTests {

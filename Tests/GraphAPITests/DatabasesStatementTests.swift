@@ -2,6 +2,7 @@ import HTTPTypes
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 @Suite struct DatabasesStatementTests {
     typealias Scanner = CypherStatementScanner
@@ -54,9 +55,9 @@ import Testing
     ])
     func unclosedQuotesAndCommentsAreErrors(ddl: String) throws {
         #expect(throws: Scanner.ScanError.self) { try Scanner.statements(in: ddl) }
-        let error = #expect(throws: APIError.self) { try SchemaStatement.parse(ddl) }
-        #expect(error?.status == .badRequest)
-        #expect(error?.code == "invalid_ddl")
+        let error = #expect(throws: ServiceError.self) { try SchemaStatement.parse(ddl) }
+        #expect(error?.category == .invalidRequest)
+        #expect(error?.code.rawValue == "invalid_ddl")
     }
 
     @Test(arguments: [
@@ -105,17 +106,17 @@ import Testing
         "ALTER X",
     ])
     func refusesEverythingElse(text: String) throws {
-        let error = #expect(throws: APIError.self) { try SchemaStatement.parse(text) }
-        #expect(error?.status == .badRequest)
-        #expect(error?.code == "not_a_schema_statement")
+        let error = #expect(throws: ServiceError.self) { try SchemaStatement.parse(text) }
+        #expect(error?.category == .invalidRequest)
+        #expect(error?.code.rawValue == "not_a_schema_statement")
     }
 
     @Test func oneRefusedStatementRefusesTheBatchAndIsNamed() throws {
         let ddl = "CREATE NODE TABLE A(id STRING PRIMARY KEY); ALTER TABLE A ADD x INT64; MATCH (n) DETACH DELETE n"
-        let error = #expect(throws: APIError.self) { try SchemaStatement.parse(ddl) }
-        #expect(error?.code == "not_a_schema_statement")
-        #expect(error?.detail.contains("statement 3") == true)
-        #expect(error?.detail.contains("MATCH (n) DETACH DELETE n") == true)
+        let error = #expect(throws: ServiceError.self) { try SchemaStatement.parse(ddl) }
+        #expect(error?.code.rawValue == "not_a_schema_statement")
+        #expect(error?.message.contains("statement 3") == true)
+        #expect(error?.message.contains("MATCH (n) DETACH DELETE n") == true)
     }
 
     @Test func quotingEscapesNamesAndLiterals() {

@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// A server for the Databases tests: the real router and registry on a temporary data folder,
 /// with the registry reachable (to check what is open) and every log line captured (to check

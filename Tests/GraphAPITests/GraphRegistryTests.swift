@@ -5,6 +5,7 @@ import Logging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// A registry on a temporary data folder, removed afterwards.
 final class RegistryFixture: Sendable {
@@ -73,13 +74,13 @@ extension QueryResult {
     @Test func createRefusesDuplicatesCapacityAndReadOnlyNodes() async throws {
         let fixture = try RegistryFixture(maxDatabases: 2)
         _ = try await fixture.create("a")
-        await #expect { try await fixture.create("a") } throws: { ($0 as? APIError)?.status.code == 409 }
+        await #expect { try await fixture.create("a") } throws: { ($0 as? ServiceError)?.category == .conflict }
         _ = try await fixture.create("b")
-        await #expect { try await fixture.create("c") } throws: { ($0 as? APIError)?.status.code == 507 }
+        await #expect { try await fixture.create("c") } throws: { ($0 as? ServiceError)?.category == .insufficientStorage }
         await fixture.tearDown()
 
         let readOnly = try RegistryFixture(readOnlyNode: true)
-        await #expect { try await readOnly.create("a") } throws: { ($0 as? APIError)?.status.code == 403 }
+        await #expect { try await readOnly.create("a") } throws: { ($0 as? ServiceError)?.category == .forbidden }
         await readOnly.tearDown()
     }
 
@@ -88,8 +89,8 @@ extension QueryResult {
         await #expect {
             try await fixture.create("broken", ddl: ["CREATE NODE TABLE A(id INT64 PRIMARY KEY)", "CREATE NODE TABLE B(id NOPE PRIMARY KEY)"])
         } throws: { error in
-            guard let error = error as? APIError else { return false }
-            return error.status.code == 400 && error.code == "schema_error" && error.detail.contains("statement 2")
+            guard let error = error as? ServiceError else { return false }
+            return error.code == .schemaError && error.message.contains("statement 2")
         }
         #expect(fixture.registry.graphIDs().isEmpty)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.registry.dataDirectory.databasesPath)
@@ -130,8 +131,8 @@ extension QueryResult {
         await #expect {
             try await fixture.query(id, "RETURN 1")
         } throws: { error in
-            guard let error = error as? APIError else { return false }
-            return error.status.code == 503 && error.headers[.retryAfter] != nil
+            guard let error = error as? ServiceError else { return false }
+            return error.category == .unavailable && error.retryAfterSeconds != nil
         }
         #expect(ContinuousClock.now - start >= .milliseconds(150))
         try await holding.value
@@ -156,8 +157,8 @@ extension QueryResult {
         await #expect(throws: (any Error).self) { try await long.value }
         #expect(!FileManager.default.fileExists(atPath: fixture.registry.folder(of: id)))
         #expect(fixture.registry.graphIDs().isEmpty)
-        await #expect { try await fixture.query(id, "RETURN 1") } throws: { ($0 as? APIError)?.status.code == 404 }
-        await #expect { try await fixture.registry.delete(id) } throws: { ($0 as? APIError)?.status.code == 404 }
+        await #expect { try await fixture.query(id, "RETURN 1") } throws: { ($0 as? ServiceError)?.category == .notFound }
+        await #expect { try await fixture.registry.delete(id) } throws: { ($0 as? ServiceError)?.category == .notFound }
         await fixture.tearDown()
     }
 
@@ -166,7 +167,7 @@ extension QueryResult {
         let id = try await fixture.create("durable")
         _ = try await fixture.query(id, "UNWIND range(1, 100) AS i CREATE (:Person {id: i, name: 'p', age: i})")
         await fixture.registry.shutdown()
-        await #expect { try await fixture.query(id, "RETURN 1") } throws: { ($0 as? APIError)?.status.code == 503 }
+        await #expect { try await fixture.query(id, "RETURN 1") } throws: { ($0 as? ServiceError)?.category == .unavailable }
         let reopened = GraphRegistry(
             dataDirectory: fixture.registry.dataDirectory, settings: fixture.registry.settings, executor: fixture.executor,
             logger: Logger(label: "test")

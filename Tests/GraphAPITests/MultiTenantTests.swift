@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// Many tenants at once through the HTTP API, and the request body limit.
 @Suite struct MultiTenantTests {

@@ -11,6 +11,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// Shared set-up of the observability and OpenAPI tests: a real server (router, registry,
 /// engine) on a temporary data folder.

@@ -8,6 +8,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// The real router over a temporary data folder, for the tests that compare the OpenAPI
 /// document with the routes the server has.

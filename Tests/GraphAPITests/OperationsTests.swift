@@ -5,6 +5,7 @@ import Logging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 @Suite struct OperationsTests {
     static func makeConfiguration(dataDirectory: String) -> ServerConfiguration {

@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// Timeouts, queued writers and admission control of `POST /databases/{graph_id}/query`.
 @Suite struct QueryConcurrencyTests {

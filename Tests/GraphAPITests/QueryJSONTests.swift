@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `POST /databases/{graph_id}/query` answering one JSON document, and every error that is known
 /// before the first byte.

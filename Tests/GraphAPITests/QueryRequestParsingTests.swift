@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// The query body parser and the small text checks of the query endpoint, without a server.
 @Suite struct QueryRequestParsingTests {
@@ -65,14 +66,14 @@ import Testing
         #expect(nulls.timeoutSeconds == nil)
         #expect(nulls.database == nil)
         for body in [#"{"cypher": null}"#, #"{"cypher": "x", "timeout": 0}"#, #"{"cypher": "x", "extra": 1}"#, "42"] {
-            #expect(throws: APIError.self, "\(body)") { try QueryRequest(parsing: ByteBuffer(string: body)) }
+            #expect(throws: ServiceError.self, "\(body)") { try QueryRequest(parsing: ByteBuffer(string: body)) }
         }
     }
 
     @Test func transactionStatementsAreRecognisedByTheEngineParse() throws {
         for text in ["BEGIN TRANSACTION", "  // c\n /* x */ commit", "Rollback;", "\u{00A0}BEGIN TRANSACTION READ ONLY"] {
             let facts = try StatementFacts.inspect(text)
-            #expect(throws: APIError.self, "\(text)") { try StatementPolicy.admit(facts) }
+            #expect(throws: ServiceError.self, "\(text)") { try StatementPolicy.admit(facts) }
         }
         for text in ["MATCH (n) RETURN n", "RETURN 'BEGIN'"] {
             let facts = try StatementFacts.inspect(text)
@@ -86,11 +87,11 @@ import Testing
     }
 
     @Test func deadlinesCancelTheBodyUnlessItFinished() async throws {
-        let fast = try await QueryController.withDeadline(seconds: 5) { 7 }
+        let fast = try await QueryService.withDeadline(seconds: 5) { 7 }
         #expect(fast == 7)
         let started = ContinuousClock.now
-        await #expect(throws: QueryController.DeadlineExceeded.self) {
-            try await QueryController.withDeadline(seconds: 0.1) {
+        await #expect(throws: QueryService.DeadlineExceeded.self) {
+            try await QueryService.withDeadline(seconds: 0.1) {
                 try await Task.sleep(for: .seconds(30))
                 return 1
             }

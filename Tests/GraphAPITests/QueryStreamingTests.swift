@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// NDJSON and server-sent-event answers of `POST /databases/{graph_id}/query`: chunk framing,
 /// the final line in every case, large results, backpressure and disconnects.

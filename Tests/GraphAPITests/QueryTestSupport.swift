@@ -10,6 +10,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// A graph to create before a query test's server starts.
 struct TestGraph: Sendable {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 @Suite struct ServerConfigurationTests {
     @Test func defaultsMatchTheContract() throws {

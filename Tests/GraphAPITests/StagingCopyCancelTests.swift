@@ -7,6 +7,7 @@ import Staging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// A COPY that fails, is cancelled, or dies with the server leaves the graph table as it was and
 /// the process healthy.

@@ -10,6 +10,7 @@ import Staging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `POST /databases/{id}/copy`: a background task from local files or S3 (moto) into a graph table.
 @Suite struct StagingCopyTests {

@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `POST /databases/{id}/tables/{t}/ingest` (and `/materialize`): validation, rejected rows,
 /// `ignore_errors`, idempotent relationships, `rebuild`.

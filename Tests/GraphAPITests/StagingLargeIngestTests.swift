@@ -7,6 +7,7 @@ import Staging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// 1M node rows and 2M relationship rows with duplicates and dangling endpoints, staged from
 /// Parquet and ingested: the graph ends with exactly the expected counts.

@@ -4,6 +4,7 @@ import Logging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// Issue 14: `kill -9` during a staged ingest left its Parquet files in `staging-io/`; the next
 /// start removes them, and leaves the graph's own files alone.
@@ -26,7 +27,9 @@ import Testing
             dataDirectory: try DataDirectory(path: dir), settings: configuration.tenancySettings, executor: executor,
             logger: Logger(label: "test")
         )
-        _ = StagingService(configuration: configuration, registry: registry, logger: Logger(label: "test"))
+        let metrics = ServerMetrics()
+        let tasks = try TaskManager(directory: dir + "/tasks", logger: Logger(label: "test"), metrics: metrics)
+        _ = StagingService(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics, logger: Logger(label: "test"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: io).isEmpty)
         let after = try FileManager.default.contentsOfDirectory(atPath: dir + "/databases/g").filter { $0 != "staging-io" }.sorted()
         #expect(after == before)

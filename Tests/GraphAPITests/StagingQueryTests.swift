@@ -7,6 +7,7 @@ import Staging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `POST /databases/{id}/tables/query`: one read-only SELECT/WITH on a locked-down connection.
 @Suite struct StagingQueryTests {

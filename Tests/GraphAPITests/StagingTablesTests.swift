@@ -7,6 +7,7 @@ import Staging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `POST|GET /databases/{id}/tables`, `DELETE .../tables/{t}` and `.../files/{file_id}` on local files.
 @Suite struct StagingTablesTests {

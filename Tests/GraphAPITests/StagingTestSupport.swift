@@ -7,6 +7,7 @@ import Staging
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// Writing source files for the staging tests with DuckDB itself.
 enum StagingFixtures {

@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// Watches files and folders with inotify and counts every open, read, write, create or
 /// attribute change in them: the proof that no statement reached them.

@@ -3,6 +3,7 @@ import Prometheus
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// The task store and runner on its own: transitions, progress, persistence, restart, pruning,
 /// shutdown and the watchers of a task.
@@ -53,7 +54,7 @@ import Testing
         let metrics = ServerMetrics()
         let manager = try TaskFixtures.manager(directory: directory, metrics: metrics)
         let apiFailure = manager.submit(type: "ingest", graphID: nil, metadata: [:]) { _ in
-            throw APIError.badRequest("3 rows have no identifier", code: "ingest_rejected")
+            throw ServiceError(.ingestRowsRejected, "3 rows have no identifier")
         }
         let otherFailure = manager.submit(type: "ingest", graphID: nil, metadata: [:]) { _ in throw Failure() }
         let api = try await TaskFixtures.terminal(manager, apiFailure.taskID)

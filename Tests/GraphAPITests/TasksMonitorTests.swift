@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `GET /tasks/{task_id}/monitor` on a live server, read as the events arrive; and the task
 /// answers checked against the OpenAPI document.

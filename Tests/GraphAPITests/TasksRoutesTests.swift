@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// `GET /tasks`, `GET /tasks/stats`, `GET /tasks/{task_id}/status` and `DELETE /tasks/{task_id}`
 /// through the real router: answers, filters, scope, cancellation and every error.

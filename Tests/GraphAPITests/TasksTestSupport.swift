@@ -10,6 +10,7 @@ import Synchronization
 import Testing
 
 @testable import GraphAPI
+@testable import GraphService
 
 /// Shared pieces of the task tests.
 enum TaskFixtures {

@@ -1,3 +1,4 @@
+import GraphService
 import GraphEngine
 import HTTPTypes
 import Hummingbird
@@ -30,13 +31,10 @@ struct MetricsController: Sendable {
     /// exposition names every graph of the node in its labels, and counts every tenant's work.
     static func requireOperator(_ context: GraphAPIRequestContext) throws(APIError) {
         guard let scope = context.scope else {
-            throw APIError(.unauthorized, code: "unauthorized", detail: "missing or invalid API key")
+            throw APIError(.unauthorized, "missing or invalid API key")
         }
         guard scope.isOperator else {
-            throw APIError(
-                .forbidden, code: "key_not_operator",
-                detail: "this API key is scoped to some graphs; /metrics is for operators (a key not scoped to graphs)"
-            )
+            throw APIError(.keyNotOperator, "this API key is scoped to some graphs; /metrics is for operators (a key not scoped to graphs)")
         }
     }
 

@@ -1,3 +1,4 @@
+import GraphService
 import Foundation
 
 /// The node's stable id: a UUID stored in `<data-dir>/node-id`, created on first start and read

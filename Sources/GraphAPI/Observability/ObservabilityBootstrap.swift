@@ -1,3 +1,4 @@
+import GraphService
 import Logging
 import Metrics
 import Prometheus

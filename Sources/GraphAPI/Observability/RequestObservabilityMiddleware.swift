@@ -1,3 +1,4 @@
+import GraphService
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -47,7 +48,7 @@ struct RequestObservabilityMiddleware<Context: RequestContext>: RouterMiddleware
             response = try error.response(from: request, context: context)
         } catch {
             // ErrorMiddleware turns every other error into an APIError; this is a last resort.
-            let apiError = APIError(.internalServerError, code: "internal_error", detail: "internal error")
+            let apiError = APIError(.internalError, "internal error")
             errorCode = apiError.code
             response = try apiError.response(from: request, context: context)
         }

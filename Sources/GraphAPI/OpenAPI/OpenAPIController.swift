@@ -1,3 +1,4 @@
+import GraphService
 import HTTPTypes
 import Hummingbird
 import Logging

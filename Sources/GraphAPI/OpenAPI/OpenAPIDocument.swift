@@ -1,3 +1,5 @@
+import GraphService
+
 /// The OpenAPI 3.1 description of the server, served at `GET /openapi.json` and rendered at
 /// `GET /docs`.
 ///

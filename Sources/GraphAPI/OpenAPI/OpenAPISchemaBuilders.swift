@@ -1,3 +1,5 @@
+import GraphService
+
 /// Small builders for the pieces of the OpenAPI document, so that ``OpenAPIDocument`` reads as a
 /// list of routes and schemas rather than as nested literals.
 enum OpenAPISchema {

@@ -1,3 +1,4 @@
+import GraphService
 import Foundation
 import Synchronization
 
@@ -101,16 +102,10 @@ final class AdmissionController: Sendable {
         case nil:
             return AdmissionTicket(controller: self)
         case .queue?:
-            throw APIError.unavailable(
-                "too many queries are waiting on this node (at most \(limits.maxQueued)); retry later",
-                code: "query_queue_full", retryAfterSeconds: limits.queueRetryAfterSeconds
-            )
+            throw APIError(.queryQueueFull, "too many queries are waiting on this node (at most \(limits.maxQueued)); retry later", retryAfterSeconds: limits.queueRetryAfterSeconds)
         case .memory?:
             // Not the figures: the node's memory is every tenant's work (operators see it in /metrics).
-            throw APIError.unavailable(
-                "the server is under memory pressure; retry later", code: "memory_pressure",
-                retryAfterSeconds: limits.memoryRetryAfterSeconds
-            )
+            throw APIError(.memoryPressure, "the server is under memory pressure; retry later", retryAfterSeconds: limits.memoryRetryAfterSeconds)
         }
     }
 

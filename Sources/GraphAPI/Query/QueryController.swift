@@ -1,4 +1,5 @@
 import GraphEngine
+import GraphService
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -15,17 +16,24 @@ import NIOCore
 /// its first row, so a query that runs too long is stopped before anything is sent). Writes
 /// queue on the database's write gate instead of failing, and each one leaves an audit log line.
 struct QueryController: Sendable {
-    let server: ServerContext
+    let queries: QueryService
+    let configuration: ServerConfiguration
+    let metrics: ServerMetrics
     let admission: AdmissionController
 
     /// Creates the controller with admission limits from the server's configuration.
-    init(server: ServerContext) {
-        self.init(server: server, admission: AdmissionController(limits: AdmissionController.limits(for: server.configuration)))
+    init(queries: QueryService, configuration: ServerConfiguration, metrics: ServerMetrics) {
+        self.init(
+            queries: queries, configuration: configuration, metrics: metrics,
+            admission: AdmissionController(limits: AdmissionController.limits(for: configuration))
+        )
     }
 
     /// Creates the controller with its own admission controller.
-    init(server: ServerContext, admission: AdmissionController) {
-        self.server = server
+    init(queries: QueryService, configuration: ServerConfiguration, metrics: ServerMetrics, admission: AdmissionController) {
+        self.queries = queries
+        self.configuration = configuration
+        self.metrics = metrics
         self.admission = admission
     }
 
@@ -36,19 +44,14 @@ struct QueryController: Sendable {
         }
     }
 
-    var configuration: ServerConfiguration { server.configuration }
-    var executor: EngineExecutor { server.registry.executor }
+    var executor: EngineExecutor { queries.registry.executor }
 
-    /// What the first engine call on the connection found.
-    private enum Prepared: Sendable {
-        /// A read-only statement, executed; its whole JSON answer and its row count.
+    /// How a result is answered, decided on the engine's thread.
+    private enum Encoded: Sendable {
+        /// The whole JSON answer and its row count.
         case document(ByteBuffer, rows: Int)
-        /// A read-only statement, executed; its rows to stream.
+        /// The rows to stream.
         case stream(QueryResult, QueryResultJSONWriter)
-        /// A statement that writes, prepared, not executed.
-        case write(PreparedStatement)
-        /// A statement that writes, which could not even be prepared while another writer ran.
-        case writeNotPrepared
     }
 
     /// Handles one query request.
@@ -61,16 +64,14 @@ struct QueryController: Sendable {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         let input = try QueryRequest(parsing: body)
         if let database = input.database, database != graphID.rawValue {
-            throw APIError.badRequest(
-                "field \"database\" ('\(database.prefix(64))') does not match the graph id of the path ('\(graphID)')",
-                code: "database_mismatch"
+            throw ServiceError(
+                .databaseMismatch, "field \"database\" ('\(database.prefix(64))') does not match the graph id of the path ('\(graphID)')"
             )
         }
         guard input.cypher.contains(where: { !$0.isWhitespace }) else {
-            throw APIError.badRequest("the statement is empty", code: "cypher_syntax_error")
+            throw ServiceError(.cypherSyntaxError, "the statement is empty")
         }
         let timeoutSeconds = min(input.timeoutSeconds ?? configuration.defaultQueryTimeoutSeconds, configuration.maxQueryTimeoutSeconds)
-        let timeoutMilliseconds = UInt64(max(1, (timeoutSeconds * 1000).rounded()))
 
         let ticket: AdmissionTicket
         let lease: ConnectionLease
@@ -81,7 +82,7 @@ struct QueryController: Sendable {
             throw error
         }
         do {
-            lease = try await ConnectionLease.acquire(from: server.registry, graph: graphID)
+            lease = try await queries.lease(graphID)
         } catch {
             ticket.release()
             record(failure: error, graph: graphID)
@@ -89,7 +90,6 @@ struct QueryController: Sendable {
         }
         ticket.markRunning()
         let connection = lease.connection
-        let graph = lease.graph
         // Until the first byte is sent nothing reads from the client's connection: watch it, so a
         // read whose client went away stops instead of running on for no one.
         let clientGone = CancellationFlag()
@@ -100,66 +100,33 @@ struct QueryController: Sendable {
         defer { watch?.cancel() }
 
         do {
-            let cypher = input.cypher
-            let parameters = input.parameters
             let maxRows = configuration.maxRows
             let streaming = format != .json
             let database = graphID.rawValue
-            let prepared: Prepared = try await executor.run(on: connection, cancellation: clientGone) { connection in
-                try connection.setQueryTimeout(milliseconds: timeoutMilliseconds)
-                let statement: PreparedStatement
-                do {
-                    // The engine's parse decides what may run, before anything is bound.
-                    statement = try connection.prepareCached(cypher, check: StatementPolicy.admit)
-                } catch let error as EngineError where error.kind == .writeConflict {
-                    return .writeNotPrepared
-                }
-                guard statement.isReadOnly, !StatementPolicy.isMaintenance(statement.facts) else { return .write(statement) }
-                let result = try connection.execute(statement, parameters: parameters)
-                if streaming { return .stream(result, try QueryResultJSONWriter(result, shape: .objects)) }
-                let (body, rows) = try QueryResultEncoding.document(result, maxRows: maxRows, database: database, started: started)
-                return .document(body, rows: rows)
-            }
-
-            let outcome: Prepared
-            switch prepared {
-            case .document, .stream:
-                outcome = prepared
-            case .write, .writeNotPrepared:
-                try checkWritesAllowed(graph: graph, context: context)
-                // A write is not stopped once it runs (it completes or times out), but one whose
-                // client has already gone is not started.
-                if clientGone.isCancelled { throw EngineError(.interrupted, "The client went away before the write started.") }
-                context.logger.notice(
-                    "audit: write statement",
-                    metadata: [
-                        "audit": "write", "graph_id": "\(graphID)", "client": "\(context.clientAddress)",
-                        "statement": "\(cypher.prefix(200))",
-                    ]
-                )
-                let executor = self.executor
-                let result: QueryResult = try await Self.withDeadline(seconds: timeoutSeconds) {
-                    if case .write(let statement) = prepared {
-                        return try await connection.run(
-                            statement, parameters: parameters, on: executor,
-                            holdingWriteGate: StatementPolicy.isMaintenance(statement.facts)
-                        )
-                    }
-                    return try await connection.run(cypher, parameters: parameters, on: executor, check: StatementPolicy.admit)
-                }
-                outcome = try await executor.run(on: connection) { _ in
+            let (scope, logger, client, cypher) = (context.scope, context.logger, context.clientAddress, input.cypher)
+            let outcome: Encoded = try await queries.execute(
+                input, on: lease, timeoutSeconds: timeoutSeconds, cancellation: clientGone,
+                beforeWrite: { graph in
+                    if scope.readOnly { throw APIError(.readOnlyKey, "this API key is read-only: the statement writes") }
+                    logger.notice(
+                        "audit: write statement",
+                        metadata: [
+                            "audit": "write", "graph_id": "\(graph.id)", "client": "\(client)", "statement": "\(cypher.prefix(200))",
+                        ]
+                    )
+                },
+                encode: { result in
                     if streaming { return .stream(result, try QueryResultJSONWriter(result, shape: .objects)) }
                     let (body, rows) = try QueryResultEncoding.document(result, maxRows: maxRows, database: database, started: started)
                     return .document(body, rows: rows)
                 }
-            }
-            recordQuery(graphID)
+            )
 
             switch outcome {
             case .document(let buffer, let rows):
                 lease.release()
                 ticket.release()
-                server.metrics.queryCompleted(graph: graphID, seconds: QueryResultEncoding.milliseconds(since: started) / 1000, rows: rows)
+                metrics.queryCompleted(graph: graphID, seconds: QueryResultEncoding.milliseconds(since: started) / 1000, rows: rows)
                 return Response(status: .ok, headers: [.contentType: format.contentType], body: ResponseBody(byteBuffer: buffer))
             case .stream(let result, let writer):
                 let framing: QueryStream.Framing
@@ -174,13 +141,11 @@ struct QueryController: Sendable {
                 }
                 let stream = QueryStream(
                     framing: framing, chunkSize: chunkSize, result: result, writer: writer, lease: lease, ticket: ticket,
-                    executor: executor, graphID: graphID, started: started, metrics: server.metrics, logger: context.logger
+                    executor: executor, graphID: graphID, started: started, metrics: metrics, logger: context.logger
                 )
                 var headers: HTTPFields = [.contentType: format.contentType]
                 if framing == .serverSentEvents { headers[.cacheControl] = "no-cache" }
                 return Response(status: .ok, headers: headers, body: stream.body)
-            case .write, .writeNotPrepared:
-                preconditionFailure("a write is executed before answering")
             }
         } catch {
             lease.release()
@@ -188,80 +153,27 @@ struct QueryController: Sendable {
             if clientGone.isCancelled {
                 // No one is left to answer; this is not a failure of the query.
                 context.logger.debug("query: client gone before the answer", metadata: ["graph_id": "\(graphID)"])
-                server.metrics.queryAbandoned()
+                metrics.queryAbandoned()
                 throw APIError.clientClosedRequest
             }
-            let answer: any Error
-            if let engine = error as? EngineError, engine.kind == .readOnly, server.registry.settings.readOnlyNode {
-                // A database opened read-only refuses to even prepare a write.
-                answer = APIError(.forbidden, code: "read_only_node", detail: "this node is read-only: the statement writes")
-            } else {
-                answer = Self.apiError(for: error, timeoutSeconds: timeoutSeconds)
-            }
+            guard let answer = APIError.answering(error) else { throw error }
             record(failure: answer, graph: graphID)
             throw answer
-        }
-    }
-
-    /// Throws `403` when a statement that writes may not run: on a read-only node or graph, or
-    /// with a read-only key.
-    private func checkWritesAllowed(graph: OpenGraphHandle, context: GraphRequestContext) throws(APIError) {
-        if server.registry.settings.readOnlyNode {
-            throw APIError(.forbidden, code: "read_only_node", detail: "this node is read-only: the statement writes")
-        }
-        if graph.isReadOnly {
-            throw APIError(.forbidden, code: "read_only_database", detail: "database '\(graph.id)' is read-only: the statement writes")
-        }
-        if context.scope.readOnly {
-            throw APIError(.forbidden, code: "read_only_key", detail: "this API key is read-only: the statement writes")
         }
     }
 
     /// Records a query that failed before its first byte: its error code, and admission refusals
     /// (`503`) by reason. A client that went away is not a failure of the query.
     private func record(failure error: any Error, graph: GraphID) {
-        guard let error = error as? APIError else { return }
-        server.metrics.queryFailed(graph: graph, code: error.code)
-        if Self.admissionCodes.contains(error.code) { server.metrics.admissionRejected(reason: error.code) }
+        guard let error = APIError.answering(error) else { return }
+        metrics.queryFailed(graph: graph, code: error.code)
+        if Self.admissionCodes.contains(error.code) { metrics.admissionRejected(reason: error.code) }
     }
 
     /// The `503` codes that are admission refusals (full queue, memory, busy database), as
     /// opposed to other `503`s such as a database closed under the query.
-    static let admissionCodes: Set<String> = ["query_queue_full", "memory_pressure", "database_busy", "too_many_open_databases"]
-
-    /// Counts a query for `GET /databases/{graph_id}/metrics` (`query_count`).
-    private func recordQuery(_ id: GraphID) {
-        server.activity.recordQuery(on: id)
-    }
-
-    /// The HTTP error for what a query threw.
-    static func apiError(for error: any Error, timeoutSeconds: Double) -> any Error {
-        switch error {
-        case let error as APIError: error
-        case let error as EngineError: APIError.engine(error, timeoutSeconds: timeoutSeconds)
-        case is DeadlineExceeded: APIError.queryTimeout(seconds: timeoutSeconds)
-        default: error
-        }
-    }
-
-    /// The query's deadline passed (while waiting for the write gate, or running).
-    struct DeadlineExceeded: Error {}
-
-    /// Runs `body`, cancelling it (which interrupts the engine, or leaves the writers' queue) when
-    /// `seconds` pass first, then throws ``DeadlineExceeded``. A body that completes while being
-    /// cancelled still counts: its work is done.
-    static func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded())))
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            if let first { return first }
-            if let late = try? await group.next(), let value = late { return value }
-            throw DeadlineExceeded()
-        }
-    }
+    static let admissionCodes: Set<String> = [
+        APIError.Code.queryQueueFull.rawValue, APIError.Code.memoryPressure.rawValue, ServiceError.Code.databaseBusy.rawValue,
+        ServiceError.Code.tooManyOpenDatabases.rawValue,
+    ]
 }

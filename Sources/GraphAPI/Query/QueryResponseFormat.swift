@@ -1,3 +1,4 @@
+import GraphService
 import HTTPTypes
 import Hummingbird
 
@@ -29,15 +30,13 @@ enum QueryResponseFormat: Sendable, Equatable {
             case "true", "1", "yes": streaming = true
             case "false", "0", "no": streaming = false
             default:
-                throw APIError.badRequest("invalid streaming '\(raw.prefix(32))': expected true or false", code: "invalid_streaming")
+                throw APIError(.invalidStreaming, "invalid streaming '\(raw.prefix(32))': expected true or false")
             }
         }
         var chunkSize = defaultChunkSize
         if let raw = query["chunk_size"] {
             guard let value = Int(String(raw)), (1...Self.maxChunkSize).contains(value) else {
-                throw APIError.badRequest(
-                    "invalid chunk_size '\(raw.prefix(32))': expected a whole number in 1...\(Self.maxChunkSize)", code: "invalid_chunk_size"
-                )
+                throw APIError(.invalidChunkSize, "invalid chunk_size '\(raw.prefix(32))': expected a whole number in 1...\(Self.maxChunkSize)")
             }
             chunkSize = value
         }

@@ -1,3 +1,4 @@
+import GraphService
 import GraphEngine
 import NIOCore
 

@@ -1,3 +1,4 @@
+import GraphService
 import GraphEngine
 import Hummingbird
 import Logging
@@ -99,7 +100,7 @@ final class QueryStream: Sendable {
             finishResources()
             if Task.isCancelled { throw CancellationError() }
             var buffer = ByteBuffer()
-            let apiError = APIError.engine(error)
+            let apiError = APIError(ServiceError.engine(error))
             metrics.queryFailed(graph: graphID, code: apiError.code)
             switch framing {
             case .ndjson:

@@ -1,3 +1,5 @@
+import GraphService
+
 /// The operations and schemas of the staging area (``StagingController``).
 extension OpenAPIDocument {
     private typealias Op = OpenAPIOperation

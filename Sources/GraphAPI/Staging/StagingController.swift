@@ -1,13 +1,12 @@
 import Foundation
-import HTTPTypes
+import GraphService
 import Hummingbird
 import Logging
 
 /// The staging area of the API (`/databases/{graph_id}/tables...` and `/copy`): staged DuckDB
 /// tables, read-only SQL over them, ingest into the graph, and background COPY.
 struct StagingController: Sendable {
-    let server: ServerContext
-    var staging: StagingService { server.staging }
+    let staging: StagingService
 
     func addRoutes(to group: RouterGroup<GraphRequestContext>) {
         group.post("tables") { request, context in try await self.createTable(request, context: context) }
@@ -27,16 +26,32 @@ struct StagingController: Sendable {
         group.post("copy") { request, context in try await self.copy(request, context: context) }
     }
 
-    static func table(_ context: GraphRequestContext) throws(APIError) -> TableName {
+    static func table(_ context: GraphRequestContext) throws(ServiceError) -> TableName {
         try TableName(validating: context.parameters.get("table_name") ?? "")
     }
 
     func createTable(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<CreateStagingTableResponse> {
         try context.requireWriteScope()
-        let body = try await DatabaseRequestDecoder.decode(
-            CreateStagingTableRequest.self, keys: CreateStagingTableRequest.CodingKeys.self, from: request, context: context
+        let body = try await request.decodeStrictly(
+            CreateStagingTableRequest.self, keys: CreateStagingTableRequest.CodingKeys.self, context: context
         )
         let response = try await staging.createTable(graph: context.graphID, request: body)
         return EditedResponse(status: .created, response: response)
+    }
+
+    /// `POST /databases/{graph_id}/tables/{table_name}/ingest` (and `/materialize`).
+    func ingest(_ request: Request, context: GraphRequestContext) async throws -> IngestResponse {
+        try context.requireWriteScope()
+        let table = try Self.table(context)
+        let body = try await request.decodeStrictly(IngestRequest.self, keys: IngestRequest.CodingKeys.self, context: context)
+        return try await staging.ingest(graph: context.graphID, table: table, request: body)
+    }
+
+    /// `POST /databases/{graph_id}/copy` → `202` with the task.
+    func copy(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<TaskAcceptedResponse> {
+        try context.requireWriteScope()
+        let body = try await request.decodeStrictly(CopyRequest.self, keys: CopyRequest.CodingKeys.self, context: context)
+        let record = try staging.submitCopy(graph: context.graphID, request: body, logger: context.logger)
+        return EditedResponse(status: .accepted, response: TaskAcceptedResponse(record))
     }
 }

@@ -1,3 +1,4 @@
+import GraphService
 import Foundation
 import GraphEngine
 import HTTPTypes
@@ -6,78 +7,6 @@ import Logging
 import NIOCore
 import Staging
 import Synchronization
-
-/// The body of `POST /databases/{graph_id}/tables/query`: `{"sql": "...", "parameters": [..], "timeout": s}`.
-struct StagingQueryRequest: Sendable {
-    var sql: String
-    var parameters: [StagingValue]
-    var timeoutSeconds: Double?
-
-    static let fields = ["sql", "parameters", "timeout"]
-
-    /// Parses the body strictly: `400 invalid_json` for bad JSON, `422` for a missing `sql`, an
-    /// unknown field, or a field of the wrong type (parameters must be scalars).
-    init(body: ByteBuffer) throws(APIError) {
-        let parsed: Result<EngineValue, JSONValueParser.SyntaxError> = body.withUnsafeReadableBytes { bytes in
-            Result { () throws(JSONValueParser.SyntaxError) in try JSONValueParser.parse(bytes) }
-        }
-        let root: EngineValue
-        switch parsed {
-        case .success(let value): root = value
-        case .failure(let error):
-            if body.readableBytes == 0 { throw APIError.unprocessable("the request body is empty: expected {\"sql\": \"...\"}") }
-            throw APIError.badRequest("the request body is not valid JSON: \(error)", code: "invalid_json")
-        }
-        guard case .map(let fields) = root else { throw APIError.unprocessable("the request body must be a JSON object") }
-        var sql: String?
-        var parameters: [StagingValue] = []
-        for (key, value) in fields {
-            switch key {
-            case "sql":
-                guard case .string(let text) = value else { throw APIError.unprocessable("field 'sql' must be a string") }
-                sql = text
-            case "parameters":
-                switch value {
-                case .null: break
-                case .list(let items):
-                    for (index, item) in items.enumerated() { parameters.append(try Self.value(item, index: index)) }
-                default: throw APIError.unprocessable("field 'parameters' must be a list")
-                }
-            case "timeout":
-                switch value {
-                case .null: break
-                case .int64(let seconds) where seconds > 0: timeoutSeconds = Double(seconds)
-                case .double(let seconds) where seconds > 0 && seconds.isFinite: timeoutSeconds = seconds
-                default: throw APIError.unprocessable("field 'timeout' must be a positive number of seconds")
-                }
-            default:
-                throw APIError.unprocessable("unknown field '\(key)'; accepted: sql, parameters, timeout")
-            }
-        }
-        guard let sql else { throw APIError.unprocessable("missing required field 'sql'") }
-        guard !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw APIError.badRequest("sql is empty", code: "sql_syntax_error")
-        }
-        self.sql = sql
-        self.parameters = parameters
-    }
-
-    private static func value(_ item: EngineValue, index: Int) throws(APIError) -> StagingValue {
-        switch item {
-        case .null: return .null
-        case .bool(let value): return .bool(value)
-        case .int64(let value): return .int(value)
-        case .uint64(let value): return .uint(value)
-        case .double(let value): return .double(value)
-        case .string(let value): return .string(value)
-        case .int128(let digits):
-            guard let value = Int128(digits) else { throw APIError.unprocessable("parameters[\(index)] is out of range") }
-            return .hugeint(value)
-        default:
-            throw APIError.unprocessable("parameters[\(index)] must be a string, number, boolean or null")
-        }
-    }
-}
 
 /// Reads rows across DuckDB's chunks, a given number at a time. Used on one staging executor
 /// thread at a time.
@@ -160,7 +89,7 @@ extension StagingController {
     /// that interrupts DuckDB.
     func query(_ request: Request, context: GraphRequestContext) async throws -> Response {
         let started = ContinuousClock.now
-        let configuration = server.configuration
+        let configuration = staging.configuration
         let format = try QueryResponseFormat(
             request: request, defaultChunkSize: configuration.chunkSize ?? configuration.tier.preset.chunkSize
         )
@@ -172,44 +101,10 @@ extension StagingController {
         case .json: maxRows = configuration.maxRows
         case .ndjson, .serverSentEvents: maxRows = configuration.maxStagingStreamRows
         }
-        let store = try await staging.store(context.graphID)
-        let connection = try store.readConnection()
+        let (result, connection) = try await staging.query(
+            graph: context.graphID, request: input, maxRows: maxRows, timeoutSeconds: timeoutSeconds
+        )
         let executor = staging.executor
-        let sql = Self.trimmedStatement(input.sql)
-        let parameters = input.parameters
-        let result: StagingResult
-        do {
-            result = try await QueryController.withDeadline(seconds: timeoutSeconds) {
-                try await executor.run(on: connection) { connection -> StagingResult in
-                    let type = try connection.statementType(of: sql)
-                    if type == .multiple {
-                        throw APIError.badRequest("only one SQL statement may be sent", code: "multiple_statements")
-                    }
-                    guard type == .select else {
-                        throw APIError(
-                            .forbidden, code: "forbidden_statement",
-                            detail: "only a read-only SELECT or WITH statement may run on staged tables, not \(type)"
-                        )
-                    }
-                    try connection.execute("BEGIN TRANSACTION READ ONLY")
-                    do {
-                        let result = try connection.query("SELECT * FROM (\n\(sql)\n) AS graph_api_query LIMIT \(maxRows + 1)", parameters: parameters)
-                        try connection.execute("ROLLBACK")
-                        return result
-                    } catch {
-                        _ = try? connection.execute("ROLLBACK")
-                        throw error
-                    }
-                }
-            }
-        } catch {
-            connection.close()
-            switch error {
-            case let error as StagingError: throw APIError.staging(error, timeoutSeconds: timeoutSeconds)
-            case is QueryController.DeadlineExceeded: throw APIError.queryTimeout(seconds: timeoutSeconds)
-            default: throw error
-            }
-        }
         let cursor = StagingRowCursor(result: result, limit: maxRows)
         let columns = result.columns
         let database = context.graphID.rawValue
@@ -265,13 +160,6 @@ extension StagingController {
             buffer.writeJSONString(column.name)
         }
         buffer.writeStaticString("]")
-    }
-
-    /// The statement without trailing semicolons and whitespace (it is wrapped in a subquery).
-    static func trimmedStatement(_ sql: String) -> String {
-        var text = Substring(sql)
-        while let last = text.last, last == ";" || last.isWhitespace { text = text.dropLast() }
-        return String(text)
     }
 }
 

@@ -1,3 +1,5 @@
+import GraphService
+
 /// The operations and schemas of the `Tasks` area (``TasksController``).
 extension OpenAPIDocument {
     private typealias Op = OpenAPIOperation

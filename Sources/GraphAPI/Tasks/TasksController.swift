@@ -1,3 +1,4 @@
+import GraphService
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,8 +18,7 @@ import NIOCore
 /// unknown one, so it learns nothing about other tenants. Tasks without a graph are visible to
 /// unscoped keys only.
 struct TasksController: Sendable {
-    let server: ServerContext
-    var tasks: TaskManager { server.tasks }
+    let tasks: TaskManager
 
     /// `limit` when the request gives none.
     static let defaultLimit = 100
@@ -46,29 +46,22 @@ struct TasksController: Sendable {
         var status: TaskStatus?
         if let raw = query["status"] {
             guard let value = TaskStatus(rawValue: String(raw)) else {
-                throw APIError.badRequest(
-                    "invalid status '\(raw.prefix(32))': expected one of "
-                        + TaskStatus.allCases.map(\.rawValue).joined(separator: ", "),
-                    code: "invalid_status"
-                )
+                throw APIError(.invalidStatus, "invalid status '\(raw.prefix(32))': expected one of "
+                        + TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))
             }
             status = value
         }
         var type: String?
         if let raw = query["task_type"] {
             guard Self.isTaskType(raw) else {
-                throw APIError.badRequest(
-                    "invalid task_type '\(raw.prefix(32))': expected 1 to 64 letters, digits, '_' or '-'", code: "invalid_task_type"
-                )
+                throw APIError(.invalidTaskType, "invalid task_type '\(raw.prefix(32))': expected 1 to 64 letters, digits, '_' or '-'")
             }
             type = String(raw)
         }
         var limit = Self.defaultLimit
         if let raw = query["limit"] {
             guard let value = Int(String(raw)), (1...Self.maxLimit).contains(value) else {
-                throw APIError.badRequest(
-                    "invalid limit '\(raw.prefix(32))': expected a whole number in 1...\(Self.maxLimit)", code: "invalid_limit"
-                )
+                throw APIError(.invalidLimit, "invalid limit '\(raw.prefix(32))': expected a whole number in 1...\(Self.maxLimit)")
             }
             limit = value
         }
@@ -102,7 +95,7 @@ struct TasksController: Sendable {
     func cancel(context: GraphAPIRequestContext) async throws -> Response {
         let (record, scope) = try visibleTask(context)
         if scope.readOnly {
-            throw APIError(.forbidden, code: "read_only_key", detail: "this API key is read-only")
+            throw APIError(.readOnlyKey, "this API key is read-only")
         }
         guard !record.status.isTerminal else { throw Self.finished(record) }
         // Watch before cancelling, so that the terminal record cannot be missed.
@@ -160,33 +153,30 @@ struct TasksController: Sendable {
 
     static func scope(of context: GraphAPIRequestContext) throws(APIError) -> KeyScope {
         guard let scope = context.scope else {
-            throw APIError(.unauthorized, code: "unauthorized", detail: "missing or invalid API key")
+            throw APIError(.unauthorized, "missing or invalid API key")
         }
         return scope
     }
 
     /// The task of the path, if the key may see it: `400` for an id that is not a UUID, `404` for
     /// an unknown task or one outside the key's scope.
-    func visibleTask(_ context: GraphAPIRequestContext) throws(APIError) -> (record: TaskRecord, scope: KeyScope) {
+    func visibleTask(_ context: GraphAPIRequestContext) throws -> (record: TaskRecord, scope: KeyScope) {
         let scope = try Self.scope(of: context)
         let raw = context.parameters.get("task_id") ?? ""
         guard let uuid = UUID(uuidString: raw) else {
-            throw APIError.badRequest("invalid task id '\(raw.prefix(64))': expected a UUID", code: "invalid_task_id")
+            throw APIError(.invalidTaskID, "invalid task id '\(raw.prefix(64))': expected a UUID")
         }
         let id = uuid.uuidString.lowercased()
         guard let record = tasks.record(id), record.isVisible(to: scope) else { throw Self.notFound(id) }
         return (record, scope)
     }
 
-    static func notFound(_ id: String) -> APIError {
-        APIError.notFound("task '\(id)' not found", code: "task_not_found")
+    static func notFound(_ id: String) -> ServiceError {
+        ServiceError(.taskNotFound, "task '\(id)' not found")
     }
 
-    static func finished(_ record: TaskRecord) -> APIError {
-        APIError(
-            .conflict, code: "task_finished",
-            detail: "task '\(record.taskID)' already finished (\(record.status.rawValue)); only pending or running tasks can be cancelled"
-        )
+    static func finished(_ record: TaskRecord) -> ServiceError {
+        ServiceError(.taskFinished, "task '\(record.taskID)' already finished (\(record.status.rawValue)); only pending or running tasks can be cancelled")
     }
 
     /// A JSON answer (ISO-8601 timestamps, keys sorted).

@@ -1,0 +1,50 @@
+import GraphEngine
+
+extension ServiceError {
+    /// The service's answer to an engine failure of a Cypher statement.
+    ///
+    /// | engine kind | code |
+    /// |---|---|
+    /// | parse | `cypher_syntax_error` |
+    /// | bind, catalog | `cypher_binding_error` |
+    /// | runtime, conversion, transaction | `query_failed` |
+    /// | timeout | `query_timeout` |
+    /// | read-only | `read_only_database` |
+    /// | interrupted, closed, write conflict | `query_interrupted`, `database_closed`, `write_conflict` (retry after 1 s) |
+    /// | anything else | `engine_error` |
+    ///
+    /// The message carries the engine's own.
+    public static func engine(_ error: EngineError, timeoutSeconds: Double? = nil) -> ServiceError {
+        let message = error.message
+        switch error.kind {
+        case .parse:
+            return ServiceError(.cypherSyntaxError, message)
+        case .bind, .catalog:
+            return ServiceError(.cypherBindingError, message)
+        case .runtime, .conversion, .transaction:
+            return ServiceError(.queryFailed, message)
+        case .timeout:
+            return .queryTimeout(seconds: timeoutSeconds)
+        case .readOnly:
+            return ServiceError(.readOnlyDatabase, message)
+        case .interrupted:
+            return ServiceError(.queryInterrupted, "the query was interrupted: \(message)", retryAfterSeconds: 1)
+        case .closed:
+            return ServiceError(.databaseClosed, "the database was closed while the query ran: \(message)", retryAfterSeconds: 1)
+        case .writeConflict:
+            return ServiceError(.writeConflict, message, retryAfterSeconds: 1)
+        default:
+            return ServiceError(.engineError, message)
+        }
+    }
+
+    /// `query_timeout`: the query ran past its timeout and was stopped.
+    public static func queryTimeout(seconds: Double?) -> ServiceError {
+        let limit = seconds.map { "its timeout of \(Self.format(seconds: $0)) s" } ?? "its timeout"
+        return ServiceError(.queryTimeout, "the query ran past \(limit) and was stopped")
+    }
+
+    private static func format(seconds: Double) -> String {
+        seconds == seconds.rounded() && seconds < 1e15 ? String(Int64(seconds)) : String(seconds)
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import GraphEngine
+import Logging
+import Staging
+import Synchronization
+
+/// Every graph's staging area: a DuckDB file (`staging.duckdb`) in the graph's folder, opened on
+/// first use and kept open, plus the short-lived loader instances that read sources.
+///
+/// Two kinds of DuckDB instance keep user SQL away from files and the network:
+/// - the **store** (one per graph) holds the staged tables. It is locked down at open to the
+///   graph's own `staging-io/` folder (``StagingDatabase/lockDown(to:)-([String])``): no other
+///   file, no network, no `INSTALL`/`LOAD`, no setting can be changed. `/tables/query` runs here,
+///   inside a read-only transaction.
+/// - a **loader** (one per load, in memory) reads the sources — local files below the import
+///   directory, or `s3://` through the pinned httpfs extension with a temporary secret — and
+///   writes one Parquet file into `staging-io/`, which the store then reads. A loader runs only SQL
+///   the server writes; for local sources it is locked down to the import directory and
+///   `staging-io/`.
+///
+/// Changes to one graph's staging area and its ingests queue on the graph's operation gate (one
+/// at a time, first come first served); reads never wait for it.
+public final class StagingService: Sendable {
+    let registry: GraphRegistry
+    private let lazyExecutor = Mutex<StagingExecutor?>(nil)
+    let logger: Logger
+    let importDirectory: String
+    package let configuration: ServerConfiguration
+    /// Where background copies run.
+    let tasks: TaskManager
+    /// Rows ingested and copied are counted here.
+    let metrics: ServerMetrics
+    private let stores: StoreCache
+    private let gates = Mutex<[GraphID: WriteGate]>([:])
+    private let httpfs = Mutex<String?>(nil)
+
+    static let storeFileName = "staging.duckdb"
+    static let ioFolderName = "staging-io"
+
+    /// Creates the service; the import directory is created if missing, and what a stopped
+    /// process left in the graphs' `staging-io/` folders is removed.
+    public init(configuration: ServerConfiguration, registry: GraphRegistry, tasks: TaskManager, metrics: ServerMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.registry = registry
+        self.tasks = tasks
+        self.metrics = metrics
+        self.logger = logger
+        try? FileManager.default.createDirectory(atPath: configuration.importDirectory, withIntermediateDirectories: true)
+        self.importDirectory = StagingSources.canonical(configuration.importDirectory)
+        self.stores = StoreCache()
+        Self.removeLeftovers(below: registry.dataDirectory.databasesPath, logger: logger)
+    }
+
+    /// Empties every graph's `staging-io/` folder. It only ever holds files of a load, ingest or
+    /// copy in progress (Parquet written for the engine, S3 downloads), and none is in progress
+    /// before the service exists: whatever is there was left by a process that died (`kill -9`
+    /// during an ingest left 16–32 MB per file).
+    static func removeLeftovers(below databasesPath: String, logger: Logger) {
+        let fileManager = FileManager.default
+        var removed = 0
+        var bytes: Int64 = 0
+        for graph in (try? fileManager.contentsOfDirectory(atPath: databasesPath)) ?? [] where !graph.hasPrefix(".") {
+            let io = databasesPath + "/" + graph + "/" + ioFolderName
+            for name in (try? fileManager.contentsOfDirectory(atPath: io)) ?? [] {
+                let path = io + "/" + name
+                let size = (try? fileManager.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+                if (try? fileManager.removeItem(atPath: path)) != nil {
+                    removed += 1
+                    bytes += size
+                }
+            }
+        }
+        if removed > 0 {
+            logger.notice(
+                "staging: removed files a stopped process left in staging-io", metadata: ["files": "\(removed)", "bytes": "\(bytes)"]
+            )
+        }
+    }
+
+    /// The thread pool of every blocking DuckDB call, started on first use (a server that never
+    /// stages starts no threads for it).
+    package var executor: StagingExecutor {
+        lazyExecutor.withLock { executor in
+            if let executor { return executor }
+            let created = StagingExecutor(threadCount: configuration.stagingExecutorThreads)
+            executor = created
+            return created
+        }
+    }
+
+    /// The DuckDB settings of stores and loaders.
+    func duckDBConfiguration(readOnly: Bool = false, tempDirectory: String? = nil) -> StagingConfiguration {
+        StagingConfiguration(
+            memoryLimit: .bytes(Int(configuration.stagingMemoryBytes)), threads: configuration.stagingThreads,
+            tempDirectory: tempDirectory, readOnly: readOnly, preserveInsertionOrder: false
+        )
+    }
+
+    /// The queue of staging changes and ingests of one graph.
+    func gate(_ id: GraphID) -> WriteGate {
+        gates.withLock { gates in
+            if let gate = gates[id] { return gate }
+            let gate = WriteGate()
+            gates[id] = gate
+            return gate
+        }
+    }
+
+    /// The graph's `staging-io/` folder (created if missing).
+    func ioDirectory(_ id: GraphID) throws -> String {
+        let path = registry.folder(of: id) + "/" + Self.ioFolderName
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// The graph's store, opening it if needed.
+    ///
+    /// - Throws: `404` for an unknown graph.
+    package func store(_ id: GraphID) async throws -> StagingStore {
+        _ = try registry.metadata(of: id)  // 404 before any file is touched
+        return try await stores.store(id) {
+            try await self.open(id)
+        }
+    }
+
+    private func open(_ id: GraphID) async throws -> StagingStore {
+        let folder = registry.folder(of: id)
+        let io = try ioDirectory(id)
+        let readOnly = registry.settings.readOnlyNode
+        let configuration = duckDBConfiguration(readOnly: readOnly)
+        let path = folder + "/" + Self.storeFileName
+        return try await executor.run { () throws -> StagingStore in
+            if readOnly, !FileManager.default.fileExists(atPath: path) {
+                // Nothing was ever staged here, and a read-only node creates no files: an empty
+                // in-memory store answers the listing and the queries.
+                let database = try StagingDatabase.inMemory(configuration: StagingConfiguration(memoryLimit: .mebibytes(16), threads: 1))
+                try StagingStore.prepareCatalog(database, readOnly: false)
+                try database.lockDown(to: [io])
+                return try StagingStore(id: id, database: database, ioDirectory: io, isReadOnly: true)
+            }
+            let database = try StagingDatabase(path: path, configuration: configuration)
+            try StagingStore.prepareCatalog(database, readOnly: readOnly)
+            try database.lockDown(to: [io])
+            return try StagingStore(id: id, database: database, ioDirectory: io, isReadOnly: readOnly)
+        }
+    }
+
+    /// Closes the graph's store (before the graph is deleted or replaced).
+    func close(_ id: GraphID) async {
+        if let store = await stores.remove(id) {
+            try? await executor.run { store.close() }
+        }
+    }
+
+    /// Closes every store and stops the executor.
+    public func shutdown() async {
+        guard let executor = lazyExecutor.withLock({ $0 }) else { return }
+        for store in await stores.removeAll() {
+            try? await executor.run { store.close() }
+        }
+        try? await executor.shutdown()
+    }
+
+    /// The path of the pinned httpfs extension.
+    func httpfsPath() throws -> String {
+        if let path = httpfs.withLock({ $0 }) { return path }
+        let path = try StagingExtensionLocator.processDefault().httpfsPath()
+        httpfs.withLock { $0 = path }
+        return path
+    }
+
+    /// Opens a loader for `sources`: in memory, spilling into `<io>/loader-tmp`, with httpfs and
+    /// the S3 secret when a source is remote, locked down to the import directory and `io` otherwise.
+    /// Runs on a staging executor thread.
+    func makeLoader(for sources: StagingSources, credentials: S3Credentials?, io: String) throws -> StagingDatabase {
+        let database = try StagingDatabase.inMemory(configuration: duckDBConfiguration(tempDirectory: io + "/loader-tmp"))
+        do {
+            if sources.hasRemote {
+                guard let credentials = credentials ?? configuration.s3Credentials else {
+                    throw ServiceError(.missingS3Credentials, "no S3 credentials: pass s3_credentials or configure AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+                }
+                try database.loadExtension(at: try httpfsPath())
+                try database.createSecret(try credentials.secret())
+            } else {
+                try database.lockDown(to: [importDirectory, io])
+            }
+            return database
+        } catch {
+            database.close()
+            throw error
+        }
+    }
+}
+
+/// The open stores, opening each at most once at a time.
+private actor StoreCache {
+    private var stores: [GraphID: StagingStore] = [:]
+    private var opening: [GraphID: Task<StagingStore, any Error>] = [:]
+
+    func store(_ id: GraphID, open: @escaping @Sendable () async throws -> StagingStore) async throws -> StagingStore {
+        if let store = stores[id] { return store }
+        if let task = opening[id] { return try await task.value }
+        let task = Task { try await open() }
+        opening[id] = task
+        defer { opening[id] = nil }
+        let store = try await task.value
+        stores[id] = store
+        return store
+    }
+
+    func remove(_ id: GraphID) -> StagingStore? {
+        stores.removeValue(forKey: id)
+    }
+
+    func removeAll() -> [StagingStore] {
+        defer { stores = [:] }
+        return Array(stores.values)
+    }
+}
+
+/// One graph's staging database.
+package final class StagingStore: Sendable {
+    let id: GraphID
+    let database: StagingDatabase
+    /// The only folder the store may read and write files in.
+    let ioDirectory: String
+    let isReadOnly: Bool
+    /// The connection that changes tables (used under the graph's operation gate).
+    let writer: StagingConnection
+
+    /// Where the server records each staged table's source.
+    static let catalogTable = "graph_api.staged_tables"
+
+    init(id: GraphID, database: StagingDatabase, ioDirectory: String, isReadOnly: Bool) throws {
+        self.id = id
+        self.database = database
+        self.ioDirectory = ioDirectory
+        self.isReadOnly = isReadOnly
+        self.writer = try database.connect()
+    }
+
+    /// Creates the server's own catalog schema (tables live in `main`; user table names cannot
+    /// name another schema).
+    static func prepareCatalog(_ database: StagingDatabase, readOnly: Bool) throws {
+        guard !readOnly else { return }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try connection.execute(
+            """
+            CREATE SCHEMA IF NOT EXISTS graph_api;
+            CREATE TABLE IF NOT EXISTS \(catalogTable) (
+                table_name VARCHAR PRIMARY KEY, shape VARCHAR NOT NULL, format VARCHAR NOT NULL,
+                source VARCHAR[] NOT NULL, rows_read BIGINT, created_at TIMESTAMP NOT NULL
+            );
+            """
+        )
+    }
+
+    func close() {
+        writer.close()
+        database.close()
+    }
+
+    /// A new connection for one read.
+    func readConnection() throws -> StagingConnection {
+        try database.connect()
+    }
+}

@@ -1,0 +1,456 @@
+import Foundation
+import GraphEngine
+import Logging
+import ServiceLifecycle
+
+/// The tenants of this node: one folder per graph below `<data-dir>/databases/<graph_id>/`
+/// holding the engine files (`graph.lbug` and its write-ahead log), the staging file and
+/// `metadata.json`.
+///
+/// Databases open lazily on first use, each with the explicit engine settings of
+/// ``TenancySettings`` and its own bounded ``ConnectionPool``. At most
+/// ``TenancySettings/maxOpenDatabases`` stay open: opening one more closes the least recently used
+/// idle one, and an idle sweep closes those unused for ``TenancySettings/idleTimeout``. Listing
+/// reads only the folders and metadata files; it never opens a database. Engine calls run on the
+/// registry's ``EngineExecutor``, never on the cooperative pool.
+///
+/// As a `Service` it runs the idle sweep, and on graceful shutdown interrupts running queries,
+/// checkpoints and closes every database.
+public actor GraphRegistry: Service {
+    /// The data folder.
+    public nonisolated let dataDirectory: DataDirectory
+    /// Sizing and limits.
+    public nonisolated let settings: TenancySettings
+    /// Where every engine call runs.
+    public nonisolated let executor: EngineExecutor
+    package nonisolated let logger: Logger
+
+    private enum Slot {
+        case opening(Task<OpenGraph, any Error>)
+        case open(OpenGraph)
+    }
+
+    private var slots: [GraphID: Slot] = [:]
+    /// Graphs being created (not visible yet) or deleted (no longer visible).
+    private var creating: Set<GraphID> = []
+    private var deleting: Set<GraphID> = []
+    private var isShutDown = false
+    private var isDraining = false
+    /// Graphs whose engine files are being replaced; requests for them wait until it is done.
+    private var swapping: Set<GraphID> = []
+
+    static let databaseFileName = "graph.lbug"
+
+    /// Creates the registry and removes what an interrupted create or delete left behind.
+    public init(dataDirectory: DataDirectory, settings: TenancySettings, executor: EngineExecutor, logger: Logger) {
+        self.dataDirectory = dataDirectory
+        self.settings = settings
+        self.executor = executor
+        self.logger = logger
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.databasesPath)) ?? []
+        for name in entries where name.hasPrefix(".creating-") || name.hasPrefix(".deleting-") {
+            try? FileManager.default.removeItem(atPath: dataDirectory.databasesPath + "/" + name)
+        }
+    }
+
+    // MARK: Files (no database is opened)
+
+    /// The folder of a graph.
+    public nonisolated func folder(of id: GraphID) -> String { dataDirectory.databasesPath + "/" + id.rawValue }
+
+    /// The engine database file of a graph.
+    public nonisolated func databaseFile(of id: GraphID) -> String { folder(of: id) + "/" + Self.databaseFileName }
+
+    /// The ids of every graph on this node, sorted; reads folder names only.
+    public nonisolated func graphIDs() -> [GraphID] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.databasesPath)) ?? []
+        return entries.compactMap { name -> GraphID? in
+            guard GraphID.isValid(name), FileManager.default.fileExists(atPath: dataDirectory.databasesPath + "/" + name + "/" + GraphMetadata.fileName)
+            else { return nil }
+            return try? GraphID(validating: name)
+        }.sorted()
+    }
+
+    /// The metadata of a graph, or a `404` ``APIError``.
+    public nonisolated func metadata(of id: GraphID) throws(ServiceError) -> GraphMetadata {
+        do {
+            return try GraphMetadata.read(from: folder(of: id))
+        } catch {
+            throw Self.notFound(id)
+        }
+    }
+
+    /// Bytes of every file of a graph (engine files, WAL, staging, metadata).
+    public nonisolated func sizeBytes(of id: GraphID) -> UInt64 {
+        let folder = folder(of: id)
+        guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return 0 }
+        var total: UInt64 = 0
+        while let name = enumerator.nextObject() as? String {
+            if let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + name),
+                attributes[.type] as? FileAttributeType == .typeRegular,
+                let size = attributes[.size] as? NSNumber
+            {
+                total += size.uint64Value
+            }
+        }
+        return total
+    }
+
+    package static func notFound(_ id: GraphID) -> ServiceError {
+        ServiceError(.databaseNotFound, "database '\(id)' not found")
+    }
+
+    // MARK: Open databases
+
+    /// Whether the graph's database is open now.
+    public func isOpen(_ id: GraphID) -> Bool {
+        if case .open = slots[id] { return true }
+        return false
+    }
+
+    /// How many databases are open (or opening) now.
+    public var openCount: Int { slots.count }
+
+    /// Connections leased across every open database.
+    public var leasedConnections: Int {
+        slots.values.reduce(0) { total, slot in
+            if case .open(let graph) = slot { return total + graph.pool.leasedCount }
+            return total
+        }
+    }
+
+    /// Requests waiting for a connection across every open database.
+    public var waitingRequests: Int {
+        slots.values.reduce(0) { total, slot in
+            if case .open(let graph) = slot { return total + graph.pool.waitingCount }
+            return total
+        }
+    }
+
+    /// The open graph, opening its database first if needed.
+    func graph(_ id: GraphID) async throws -> OpenGraph {
+        if isShutDown || isDraining {
+            throw ServiceError(.shuttingDown, "the server is shutting down", retryAfterSeconds: 5)
+        }
+        if creating.contains(id) || deleting.contains(id) { throw Self.notFound(id) }
+        while swapping.contains(id) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        switch slots[id] {
+        case .open(let graph)?:
+            graph.touch()
+            return graph
+        case .opening(let task)?:
+            return try await task.value
+        case nil:
+            break
+        }
+        let metadata = try metadata(of: id)
+        try await makeRoom()
+        // `makeRoom` may have suspended: look again.
+        if let slot = slots[id] {
+            switch slot {
+            case .open(let graph): return graph
+            case .opening(let task): return try await task.value
+            }
+        }
+        let task = Task { try await self.openDatabase(id, metadata: metadata) }
+        slots[id] = .opening(task)
+        do {
+            let graph = try await task.value
+            if case .opening? = slots[id] { slots[id] = .open(graph) }
+            return graph
+        } catch {
+            if case .opening? = slots[id] { slots[id] = nil }
+            throw error
+        }
+    }
+
+    private nonisolated func openDatabase(_ id: GraphID, metadata: GraphMetadata) async throws -> OpenGraph {
+        var configuration = settings.database
+        let readOnly = settings.readOnlyNode || metadata.readOnly
+        // A read-only graph on a writer node still opens read-write, so that the server can
+        // checkpoint it; the server refuses its writes. A read-only node opens it read-only.
+        configuration.readOnly = settings.readOnlyNode
+        let path = databaseFile(of: id)
+        let openConfiguration = configuration
+        let start = ContinuousClock.now
+        let database = try await executor.run { try Database(path: path, configuration: openConfiguration) }
+        logger.debug("opened database", metadata: ["graph_id": "\(id)", "ms": "\((ContinuousClock.now - start).milliseconds)"])
+        let pool = ConnectionPool(database: database, capacity: settings.connectionsPerDatabase, maxWait: settings.connectionWait)
+        return OpenGraph(id: id, metadata: metadata, database: database, pool: pool, isReadOnly: readOnly)
+    }
+
+    /// Closes least recently used idle databases until one more fits.
+    private func makeRoom() async throws {
+        while slots.count >= settings.maxOpenDatabases {
+            let candidates = slots.compactMap { id, slot -> OpenGraph? in
+                if case .open(let graph) = slot, graph.pool.isIdle { return graph }
+                return nil
+            }
+            guard let victim = candidates.min(by: { $0.lastUsedAt < $1.lastUsedAt }) else {
+                throw ServiceError(.tooManyOpenDatabases, "all \(settings.maxOpenDatabases) open databases are busy", retryAfterSeconds: 1)
+            }
+            slots[victim.id] = nil
+            await close(victim)
+        }
+    }
+
+    /// Closes an open graph: fails waiters, interrupts its queries, checkpoints (unless
+    /// read-only) and frees the engine database.
+    private nonisolated func close(_ graph: OpenGraph, checkpoint: Bool = true) async {
+        graph.pool.close()
+        let readOnly = settings.readOnlyNode
+        do {
+            try await executor.run {
+                if checkpoint, !readOnly {
+                    let connection = try graph.database.connect()
+                    _ = try connection.query("CHECKPOINT")
+                    connection.close()
+                }
+                graph.database.close()
+            }
+        } catch {
+            logger.warning("closing database failed", metadata: ["graph_id": "\(graph.id)", "error": "\(error)"])
+            try? await executor.run { graph.database.close() }
+        }
+        var metadata = graph.metadata
+        if let current = try? GraphMetadata.read(from: folder(of: graph.id)) { metadata = current }
+        metadata.lastAccessed = Date(timeIntervalSinceNow: -(ContinuousClock.now - graph.lastUsedAt).seconds)
+        try? metadata.write(to: folder(of: graph.id))
+        logger.debug("closed database", metadata: ["graph_id": "\(graph.id)"])
+    }
+
+    /// Runs `body` with a pooled connection of the graph's database.
+    ///
+    /// Waits up to ``TenancySettings/connectionWait`` for a connection when the database is busy,
+    /// then fails with `503` and `Retry-After`.
+    public nonisolated func withConnection<T: Sendable>(
+        to id: GraphID, _ body: (OpenGraphHandle, Connection) async throws -> T
+    ) async throws -> T {
+        let (graph, connection) = try await lease(to: id)
+        defer { graph.pool.release(connection) }
+        return try await body(OpenGraphHandle(graph: graph), connection)
+    }
+
+    /// Leases a pooled connection of the graph's database beyond a closure's scope (a streamed
+    /// answer is written after its handler returned). The caller gives it back with
+    /// `graph.pool.release(connection)` exactly once. Waits and fails as
+    /// ``withConnection(to:_:)`` does.
+    nonisolated func lease(to id: GraphID) async throws -> (OpenGraph, Connection) {
+        for attempt in 0..<2 {
+            let graph = try await graph(id)
+            do {
+                let connection = try await graph.pool.lease(executor: executor)
+                graph.touch()
+                return (graph, connection)
+            } catch ConnectionPoolError.closed where attempt == 0 {
+                continue  // closed by the idle sweep or LRU between lookup and lease: open again
+            } catch ConnectionPoolError.closed {
+                throw Self.notFound(id)
+            } catch ConnectionPoolError.timedOut {
+                throw ServiceError(.databaseBusy, "database '\(id)' is busy: all \(settings.connectionsPerDatabase) connections in use", retryAfterSeconds: 1)
+            }
+        }
+        throw Self.notFound(id)
+    }
+
+    // MARK: Create and delete
+
+    /// Creates a graph: applies `ddl` statement by statement in a new database in a temporary
+    /// folder, then moves the folder into place, so a failing statement leaves nothing behind.
+    ///
+    /// - Throws: `403` on a read-only node, `409` if it exists, `507` at node capacity, `400`
+    ///   naming the failing statement.
+    public func create(_ id: GraphID, metadata: GraphMetadata, ddl: [String]) async throws {
+        if settings.readOnlyNode {
+            throw ServiceError(.readOnlyNode, "this node is read-only: databases cannot be created here")
+        }
+        if creating.contains(id) || deleting.contains(id) || FileManager.default.fileExists(atPath: folder(of: id)) {
+            throw ServiceError(.databaseExists, "database '\(id)' already exists")
+        }
+        let count = graphIDs().count + creating.count
+        if count >= settings.maxDatabases {
+            // Not the count: it would tell a tenant how many graphs the others have.
+            throw ServiceError(.nodeAtCapacity, "this node holds as many databases as it may (\(settings.maxDatabases))")
+        }
+        creating.insert(id)
+        defer { creating.remove(id) }
+        let temporary = dataDirectory.databasesPath + "/.creating-\(id)-\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+            var writable = settings.database
+            writable.readOnly = false
+            let configuration = writable
+            let path = temporary + "/" + Self.databaseFileName
+            try await executor.run {
+                let database = try Database(path: path, configuration: configuration)
+                defer { database.close() }
+                let connection = try database.connect()
+                defer { connection.close() }
+                for (index, statement) in ddl.enumerated() {
+                    do {
+                        _ = try connection.query(statement)
+                    } catch let error as EngineError {
+                        throw ServiceError(.schemaError, "schema statement \(index + 1) failed: \(error.message) — statement: \(statement.prefix(500))")
+                    }
+                }
+                _ = try connection.query("CHECKPOINT")
+            }
+            try metadata.write(to: temporary)
+            try FileManager.default.moveItem(atPath: temporary, toPath: folder(of: id))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+    }
+
+    /// Deletes a graph: interrupts its queries, closes its database and removes every file
+    /// (engine files, WAL, staging data, metadata).
+    ///
+    /// - Throws: `404` when it does not exist, `403` on a read-only node.
+    public func delete(_ id: GraphID) async throws {
+        if settings.readOnlyNode {
+            throw ServiceError(.readOnlyNode, "this node is read-only: databases cannot be deleted here")
+        }
+        guard !creating.contains(id), !deleting.contains(id), FileManager.default.fileExists(atPath: folder(of: id)) else {
+            throw Self.notFound(id)
+        }
+        deleting.insert(id)
+        defer { deleting.remove(id) }
+        switch slots.removeValue(forKey: id) {
+        case .open(let graph)?:
+            await close(graph, checkpoint: false)
+        case .opening(let task)?:
+            if let graph = try? await task.value { await close(graph, checkpoint: false) }
+        case nil:
+            break
+        }
+        let trash = dataDirectory.databasesPath + "/.deleting-\(id)-\(UUID().uuidString)"
+        try FileManager.default.moveItem(atPath: folder(of: id), toPath: trash)
+        try? FileManager.default.removeItem(atPath: trash)
+    }
+
+    /// Replaces the graph's engine files (`graph.lbug` and its companions) with those in
+    /// `folder`, atomically for every request: new requests wait while the swap runs, the open
+    /// database is closed once the queries running on it have returned their connections
+    /// (interrupted after `drainTimeout`), the files are exchanged by renames, and the next
+    /// request opens the new database. Queries see the old graph or the new one, never a mix.
+    func replaceDatabaseFiles(of id: GraphID, with folder: String, drainTimeout: Duration = .seconds(60)) async throws {
+        guard !creating.contains(id), !deleting.contains(id), !swapping.contains(id),
+            FileManager.default.fileExists(atPath: self.folder(of: id))
+        else {
+            throw Self.notFound(id)
+        }
+        swapping.insert(id)
+        defer { swapping.remove(id) }
+        var graph: OpenGraph?
+        switch slots.removeValue(forKey: id) {
+        case .open(let open)?: graph = open
+        case .opening(let task)?: graph = try? await task.value
+        case nil: break
+        }
+        if let graph {
+            let deadline = ContinuousClock.now + drainTimeout
+            while graph.pool.leasedCount > 0, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            if graph.pool.leasedCount > 0 { graph.pool.interruptAll() }
+            await close(graph)
+        }
+        let live = self.folder(of: id)
+        let fileManager = FileManager.default
+        let trash = dataDirectory.databasesPath + "/.replaced-\(id)-\(UUID().uuidString)"
+        try fileManager.createDirectory(atPath: trash, withIntermediateDirectories: false)
+        let isEngineFile = { (name: String) in name == Self.databaseFileName || name.hasPrefix(Self.databaseFileName + ".") }
+        let old = try fileManager.contentsOfDirectory(atPath: live).filter(isEngineFile)
+        let new = try fileManager.contentsOfDirectory(atPath: folder).filter(isEngineFile)
+        do {
+            for name in old { try fileManager.moveItem(atPath: live + "/" + name, toPath: trash + "/" + name) }
+            for name in new { try fileManager.moveItem(atPath: folder + "/" + name, toPath: live + "/" + name) }
+        } catch {
+            // Put the old files back: the graph stays as it was.
+            for name in new { try? fileManager.removeItem(atPath: live + "/" + name) }
+            for name in old { try? fileManager.moveItem(atPath: trash + "/" + name, toPath: live + "/" + name) }
+            logger.error("replacing database files failed", metadata: ["graph_id": "\(id)", "error": "\(error)"])
+            throw error
+        }
+        try? fileManager.removeItem(atPath: trash)
+    }
+
+    // MARK: Lifecycle
+
+    /// Closes databases unused for longer than ``TenancySettings/idleTimeout``.
+    public func closeIdleDatabases() async {
+        let now = ContinuousClock.now
+        let idle = slots.compactMap { _, slot -> OpenGraph? in
+            if case .open(let graph) = slot, graph.pool.isIdle, now - graph.lastUsedAt >= settings.idleTimeout { return graph }
+            return nil
+        }
+        for graph in idle {
+            slots[graph.id] = nil
+            await close(graph)
+        }
+    }
+
+    /// Refuses new work (`503`) from now on; running queries go on.
+    public func beginDraining() {
+        isDraining = true
+    }
+
+    /// Interrupts the query running on every leased connection of every open database.
+    public func interruptAll() {
+        for case .open(let graph) in slots.values { graph.pool.interruptAll() }
+    }
+
+    /// Interrupts every running query, checkpoints and closes every database. Later requests
+    /// get `503`.
+    public func shutdown() async {
+        isShutDown = true
+        let graphs = slots.values.compactMap { slot -> OpenGraph? in
+            if case .open(let graph) = slot { return graph }
+            return nil
+        }
+        let opening = slots.values.compactMap { slot -> Task<OpenGraph, any Error>? in
+            if case .opening(let task) = slot { return task }
+            return nil
+        }
+        slots = [:]
+        for graph in graphs { await close(graph) }
+        for task in opening {
+            if let graph = try? await task.value { await close(graph) }
+        }
+        logger.info("closed every database", metadata: ["count": "\(graphs.count)"])
+    }
+
+    /// Runs the idle sweep until graceful shutdown, then ``shutdown()``.
+    public nonisolated func run() async throws {
+        let interval = min(settings.idleTimeout, .seconds(30))
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                await self.closeIdleDatabases()
+            }
+        }
+        await shutdown()
+    }
+}
+
+/// What a request handler sees of an open graph.
+public struct OpenGraphHandle: Sendable {
+    let graph: OpenGraph
+    /// The graph id.
+    public var id: GraphID { graph.id }
+    /// The graph's metadata.
+    public var metadata: GraphMetadata { graph.metadata }
+    /// Whether writes are refused (read-only node or graph).
+    public var isReadOnly: Bool { graph.isReadOnly }
+    /// The engine database.
+    public var database: Database { graph.database }
+}
+
+extension Duration {
+    package var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    package var milliseconds: Double { seconds * 1000 }
+}
