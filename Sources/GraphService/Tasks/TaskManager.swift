@@ -2,14 +2,12 @@ import Foundation
 import Logging
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Runs long operations (copy, ingest, backup, restore) in the background and keeps their
 /// records, so that `GET /tasks/...` can report on them and they survive a restart.
+///
+/// It is the runner and the in-memory state; the records on disk are a ``TaskStore``'s, and the
+/// changes reach their watchers through ``TaskEvents``.
 ///
 /// ## Running
 /// ``submit(type:graphID:metadata:work:)`` returns the `pending` record at once and runs `work`
@@ -25,9 +23,8 @@ import Darwin
 /// watchers of ``updates(_:)`` (the SSE monitor).
 ///
 /// ## Persistence
-/// Each task is a file `<directory>/<task_id>.json`, replaced atomically (written to a temporary
-/// file, synced, then renamed over the old one) on a serial queue of its own, never on the
-/// cooperative thread pool. A status change is written at once; progress reports at most once per
+/// Each task is a file `<directory>/<task_id>.json` (``TaskStore``), replaced atomically on a
+/// serial queue, never on the cooperative thread pool. A status change is written at once; progress reports at most once per
 /// ``persistInterval`` (1 s), the latest always written in the end. At start every file is read
 /// back: a task found `pending` or `running` was interrupted by a crash or a kill and becomes
 /// `failed` with the error `interrupted by restart`.
@@ -59,10 +56,10 @@ public final class TaskManager: Sendable {
     let metrics: ServerMetrics
 
     private let state = Mutex(State())
-    private let watcherTokens = Atomic<Int>(0)
-    private let filesWrittenCounter = Atomic<Int>(0)
-    /// Writes and deletes task files, in order.
-    private let persistence = DispatchQueue(label: "graph-api.tasks.persistence")
+    /// The records on disk.
+    private let store: TaskStore
+    /// The watchers of each task's changes.
+    private let events = TaskEvents()
 
     /// The error of a task that was pending or running when the server died.
     public static let interruptedByRestart = "interrupted by restart"
@@ -85,7 +82,6 @@ public final class TaskManager: Sendable {
         var finishOrder: Int?
         var handle: Task<Void, Never>?
         var stop: StopReason?
-        var watchers: [Int: AsyncStream<TaskRecord>.Continuation] = [:]
         var lastPersisted: ContinuousClock.Instant?
         var flushScheduled = false
     }
@@ -137,7 +133,8 @@ public final class TaskManager: Sendable {
 
     /// A store that has not read its folder yet (``load()`` does).
     private init(unloadedDirectory directory: String, logger: Logger, metrics: ServerMetrics, settings: Settings) {
-        self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+        self.store = TaskStore(directory: directory, logger: logger)
+        self.directory = store.directory
         self.maxFinishedTasks = max(0, settings.maxFinishedTasks)
         self.persistInterval = settings.persistInterval
         self.shutdownGrace = settings.shutdownGrace
@@ -152,30 +149,10 @@ public final class TaskManager: Sendable {
     /// Creates the folder if needed and reads every task file; marks interrupted tasks failed and
     /// prunes old finished ones.
     private func load() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         var records: [TaskRecord] = []
         var interrupted: [TaskRecord] = []
         let now = Self.now()
-        for name in names {
-            let path = directory + "/" + name
-            if name.hasPrefix("."), name.hasSuffix(".tmp") {
-                // A write that never completed: the file it was to replace is intact.
-                try? FileManager.default.removeItem(atPath: path)
-                continue
-            }
-            guard name.hasSuffix(".json"), !name.hasPrefix(".") else { continue }
-            let record: TaskRecord
-            do {
-                record = try JSONDecoder.iso8601.decode(TaskRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-            } catch {
-                logger.warning("ignoring unreadable task file", metadata: ["file": "\(path)", "error": "\(error)"])
-                continue
-            }
-            guard name == record.taskID + ".json" else {
-                logger.warning("ignoring task file whose name is not its task id", metadata: ["file": "\(path)"])
-                continue
-            }
+        for record in try store.loadRecords() {
             var loaded = record
             if !record.status.isTerminal {
                 loaded.status = .failed
@@ -196,7 +173,7 @@ public final class TaskManager: Sendable {
         let nextOrder = records.count + finished.count
         let pruned = Self.prune(&entries, keeping: maxFinishedTasks)
         for record in interrupted where entries[record.taskID] != nil {
-            try? write(record)
+            try? store.write(record)
             metrics.taskFinished(type: record.taskType, status: TaskStatus.failed.rawValue)
             logger.warning(
                 "task was interrupted by a restart",
@@ -284,7 +261,7 @@ public final class TaskManager: Sendable {
             // Written and counted before the watchers hear of it, so that whoever saw it finds it so.
             persist(id)
             metrics.setTaskCounts(Self.counts(state.entries.values.lazy.map(\.record)))
-            Self.notify(entry)
+            events.publish(entry.record)
             return true
         }
         guard started else {
@@ -304,7 +281,7 @@ public final class TaskManager: Sendable {
     /// writes it and prunes old finished tasks.
     private func finish(_ id: String, _ outcome: Outcome, cancelled taskCancelled: Bool = false) {
         let now = Self.now()
-        let done = state.withLock { state -> (TaskRecord, [AsyncStream<TaskRecord>.Continuation])? in
+        let done = state.withLock { state -> TaskRecord? in
             guard var entry = state.entries[id], !entry.record.status.isTerminal else { return nil }
             var record = entry.record
             switch outcome {
@@ -337,8 +314,6 @@ public final class TaskManager: Sendable {
             entry.handle = nil
             entry.finishOrder = state.nextOrder
             state.nextOrder += 1
-            let watchers = Array(entry.watchers.values)
-            entry.watchers = [:]
             state.entries[id] = entry
             let pruned = Self.prune(&state.entries, keeping: maxFinishedTasks)
             // Written (queued: the queue reads the record when it writes) and counted before the
@@ -347,13 +322,10 @@ public final class TaskManager: Sendable {
             for prunedID in pruned { removeFile(of: prunedID) }
             metrics.taskFinished(type: record.taskType, status: record.status.rawValue)
             metrics.setTaskCounts(Self.counts(state.entries.values.lazy.map(\.record)))
-            for watcher in watchers { watcher.yield(record) }
-            return (record, watchers)
+            events.publish(record)
+            return record
         }
-        guard let done else { return }
-        let (record, watchers) = done
-        // Outside the lock: finishing a stream runs its termination handler, which takes the lock.
-        for watcher in watchers { watcher.finish() }
+        guard let record = done else { return }
         let seconds = record.startedAt.map { now.timeIntervalSince($0) } ?? 0
         logger.log(
             level: record.status == .failed ? .warning : .info, "task finished",
@@ -396,20 +368,18 @@ public final class TaskManager: Sendable {
                 persist(id)
             }
             state.entries[id] = entry
-            Self.notify(entry)
+            events.publish(record)
         }
     }
 
-    /// Writes the task's record (the latest then) after `delay`, on the persistence queue.
+    /// Writes the task's record (the latest then) after `delay`.
     private func persistLater(_ id: String, after delay: Duration) {
-        let nanoseconds = Int(delay.components.seconds) * 1_000_000_000 + Int(delay.components.attoseconds / 1_000_000_000)
-        persistence.asyncAfter(deadline: .now() + .nanoseconds(max(0, nanoseconds))) { [self] in
-            let record = state.withLock { state -> TaskRecord? in
+        store.save(after: delay) { [self] in
+            state.withLock { state -> TaskRecord? in
                 state.entries[id]?.flushScheduled = false
                 state.entries[id]?.lastPersisted = .now
                 return state.entries[id]?.record
             }
-            if let record { writeLogging(record) }
         }
     }
 
@@ -468,36 +438,16 @@ public final class TaskManager: Sendable {
     /// A consumer that falls behind skips intermediate records (the latest 32 are buffered),
     /// never the terminal one. Ending the iteration (or cancelling its task) unregisters it.
     public func updates(_ id: String) -> AsyncStream<TaskRecord>? {
-        let (stream, continuation) = AsyncStream.makeStream(of: TaskRecord.self, bufferingPolicy: .bufferingNewest(32))
-        let token = watcherTokens.add(1, ordering: .relaxed).newValue
-        continuation.onTermination = { [weak self] _ in
-            self?.state.withLock { state in _ = state.entries[id]?.watchers.removeValue(forKey: token) }
-        }
-        let found = state.withLock { state -> Bool? in
-            guard let entry = state.entries[id] else { return nil }
-            continuation.yield(entry.record)
-            if entry.record.status.isTerminal { return true }
-            state.entries[id]?.watchers[token] = continuation
-            return false
-        }
-        switch found {
-        case nil:
-            continuation.finish()
-            return nil
-        case true?:
-            continuation.finish()
-        case false?:
-            break
-        }
-        return stream
+        // Under the lock: no change can be published between the record read and the subscription.
+        state.withLock { state in state.entries[id].map { events.subscribe($0.record) } }
     }
 
     /// How many task files were written since start (for tests and diagnostics).
-    var filesWritten: Int { filesWrittenCounter.load(ordering: .relaxed) }
+    var filesWritten: Int { store.filesWritten }
 
     /// How many ``updates(_:)`` streams of the task are open (for tests and diagnostics).
     func watcherCount(_ id: String) -> Int {
-        state.withLock { $0.entries[id]?.watchers.count ?? 0 }
+        events.count(id)
     }
 
     // MARK: Cancelling and shutting down
@@ -564,79 +514,24 @@ public final class TaskManager: Sendable {
 
     // MARK: Persistence
 
-    /// Writes the task's current record (on the persistence queue, so writes stay in order and
-    /// the last one written is the latest state).
+    /// Writes the task's current record (queued: the record written is the latest when the write runs).
     private func persist(_ id: String) {
-        persistence.async { [self] in
-            if let record = self.record(id) { writeLogging(record) }
-        }
-    }
-
-    private func writeLogging(_ record: TaskRecord) {
-        do {
-            try write(record)
-        } catch {
-            logger.error("cannot write task file", metadata: ["task_id": "\(record.taskID)", "error": "\(error)"])
-        }
-    }
-
-    /// Writes `record` to `<directory>/<task_id>.json`: a temporary file, synced, renamed over it.
-    private func write(_ record: TaskRecord) throws {
-        let path = directory + "/" + record.taskID + ".json"
-        let temporary = directory + "/." + record.taskID + ".json.tmp"
-        let data = record.jsonData
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw TaskFileError(path: temporary, operation: "open", code: errno) }
-        var failure: TaskFileError?
-        data.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = systemWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = TaskFileError(path: temporary, operation: "write", code: errno)
-                    return
-                }
-                offset += written
-            }
-            if fsync(descriptor) != 0 { failure = TaskFileError(path: temporary, operation: "fsync", code: errno) }
-        }
-        close(descriptor)
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw TaskFileError(path: path, operation: "rename", code: code)
-        }
-        filesWrittenCounter.add(1, ordering: .relaxed)
+        store.save { [self] in record(id) }
     }
 
     private func removeFile(of id: String) {
-        let path = directory + "/" + id + ".json"
-        persistence.async {
-            try? FileManager.default.removeItem(atPath: path)
-        }
+        store.remove(id)
     }
 
     /// Returns once every write requested so far is done.
     func flush() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            persistence.async { continuation.resume() }
-        }
+        await store.flush()
     }
 
     // MARK: Helpers
 
     private func publishCounts() {
         metrics.setTaskCounts(state.withLock { Self.counts($0.entries.values.lazy.map(\.record)) })
-    }
-
-    /// Yields the entry's record to each of its watchers.
-    private static func notify(_ entry: Entry) {
-        for watcher in entry.watchers.values { watcher.yield(entry.record) }
     }
 
     private static func counts(_ records: some Sequence<TaskRecord>) -> [String: Int] {
@@ -659,24 +554,6 @@ public final class TaskManager: Sendable {
     static func now() -> Date {
         TaskTimestamp.rounded(Date())
     }
-}
-
-/// `write(2)`: a method of ``TaskManager`` has the same name.
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.write(descriptor, bytes, count)
-    #else
-    Darwin.write(descriptor, bytes, count)
-    #endif
-}
-
-/// A task file could not be written.
-struct TaskFileError: Error, CustomStringConvertible {
-    var path: String
-    var operation: String
-    var code: Int32
-
-    var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
 }
 
 /// What a task's work uses to report progress and notice cancellation.
