@@ -3,6 +3,7 @@ import GraphService
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Staging
 
 /// The one error type the HTTP layer answers with: `{"detail": "...", "code": "..."}` and the
 /// status of the contract's table.
@@ -155,6 +156,7 @@ extension APIError {
         case let error as APIError: error
         case let error as ServiceError: APIError(error)
         case let error as EngineError: APIError(ServiceError.engine(error))
+        case let error as StagingError: APIError(ServiceError.staging(error))
         default: nil
         }
     }

@@ -106,10 +106,19 @@ public final class StagingService: Sendable {
         }
     }
 
-    /// The graph's `staging-io/` folder (created if missing).
+    /// The graph's `staging-io/` folder (created if missing, inside the graph's folder only: a
+    /// deleted graph's folder is never made again).
     func ioDirectory(_ id: GraphID) throws -> String {
-        let path = registry.folder(of: id) + "/" + Self.ioFolderName
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let folder = registry.folder(of: id)
+        let path = folder + "/" + Self.ioFolderName
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue { return path }
+        guard FileManager.default.fileExists(atPath: folder + "/" + GraphMetadata.fileName) else { throw ServiceError.databaseNotFound(id) }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        } catch CocoaError.fileWriteFileExists {
+            // Made meanwhile by another request.
+        }
         return path
     }
 
@@ -117,13 +126,36 @@ public final class StagingService: Sendable {
     ///
     /// - Throws: `404` for an unknown graph.
     package func store(_ id: GraphID) async throws -> StagingStore {
-        _ = try registry.metadata(of: id)  // 404 before any file is touched
-        return try await stores.store(id) {
-            try await self.open(id)
+        let incarnation = try registry.metadata(of: id).identity  // 404 before any file is touched
+        let (store, stale) = try await stores.store(id, incarnation: incarnation) {
+            try await self.open(id, incarnation: incarnation)
         }
+        if let stale {
+            // The store of a deleted graph of the same id, opened while it was being deleted.
+            try? await executor.run { stale.close() }
+        }
+        return store
     }
 
-    private func open(_ id: GraphID) async throws -> StagingStore {
+    private func open(_ id: GraphID, incarnation: String) async throws -> StagingStore {
+        let store: StagingStore
+        do {
+            store = try await openFiles(id, incarnation: incarnation)
+        } catch {
+            // The folder went away under the open: the graph was deleted.
+            if (try? registry.metadata(of: id).identity) != incarnation { throw ServiceError.databaseNotFound(id) }
+            if let error = error as? StagingError { throw ServiceError.staging(error) }
+            throw error
+        }
+        // Deleted (or deleted and made again) while the files were opened: not this graph's store.
+        guard (try? registry.metadata(of: id).identity) == incarnation else {
+            try? await executor.run { store.close() }
+            throw ServiceError.databaseNotFound(id)
+        }
+        return store
+    }
+
+    private func openFiles(_ id: GraphID, incarnation: String) async throws -> StagingStore {
         let folder = registry.folder(of: id)
         let io = try ioDirectory(id)
         let readOnly = registry.settings.readOnlyNode
@@ -136,12 +168,12 @@ public final class StagingService: Sendable {
                 let database = try StagingDatabase.inMemory(configuration: StagingConfiguration(memoryLimit: .mebibytes(16), threads: 1))
                 try StagingStore.prepareCatalog(database, readOnly: false)
                 try database.lockDown(to: [io])
-                return try StagingStore(id: id, database: database, ioDirectory: io, isReadOnly: true)
+                return try StagingStore(id: id, incarnation: incarnation, database: database, ioDirectory: io, isReadOnly: true)
             }
             let database = try StagingDatabase(path: path, configuration: configuration)
             try StagingStore.prepareCatalog(database, readOnly: readOnly)
             try database.lockDown(to: [io])
-            return try StagingStore(id: id, database: database, ioDirectory: io, isReadOnly: readOnly)
+            return try StagingStore(id: id, incarnation: incarnation, database: database, ioDirectory: io, isReadOnly: readOnly)
         }
     }
 
@@ -195,17 +227,27 @@ public final class StagingService: Sendable {
 /// The open stores, opening each at most once at a time.
 private actor StoreCache {
     private var stores: [GraphID: StagingStore] = [:]
-    private var opening: [GraphID: Task<StagingStore, any Error>] = [:]
+    private var opening: [GraphID: (task: Task<StagingStore, any Error>, incarnation: String)] = [:]
 
-    func store(_ id: GraphID, open: @escaping @Sendable () async throws -> StagingStore) async throws -> StagingStore {
-        if let store = stores[id] { return store }
-        if let task = opening[id] { return try await task.value }
+    /// The open store of graph `id` in its `incarnation`, opening it if needed; a cached store of
+    /// another incarnation (a deleted graph of the same id) is dropped and returned as `stale`
+    /// for the caller to close.
+    func store(
+        _ id: GraphID, incarnation: String, open: @escaping @Sendable () async throws -> StagingStore
+    ) async throws -> (store: StagingStore, stale: StagingStore?) {
+        var stale: StagingStore?
+        if let store = stores[id] {
+            if store.incarnation == incarnation { return (store, nil) }
+            stale = stores.removeValue(forKey: id)
+        }
+        if let (task, taskIncarnation) = opening[id], taskIncarnation == incarnation { return (try await task.value, stale) }
         let task = Task { try await open() }
-        opening[id] = task
-        defer { opening[id] = nil }
+        opening[id] = (task, incarnation)
+        defer { if opening[id]?.incarnation == incarnation { opening[id] = nil } }
         let store = try await task.value
+        if let replaced = stores[id], replaced !== store { stale = stale ?? replaced }
         stores[id] = store
-        return store
+        return (store, stale)
     }
 
     func remove(_ id: GraphID) -> StagingStore? {
@@ -221,6 +263,8 @@ private actor StoreCache {
 /// One graph's staging database.
 package final class StagingStore: Sendable {
     let id: GraphID
+    /// The ``GraphMetadata/identity`` of the graph it belongs to.
+    let incarnation: String
     let database: StagingDatabase
     /// The only folder the store may read and write files in.
     let ioDirectory: String
@@ -231,8 +275,9 @@ package final class StagingStore: Sendable {
     /// Where the server records each staged table's source.
     static let catalogTable = "graph_api.staged_tables"
 
-    init(id: GraphID, database: StagingDatabase, ioDirectory: String, isReadOnly: Bool) throws {
+    init(id: GraphID, incarnation: String, database: StagingDatabase, ioDirectory: String, isReadOnly: Bool) throws {
         self.id = id
+        self.incarnation = incarnation
         self.database = database
         self.ioDirectory = ioDirectory
         self.isReadOnly = isReadOnly

@@ -170,6 +170,16 @@ final class ConnectionPool: Sendable {
         for connection in leased { connection.interrupt() }
     }
 
+    /// Marks the pool closed if nothing is leased, being made or waited for, in one step (a lease
+    /// cannot slip in between the check and the close); returns whether it did.
+    func closeIfIdle() -> Bool {
+        state.withLock { state in
+            guard !state.closed, state.leased.isEmpty, state.waiters.isEmpty, state.idle.count == state.count else { return false }
+            state.closed = true
+            return true
+        }
+    }
+
     /// Marks the pool closed, fails every waiter and interrupts every leased connection. The
     /// connections themselves are closed by ``Database/close()``.
     func close() {

@@ -25,6 +25,10 @@ public struct GraphMetadata: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// When a request last used the graph (updated when it is closed, and at most once a minute).
     public var lastAccessed: Date?
+    /// Unique to this graph among every graph that ever had its id: what is cached about a
+    /// graph (its staging store) is never mistaken for a deleted graph's of the same id. Absent
+    /// from graphs created before it existed (``identity`` then uses the creation time).
+    public var incarnation: String?
 
     enum CodingKeys: String, CodingKey {
         case graphID = "graph_id"
@@ -33,6 +37,7 @@ public struct GraphMetadata: Codable, Sendable, Equatable {
         case readOnly = "read_only"
         case createdAt = "created_at"
         case lastAccessed = "last_accessed"
+        case incarnation
     }
 
     /// Creates metadata for a new graph.
@@ -43,7 +48,11 @@ public struct GraphMetadata: Codable, Sendable, Equatable {
         self.readOnly = readOnly
         self.createdAt = createdAt
         self.lastAccessed = nil
+        self.incarnation = UUID().uuidString.lowercased()
     }
+
+    /// What tells this graph from any other that had its id.
+    var identity: String { incarnation ?? ISO8601Timestamp.string(from: createdAt) }
 
     static let fileName = "metadata.json"
 

@@ -28,6 +28,9 @@ public actor GraphRegistry: Service {
     private enum Slot {
         case opening(Task<OpenGraph, any Error>)
         case open(OpenGraph)
+        /// Being closed (least recently used, or idle): requests wait for the close to finish,
+        /// then open the database again, never beside itself.
+        case closing(Task<Void, Never>)
     }
 
     private var slots: [GraphID: Slot] = [:]
@@ -108,7 +111,7 @@ public actor GraphRegistry: Service {
         return false
     }
 
-    /// How many databases are open (or opening) now.
+    /// How many databases are open (or opening, or closing) now.
     public var openCount: Int { slots.count }
 
     /// Connections leased across every open database.
@@ -136,24 +139,29 @@ public actor GraphRegistry: Service {
         while swapping.contains(id) {
             try await Task.sleep(for: .milliseconds(20))
         }
-        switch slots[id] {
-        case .open(let graph)?:
-            graph.touch()
-            return graph
-        case .opening(let task)?:
-            return try await task.value
-        case nil:
-            break
-        }
-        let metadata = try metadata(of: id)
-        try await makeRoom()
-        // `makeRoom` may have suspended: look again.
-        if let slot = slots[id] {
-            switch slot {
-            case .open(let graph): return graph
-            case .opening(let task): return try await task.value
+        while true {
+            switch slots[id] {
+            case .open(let graph)?:
+                graph.touch()
+                return graph
+            case .opening(let task)?:
+                return try await task.value
+            case .closing?:
+                await finishClosing(id)  // then look again
+                continue
+            case nil:
+                break
             }
+            let metadata = try metadata(of: id)
+            try await makeRoom()
+            // `makeRoom` may have suspended: look again.
+            if slots[id] != nil { continue }
+            return try await open(id, metadata: metadata)
         }
+    }
+
+    /// Opens the database of `id` into its slot, which must be empty.
+    private func open(_ id: GraphID, metadata: GraphMetadata) async throws -> OpenGraph {
         let task = Task { try await self.openDatabase(id, metadata: metadata) }
         slots[id] = .opening(task)
         do {
@@ -181,19 +189,46 @@ public actor GraphRegistry: Service {
         return OpenGraph(id: id, metadata: metadata, database: database, pool: pool, isReadOnly: readOnly)
     }
 
-    /// Closes least recently used idle databases until one more fits.
+    /// Closes least recently used idle databases until one more fits; waits for a database
+    /// being closed rather than counting it out.
     private func makeRoom() async throws {
         while slots.count >= settings.maxOpenDatabases {
             let candidates = slots.compactMap { id, slot -> OpenGraph? in
                 if case .open(let graph) = slot, graph.pool.isIdle { return graph }
                 return nil
             }
-            guard let victim = candidates.min(by: { $0.lastUsedAt < $1.lastUsedAt }) else {
+            var closed = false
+            for victim in candidates.sorted(by: { $0.lastUsedAt < $1.lastUsedAt }) where beginClosing(victim) {
+                closed = true
+                await finishClosing(victim.id)
+                break
+            }
+            if closed { continue }
+            let closing = slots.compactMap { id, slot -> GraphID? in
+                if case .closing = slot { return id }
+                return nil
+            }
+            guard let wait = closing.first else {
                 throw ServiceError(.tooManyOpenDatabases, "all \(settings.maxOpenDatabases) open databases are busy", retryAfterSeconds: 1)
             }
-            slots[victim.id] = nil
-            await close(victim)
+            await finishClosing(wait)
         }
+    }
+
+    /// Moves an idle open graph to ``Slot/closing`` and starts closing it; `false` (nothing
+    /// changed) when it is no longer idle or no longer in its slot.
+    private func beginClosing(_ graph: OpenGraph) -> Bool {
+        guard case .open(let current) = slots[graph.id], current === graph, graph.pool.closeIfIdle() else { return false }
+        slots[graph.id] = .closing(Task { await self.close(graph) })
+        return true
+    }
+
+    /// Waits for the close that ``beginClosing(_:)`` started, then frees the slot (whoever
+    /// waits first frees it, so a waiter never finds the finished close again).
+    private func finishClosing(_ id: GraphID) async {
+        guard case .closing(let task) = slots[id] else { return }
+        await task.value
+        if case .closing(let current) = slots[id], current == task { slots[id] = nil }
     }
 
     /// Closes an open graph: fails waiters, interrupts its queries, checkpoints (unless
@@ -238,21 +273,25 @@ public actor GraphRegistry: Service {
     /// `graph.pool.release(connection)` exactly once. Waits and fails as
     /// ``withConnection(to:_:)`` does.
     nonisolated func lease(to id: GraphID) async throws -> (OpenGraph, Connection) {
-        for attempt in 0..<2 {
+        for _ in 0..<5 {
             let graph = try await graph(id)
             do {
                 let connection = try await graph.pool.lease(executor: executor)
                 graph.touch()
                 return (graph, connection)
-            } catch ConnectionPoolError.closed where attempt == 0 {
-                continue  // closed by the idle sweep or LRU between lookup and lease: open again
             } catch ConnectionPoolError.closed {
-                throw Self.notFound(id)
+                // Closed between lookup and lease (least recently used, idle, deleted, replaced):
+                // look again; a deleted graph is then not found.
+                continue
             } catch ConnectionPoolError.timedOut {
                 throw ServiceError(.databaseBusy, "database '\(id)' is busy: all \(settings.connectionsPerDatabase) connections in use", retryAfterSeconds: 1)
             }
         }
-        throw Self.notFound(id)
+        throw ServiceError(
+            .tooManyOpenDatabases,
+            "database '\(id)' was closed again and again while this request waited for it: more graphs are busy than may be open at once",
+            retryAfterSeconds: 1
+        )
     }
 
     // MARK: Create and delete
@@ -266,8 +305,19 @@ public actor GraphRegistry: Service {
         if settings.readOnlyNode {
             throw ServiceError(.readOnlyNode, "this node is read-only: databases cannot be created here")
         }
-        if creating.contains(id) || deleting.contains(id) || FileManager.default.fileExists(atPath: folder(of: id)) {
+        if creating.contains(id) || deleting.contains(id) {
             throw ServiceError(.databaseExists, "database '\(id)' already exists")
+        }
+        if FileManager.default.fileExists(atPath: folder(of: id)) {
+            // A graph's folder appears only once its metadata is written (see below): a folder
+            // without it is what an interrupted delete or a stray write left, never a graph.
+            guard !FileManager.default.fileExists(atPath: folder(of: id) + "/" + GraphMetadata.fileName) else {
+                throw ServiceError(.databaseExists, "database '\(id)' already exists")
+            }
+            let debris = dataDirectory.databasesPath + "/.deleting-\(id)-\(UUID().uuidString)"
+            try FileManager.default.moveItem(atPath: folder(of: id), toPath: debris)
+            try? FileManager.default.removeItem(atPath: debris)
+            logger.warning("removed a folder without metadata before creating its graph", metadata: ["graph_id": "\(id)"])
         }
         let count = graphIDs().count + creating.count
         if count >= settings.maxDatabases {
@@ -323,6 +373,8 @@ public actor GraphRegistry: Service {
             await close(graph, checkpoint: false)
         case .opening(let task)?:
             if let graph = try? await task.value { await close(graph, checkpoint: false) }
+        case .closing(let task)?:
+            await task.value
         case nil:
             break
         }
@@ -348,6 +400,7 @@ public actor GraphRegistry: Service {
         switch slots.removeValue(forKey: id) {
         case .open(let open)?: graph = open
         case .opening(let task)?: graph = try? await task.value
+        case .closing(let task)?: await task.value
         case nil: break
         }
         if let graph {
@@ -387,9 +440,8 @@ public actor GraphRegistry: Service {
             if case .open(let graph) = slot, graph.pool.isIdle, now - graph.lastUsedAt >= settings.idleTimeout { return graph }
             return nil
         }
-        for graph in idle {
-            slots[graph.id] = nil
-            await close(graph)
+        for graph in idle where beginClosing(graph) {
+            await finishClosing(graph.id)
         }
     }
 
@@ -415,7 +467,12 @@ public actor GraphRegistry: Service {
             if case .opening(let task) = slot { return task }
             return nil
         }
+        let closing = slots.values.compactMap { slot -> Task<Void, Never>? in
+            if case .closing(let task) = slot { return task }
+            return nil
+        }
         slots = [:]
+        for task in closing { await task.value }
         for graph in graphs { await close(graph) }
         for task in opening {
             if let graph = try? await task.value { await close(graph) }
