@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "Staging", targets: ["Staging"]),
         .library(name: "GraphAPI", targets: ["GraphAPI"]),
         .library(name: "GraphAPIClient", targets: ["GraphAPIClient"]),
+        .library(name: "GraphJSON", targets: ["GraphJSON"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -39,6 +40,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The client: generated calls (swift-openapi-generator's output is committed; the generator
+        // itself is built only by scripts/generate-openapi.sh, from Tools/) over AsyncHTTPClient.
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CLadybug", path: "Sources/CLadybug"),
@@ -67,11 +73,18 @@ let package = Package(
             swiftSettings: swiftSettings,
             linkerSettings: engineLinkerSettings
         ),
+        // One JSON value type and one parser (exact-digit numbers, ordered objects, a depth limit),
+        // with no engine and no NIO dependency, for the client and the server.
+        .target(
+            name: "GraphJSON",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GraphAPI",
             dependencies: [
                 "GraphEngine",
                 "Staging",
+                "GraphJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -83,9 +96,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // A client of the HTTP API with no engine dependency (Foundation networking only).
+        // A client of the HTTP API with no engine dependency: calls generated from
+        // openapi/openapi.json (Sources/GraphAPIClient/Generated), streams read directly, both over
+        // AsyncHTTPClient.
         .target(
             name: "GraphAPIClient",
+            dependencies: [
+                "GraphJSON",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -93,6 +117,7 @@ let package = Package(
             dependencies: [
                 "GraphAPI",
                 "GraphAPIClient",
+                "GraphJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,10 +139,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GraphJSONTests",
+            dependencies: ["GraphJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GraphAPIClientTests",
             dependencies: [
                 "GraphAPIClient",
+                "GraphJSON",
                 "GraphAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 // DuckDB, to write the Parquet files the staging and copy tests load.
                 "Staging",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -129,6 +162,7 @@ let package = Package(
             name: "GraphAPITests",
             dependencies: [
                 "GraphAPI",
+                "GraphJSON",
                 "Staging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
