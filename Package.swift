@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "GraphService", targets: ["GraphService"]),
         .library(name: "GraphAPI", targets: ["GraphAPI"]),
         .library(name: "GraphAPIClient", targets: ["GraphAPIClient"]),
+        .library(name: "GraphJSON", targets: ["GraphJSON"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -40,6 +41,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The client: generated calls (swift-openapi-generator's output is committed; the generator
+        // itself is built only by scripts/generate-openapi.sh, from Tools/) over AsyncHTTPClient.
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CLadybug", path: "Sources/CLadybug"),
@@ -82,6 +88,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One JSON value type and one parser (exact-digit numbers, ordered objects, a depth limit),
+        // with no engine and no NIO dependency, for the client and the server.
+        .target(
+            name: "GraphJSON",
+            swiftSettings: swiftSettings
+        ),
         // The HTTP layer: routing, authentication, admission, encoding and streaming.
         .target(
             name: "GraphAPI",
@@ -89,6 +101,7 @@ let package = Package(
                 "GraphEngine",
                 "GraphService",
                 "Staging",
+                "GraphJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -100,9 +113,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // A client of the HTTP API with no engine dependency (Foundation networking only).
+        // A client of the HTTP API with no engine dependency: calls generated from
+        // openapi/openapi.json (Sources/GraphAPIClient/Generated), streams read directly, both over
+        // AsyncHTTPClient.
         .target(
             name: "GraphAPIClient",
+            dependencies: [
+                "GraphJSON",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -111,6 +135,7 @@ let package = Package(
                 "GraphAPI",
                 "GraphService",
                 "GraphAPIClient",
+                "GraphJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,11 +157,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "GraphJSONTests",
+            dependencies: ["GraphJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GraphAPIClientTests",
             dependencies: [
                 "GraphAPIClient",
+                "GraphJSON",
                 "GraphAPI",
                 "GraphService",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 // DuckDB, to write the Parquet files the staging and copy tests load.
                 "Staging",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -149,6 +182,7 @@ let package = Package(
             dependencies: [
                 "GraphAPI",
                 "GraphService",
+                "GraphJSON",
                 "Staging",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -88,6 +88,12 @@ export GRAPH_API_TEST_S3_AUTH_KEY_ID=$auth_key_id
 export GRAPH_API_TEST_S3_AUTH_SECRET=$auth_secret
 echo "test.sh: local S3 server checking signatures (moto) on $GRAPH_API_TEST_S3_AUTH_ENDPOINT" >&2
 
+# The full regenerate-and-diff of the OpenAPI-derived code (the suite itself checks the SHA-256
+# stamps, which is cheap). Opt-in: building the generator first takes minutes on 2 cores.
+if [[ "${GRAPH_API_TEST_OPENAPI_CHECK:-0}" == 1 ]]; then
+    bash scripts/generate-openapi.sh --check
+fi
+
 # One test at a time: several suites assert that an interrupt or timeout lands within 100 ms, or
 # that a reader answers during a write, which only means something on a machine that is not
 # running 300 other tests at once (this one has 2 cores).

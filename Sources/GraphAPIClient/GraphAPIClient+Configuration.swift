@@ -1,7 +1,7 @@
 import Foundation
 
 extension GraphAPIClient {
-    /// Where the server is and how to authenticate.
+    /// Where the server is, how to authenticate, and how long and how often to try.
     public struct Configuration: Sendable, Hashable {
         /// The server used when neither a flag nor `GRAPH_API_URL` names one.
         public static let defaultURL = "http://127.0.0.1:8001"
@@ -23,6 +23,12 @@ extension GraphAPIClient {
         public var queryTimeoutMarginSeconds: Double
         /// The query timeout assumed for a query that names none (the server's largest default).
         public var defaultQueryTimeoutSeconds: Double
+        /// Seconds to wait for a connection to open.
+        public var connectTimeoutSeconds: Double
+        /// When failed requests are sent again (see ``RetryPolicy``).
+        public var retry: RetryPolicy
+        /// When the client stops trying an unreachable server (see ``CircuitBreakerPolicy``).
+        public var circuitBreaker: CircuitBreakerPolicy
 
         /// Creates a configuration.
         ///
@@ -30,7 +36,8 @@ extension GraphAPIClient {
         ///   that is not `http(s)://host[:port][/path]` or a key with control characters.
         public init(
             url: String, apiKey: String? = nil, requestTimeoutSeconds: Double = 60, queryTimeoutMarginSeconds: Double = 30,
-            defaultQueryTimeoutSeconds: Double = 300
+            defaultQueryTimeoutSeconds: Double = 300, connectTimeoutSeconds: Double = 5, retry: RetryPolicy = RetryPolicy(),
+            circuitBreaker: CircuitBreakerPolicy = CircuitBreakerPolicy()
         ) throws(GraphAPIClientError) {
             self.baseURL = try Configuration.validatedBaseURL(url)
             if let apiKey, !apiKey.isEmpty {
@@ -41,6 +48,83 @@ extension GraphAPIClient {
             self.requestTimeoutSeconds = requestTimeoutSeconds
             self.queryTimeoutMarginSeconds = queryTimeoutMarginSeconds
             self.defaultQueryTimeoutSeconds = defaultQueryTimeoutSeconds
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+            self.retry = retry
+            self.circuitBreaker = circuitBreaker
+        }
+
+        /// The environment variables of the settings ``Options`` holds, in the order of its fields.
+        public static let optionVariables = [
+            "GRAPH_API_TIMEOUT_SECONDS", "GRAPH_API_CONNECT_TIMEOUT_SECONDS", "GRAPH_API_RETRIES", "GRAPH_API_RETRY_DELAY_MS",
+            "GRAPH_API_RETRY_MAX_DELAY_MS", "GRAPH_API_RETRY_AFTER_MAX_SECONDS", "GRAPH_API_BREAKER_FAILURES",
+            "GRAPH_API_BREAKER_COOLDOWN_SECONDS",
+        ]
+
+        /// The timeout, retry and circuit breaker settings of a command line: `nil` takes the
+        /// environment variable (``optionVariables``), then the default.
+        public struct Options: Sendable, Hashable {
+            /// Seconds a request waits for the next byte (`GRAPH_API_TIMEOUT_SECONDS`, default 60).
+            public var timeoutSeconds: Double?
+            /// Seconds to wait for a connection (`GRAPH_API_CONNECT_TIMEOUT_SECONDS`, default 5).
+            public var connectTimeoutSeconds: Double?
+            /// Retries after the first attempt (`GRAPH_API_RETRIES`, default 2; 0 turns them off).
+            public var retries: Int?
+            /// The first backoff's bound in milliseconds (`GRAPH_API_RETRY_DELAY_MS`, default 250).
+            public var retryDelayMilliseconds: Int?
+            /// The longest backoff in milliseconds (`GRAPH_API_RETRY_MAX_DELAY_MS`, default 8000).
+            public var retryMaxDelayMilliseconds: Int?
+            /// The longest `Retry-After` honoured (`GRAPH_API_RETRY_AFTER_MAX_SECONDS`, default 30).
+            public var retryAfterMaxSeconds: Double?
+            /// Consecutive transport failures that open the breaker (`GRAPH_API_BREAKER_FAILURES`,
+            /// default 5; 0 turns it off).
+            public var breakerFailures: Int?
+            /// Seconds the breaker stays open (`GRAPH_API_BREAKER_COOLDOWN_SECONDS`, default 10).
+            public var breakerCooldownSeconds: Double?
+
+            /// Creates options (all unset).
+            public init(
+                timeoutSeconds: Double? = nil, connectTimeoutSeconds: Double? = nil, retries: Int? = nil,
+                retryDelayMilliseconds: Int? = nil, retryMaxDelayMilliseconds: Int? = nil, retryAfterMaxSeconds: Double? = nil,
+                breakerFailures: Int? = nil, breakerCooldownSeconds: Double? = nil
+            ) {
+                self.timeoutSeconds = timeoutSeconds
+                self.connectTimeoutSeconds = connectTimeoutSeconds
+                self.retries = retries
+                self.retryDelayMilliseconds = retryDelayMilliseconds
+                self.retryMaxDelayMilliseconds = retryMaxDelayMilliseconds
+                self.retryAfterMaxSeconds = retryAfterMaxSeconds
+                self.breakerFailures = breakerFailures
+                self.breakerCooldownSeconds = breakerCooldownSeconds
+            }
+        }
+
+        /// Applies `options`, each unset one from its environment variable.
+        ///
+        /// - Throws: ``GraphAPIClientError`` (``GraphAPIClientError/Kind/invalidInput``) for an
+        ///   environment value that is not a non-negative number.
+        public mutating func apply(_ options: Options, environment: [String: String]) throws(GraphAPIClientError) {
+            func number(_ value: Double?, _ variable: String) throws(GraphAPIClientError) -> Double? {
+                if let value {
+                    guard value >= 0, value.isFinite else {
+                        throw GraphAPIClientError(kind: .invalidInput, detail: "\(variable) must be a number of at least 0")
+                    }
+                    return value
+                }
+                guard let text = environment[variable]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+                guard let value = Double(text), value >= 0, value.isFinite else {
+                    throw GraphAPIClientError(kind: .invalidInput, detail: "\(variable)='\(text.prefix(40))' is not a number of at least 0")
+                }
+                return value
+            }
+            let names = Self.optionVariables
+            if let value = try number(options.timeoutSeconds, names[0]) { requestTimeoutSeconds = value }
+            if let value = try number(options.connectTimeoutSeconds, names[1]) { connectTimeoutSeconds = value }
+            if let value = try number(options.retries.map(Double.init), names[2]) { retry.maxAttempts = Int(value) + 1 }
+            if let value = try number(options.retryDelayMilliseconds.map(Double.init), names[3]) { retry.baseDelaySeconds = value / 1000 }
+            if let value = try number(options.retryMaxDelayMilliseconds.map(Double.init), names[4]) { retry.maxDelaySeconds = value / 1000 }
+            if let value = try number(options.retryAfterMaxSeconds, names[5]) { retry.maxRetryAfterSeconds = value }
+            if let value = try number(options.breakerFailures.map(Double.init), names[6]) { circuitBreaker.failureThreshold = Int(value) }
+            if let value = try number(options.breakerCooldownSeconds, names[7]) { circuitBreaker.cooldownSeconds = value }
         }
 
         /// Resolves the command line's `--url` and `--api-key`: a flag wins over its environment

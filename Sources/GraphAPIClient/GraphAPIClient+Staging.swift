@@ -1,8 +1,6 @@
 import Foundation
+import GraphJSON
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 extension GraphAPIRequest {
     /// Seconds a load or an ingest request waits for its answer. The server answers only when the
@@ -115,7 +113,7 @@ extension GraphAPIClient {
     public func streamTablesQuery(_ graphID: String, _ query: StagingQueryRequest, chunkSize: Int? = nil) -> StagingQueryChunkStream {
         var request = GraphAPIRequest.streamTablesQuery(graphID, query, chunkSize: chunkSize)
         request.timeoutSeconds = queryTimeout(seconds: query.timeoutSeconds)
-        return StagingQueryChunkStream(urlRequest: urlRequest(for: request))
+        return StagingQueryChunkStream(client: self, request: request)
     }
 
     /// The request of a non-streaming staged-table query, waiting long enough for the query's own

@@ -1,8 +1,5 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 extension GraphAPIRequest {
     /// `GET /tasks[?status=&task_type=&limit=]`.
@@ -68,6 +65,6 @@ extension GraphAPIClient {
     public func monitorTask(_ taskID: String) -> TaskEventStream {
         var request = GraphAPIRequest.monitorTask(taskID)
         request.timeoutSeconds = max(configuration.requestTimeoutSeconds, 60)
-        return TaskEventStream(urlRequest: urlRequest(for: request))
+        return TaskEventStream(client: self, request: request)
     }
 }

@@ -1,26 +1,38 @@
+import AsyncHTTPClient
 import Foundation
+import GraphJSON
+import NIOCore
+import NIOHTTP1
+import Synchronization
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// A client of the Graph API over HTTP, built on `URLSession` alone (no engine, no NIO).
+/// A client of the Graph API over HTTP (AsyncHTTPClient; no engine).
 ///
 /// ```swift
-/// let client = GraphAPIClient(configuration: try .resolve(url: nil, apiKey: nil, environment: ProcessInfo.processInfo.environment))
-/// let result = try await client.query("sales", QueryRequest(cypher: "MATCH (e:Entity) RETURN e.name LIMIT $n", parameters: ["n": 5]))
-/// for try await chunk in client.streamQuery("sales", QueryRequest(cypher: "MATCH (e:Entity) RETURN e.name")) {
-///     print(chunk.data.count)
+/// try await GraphAPIClient.withClient(configuration: try .resolve(url: nil, apiKey: nil, environment: ProcessInfo.processInfo.environment)) { client in
+///     let result = try await client.query("sales", QueryRequest(cypher: "MATCH (e:Entity) RETURN e.name LIMIT $n", parameters: ["n": 5]))
+///     for try await chunk in client.streamQuery("sales", QueryRequest(cypher: "MATCH (e:Entity) RETURN e.name")) {
+///         print(chunk.data.count)
+///     }
 /// }
 /// ```
 ///
 /// Every method throws ``GraphAPIClientError`` for a failure (the server's `detail` and `code`
-/// for an error status), or `CancellationError` when its task is cancelled.
+/// for an error status), or `CancellationError` when its task is cancelled. Requests are retried
+/// and the server is given up on as ``Configuration/retry`` and ``Configuration/circuitBreaker``
+/// say.
+///
+/// The client owns an `HTTPClient` (on AsyncHTTPClient's shared event loop group): call
+/// ``shutdown()`` when done, or use ``withClient(configuration:_:)``. A client released without
+/// it starts its shutdown then.
 public final class GraphAPIClient: Sendable {
-    /// Where the server is and how to authenticate.
+    /// Where the server is, how to authenticate, and how long and how often to try.
     public let configuration: Configuration
-    /// The session of the non-streaming requests (each stream has its own).
-    let session: URLSession
+    /// The connection pool of every request but the streams (each stream has its own, so that its
+    /// idle timeout can differ).
+    let httpClient: HTTPClient
+    /// Shared by every request of this client.
+    let breaker: CircuitBreaker
+    private let isShutDown = Atomic<Bool>(false)
 
     /// The server's base URL.
     public var baseURL: URL { configuration.baseURL }
@@ -28,7 +40,10 @@ public final class GraphAPIClient: Sendable {
     /// Creates a client.
     public init(configuration: Configuration) {
         self.configuration = configuration
-        self.session = URLSession(configuration: GraphAPIClient.sessionConfiguration(timeout: configuration.requestTimeoutSeconds))
+        self.httpClient = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: Self.httpConfiguration(configuration, idleReadTimeout: nil)
+        )
+        self.breaker = CircuitBreaker(policy: configuration.circuitBreaker)
     }
 
     /// Creates a client for the server at `baseURL` (see ``Configuration`` for the defaults).
@@ -39,48 +54,54 @@ public final class GraphAPIClient: Sendable {
         self.init(configuration: try Configuration(url: baseURL.absoluteString, apiKey: apiKey))
     }
 
-    deinit {
-        session.finishTasksAndInvalidate()
-    }
-
-    static func sessionConfiguration(timeout: Double) -> URLSessionConfiguration {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        return configuration
-    }
-
-    /// Starts `request` on a session of its own whose `delegate` receives the answer on a serial
-    /// queue named `queueName`, for the streamed answers (results, task monitors); ends the transfer
-    /// when the stream's consumer leaves the loop or is cancelled.
-    static func startStreaming<Element: Sendable>(
-        _ request: URLRequest, delegate: some URLSessionDataDelegate, queueName: String,
-        continuation: AsyncThrowingStream<Element, any Error>.Continuation
-    ) {
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        queue.name = queueName
-        let session = URLSession(
-            configuration: sessionConfiguration(timeout: request.timeoutInterval), delegate: delegate, delegateQueue: queue
-        )
-        let task = session.dataTask(with: request)
-        continuation.onTermination = { termination in
-            // For a query this closes the connection, which interrupts it on the server.
-            if case .cancelled = termination { task.cancel() }
+    /// Runs `body` with a new client, then shuts it down (also when `body` throws).
+    public static func withClient<Value>(
+        configuration: Configuration, _ body: (GraphAPIClient) async throws -> Value
+    ) async throws -> Value {
+        let client = GraphAPIClient(configuration: configuration)
+        let value: Value
+        do {
+            value = try await body(client)
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
-        task.resume()
+        try await client.shutdown()
+        return value
+    }
+
+    /// Closes the client's connections; requests still running fail. Calling it again does nothing.
+    public func shutdown() async throws {
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        try await httpClient.shutdown()
+    }
+
+    deinit {
+        if !isShutDown.load(ordering: .acquiring) {
+            httpClient.shutdown().whenComplete { _ in }
+        }
+    }
+
+    /// AsyncHTTPClient's settings: the connect timeout, no redirects, no decompression, and the
+    /// idle read timeout of a stream (`nil` for the shared pool, whose requests have deadlines).
+    static func httpConfiguration(_ configuration: Configuration, idleReadTimeout: Double?) -> HTTPClient.Configuration {
+        var http = HTTPClient.Configuration()
+        http.timeout = HTTPClient.Configuration.Timeout(
+            connect: .milliseconds(Int64(configuration.connectTimeoutSeconds * 1000)),
+            read: idleReadTimeout.map { .milliseconds(Int64($0 * 1000)) }
+        )
+        http.redirectConfiguration = .disallow
+        http.decompression = .disabled
+        return http
     }
 
     // MARK: Typed calls
 
     /// `GET /health`. An unhealthy server (503 with `status: "unhealthy"`) is returned, not thrown.
     public func health() async throws -> HealthResponse {
-        let (status, body) = try await perform(.health)
-        if status == 503, let health = try? JSONDecoder().decode(HealthResponse.self, from: body) { return health }
-        return try decode(HealthResponse.self, status: status, body: body)
+        let answer = try await perform(.health)
+        if answer.status == 503, let health = try? JSONDecoder().decode(HealthResponse.self, from: answer.data) { return health }
+        return try decode(HealthResponse.self, status: answer.status, body: answer.data)
     }
 
     /// `GET /databases`: the databases the key may see, and the node's capacity.
@@ -128,7 +149,7 @@ public final class GraphAPIClient: Sendable {
     public func streamQuery(_ graphID: String, _ query: QueryRequest, chunkSize: Int? = nil) -> QueryChunkStream {
         var request = GraphAPIRequest.streamQuery(graphID, query, chunkSize: chunkSize)
         request.timeoutSeconds = queryTimeout(for: query)
-        return QueryChunkStream(urlRequest: urlRequest(for: request))
+        return QueryChunkStream(client: self, request: request)
     }
 
     /// The request of a non-streaming query, waiting long enough for the query's own timeout.
@@ -155,39 +176,18 @@ public final class GraphAPIClient: Sendable {
     ///   `detail` and `code` for an error status, ``GraphAPIClientError/Kind/transport`` when the
     ///   server cannot be reached.
     public func send(_ request: GraphAPIRequest) async throws -> Data {
-        let (status, body) = try await perform(request)
-        guard (200..<300).contains(status) else {
-            throw GraphAPIClientError.fromResponse(status: status, body: Array(body), retryAfter: nil)
-        }
-        return body
-    }
-
-    /// Sends a request; returns the status and body whatever the status.
-    func perform(_ request: GraphAPIRequest) async throws -> (status: Int, body: Data) {
-        let urlRequest = urlRequest(for: request)
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: urlRequest)
-        } catch let error as URLError {
-            if error.code == .cancelled, Task.isCancelled { throw CancellationError() }
-            throw GraphAPIClientError.transport(error, url: urlRequest.url ?? configuration.baseURL)
-        }
-        guard let http = response as? HTTPURLResponse else {
-            throw GraphAPIClientError(kind: .invalidResponse, detail: "the answer is not HTTP")
-        }
-        let status = http.statusCode
-        if !(200..<300).contains(status), status != 503 || request.pathSegments != ["health"] {
+        let answer = try await perform(request)
+        guard (200..<300).contains(answer.status) else {
             throw GraphAPIClientError.fromResponse(
-                status: status, body: Array(data), retryAfter: http.value(forHTTPHeaderField: "Retry-After")
+                status: answer.status, body: answer.bytes, retryAfter: answer.headers.first(name: "Retry-After")
             )
         }
-        return (status, data)
+        return answer.data
     }
 
     func decoded<Value: Decodable>(_ type: Value.Type, _ request: GraphAPIRequest) async throws -> Value {
-        let (status, body) = try await perform(request)
-        return try decode(type, status: status, body: body)
+        let answer = try await perform(request)
+        return try decode(type, status: answer.status, body: answer.data)
     }
 
     func decode<Value: Decodable>(_ type: Value.Type, status: Int, body: Data) throws(GraphAPIClientError) -> Value {
@@ -213,49 +213,5 @@ public final class GraphAPIClient: Sendable {
         case .dataCorrupted(let context): return context.debugDescription
         @unknown default: return "\(error)"
         }
-    }
-
-    /// The `URLRequest` of a request: URL, method, `Accept`, JSON body and the API key header.
-    public func urlRequest(for request: GraphAPIRequest) -> URLRequest {
-        var urlRequest = URLRequest(url: request.url(relativeTo: configuration.baseURL))
-        urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = request.timeoutSeconds ?? configuration.requestTimeoutSeconds
-        urlRequest.setValue(request.accept, forHTTPHeaderField: "Accept")
-        urlRequest.setValue("graph-api-client", forHTTPHeaderField: "User-Agent")
-        if let apiKey = configuration.apiKey { urlRequest.setValue(apiKey, forHTTPHeaderField: "X-Graph-API-Key") }
-        if let body = request.body {
-            urlRequest.httpBody = body
-            urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        return urlRequest
-    }
-}
-
-extension GraphAPIClientError {
-    /// The error of a request that got no answer.
-    static func transport(_ error: URLError, url: URL) -> GraphAPIClientError {
-        let server = url.host.map { host in url.port.map { "\(host):\($0)" } ?? host } ?? url.absoluteString
-        let detail: String
-        switch error.code {
-        case .cannotConnectToHost, .networkConnectionLost, .notConnectedToInternet:
-            detail = "cannot connect to the server at \(server) (is it running? set --url or GRAPH_API_URL)"
-        case .cannotFindHost, .dnsLookupFailed:
-            detail = "cannot resolve the server's host \(server)"
-        case .timedOut:
-            detail = "the server at \(server) did not answer in time"
-        case .cancelled:
-            detail = "the request was cancelled"
-        default:
-            detail = "the request to \(server) failed: \(error.localizedDescription) (URL error \(error.code.rawValue))"
-        }
-        return GraphAPIClientError(kind: .transport, detail: detail)
-    }
-
-    /// The error of a streamed request's `task` that ended with `error` instead of an answer.
-    static func transport(_ error: any Error, of task: URLSessionTask) -> GraphAPIClientError {
-        guard let urlError = error as? URLError else {
-            return GraphAPIClientError(kind: .transport, detail: "the request failed: \(error)")
-        }
-        return .transport(urlError, url: task.originalRequest?.url ?? URL(fileURLWithPath: "/"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GraphJSON
 
 /// Why a call to the Graph API failed.
 ///
@@ -9,7 +10,7 @@ public struct GraphAPIClientError: Error, Sendable, Hashable, CustomStringConver
     /// The class of a failure.
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case server, transport, invalidResponse, streamFailed, invalidInput
+            case server, transport, invalidResponse, streamFailed, invalidInput, circuitOpen
         }
 
         private let base: Base
@@ -26,6 +27,9 @@ public struct GraphAPIClientError: Error, Sendable, Hashable, CustomStringConver
         public static let streamFailed = Kind(.streamFailed)
         /// The caller's input cannot make a request (a malformed URL, parameter or argument).
         public static let invalidInput = Kind(.invalidInput)
+        /// Not sent: the client's circuit breaker is open after repeated transport failures (see
+        /// ``CircuitBreakerPolicy``).
+        public static let circuitOpen = Kind(.circuitOpen)
 
         public var description: String { base.rawValue }
     }
@@ -40,14 +44,24 @@ public struct GraphAPIClientError: Error, Sendable, Hashable, CustomStringConver
     public var code: String?
     /// Seconds the server asked to wait before retrying (`Retry-After` on 429 and 503).
     public var retryAfterSeconds: Int?
+    /// For a transport failure: whether the request never reached the server (the connection
+    /// could not be opened), so that sending it again cannot do anything twice.
+    public var requestNotSent: Bool
+    /// How many times the request was sent (or tried) before this error was thrown.
+    public var attempts: Int
 
     /// Creates an error.
-    public init(kind: Kind, status: Int? = nil, detail: String, code: String? = nil, retryAfterSeconds: Int? = nil) {
+    public init(
+        kind: Kind, status: Int? = nil, detail: String, code: String? = nil, retryAfterSeconds: Int? = nil,
+        requestNotSent: Bool = false, attempts: Int = 1
+    ) {
         self.kind = kind
         self.status = status
         self.detail = detail
         self.code = code
         self.retryAfterSeconds = retryAfterSeconds
+        self.requestNotSent = requestNotSent
+        self.attempts = attempts
     }
 
     /// `detail (code: c, HTTP s)`.
@@ -56,6 +70,7 @@ public struct GraphAPIClientError: Error, Sendable, Hashable, CustomStringConver
         if let code { extras.append("code: \(code)") }
         if let status, kind == .server { extras.append("HTTP \(status)") }
         if let retryAfterSeconds { extras.append("retry after \(retryAfterSeconds) s") }
+        if attempts > 1 { extras.append("after \(attempts) attempts") }
         return extras.isEmpty ? detail : "\(detail) (\(extras.joined(separator: ", ")))"
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GraphJSON
 
 /// One HTTP request to the Graph API, before it is bound to a server.
 ///

@@ -1,3 +1,5 @@
+import GraphJSON
+
 /// A `name=value` query parameter from the command line (`--param`).
 ///
 /// The value is read as JSON when it is valid JSON — numbers (`42`, `-1.5`, `1e3`), `true`,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraphAPIClient
+import GraphJSON
 
 /// `graph-api databases list|create|delete|info|schema`.
 struct DatabasesCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraphAPIClient
+import GraphJSON
 
 /// `graph-api health`.
 struct HealthCommand: AsyncParsableCommand {

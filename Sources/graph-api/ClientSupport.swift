@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import GraphAPIClient
+import GraphJSON
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +10,8 @@ import Glibc
 import Darwin
 #endif
 
-/// `--url` and `--api-key`, shared by every client command.
+/// `--url`, `--api-key` and the transport settings (timeouts, retries, circuit breaker), shared by
+/// every client command.
 struct ClientConnectionOptions: ParsableArguments {
     @Option(help: "Server URL (env GRAPH_API_URL; default http://127.0.0.1:8001).")
     var url: String?
@@ -21,11 +24,83 @@ struct ClientConnectionOptions: ParsableArguments {
     )
     var apiKey: String?
 
-    /// A client for the resolved server and key.
-    func makeClient() throws(GraphAPIClientError) -> GraphAPIClient {
-        GraphAPIClient(
-            configuration: try .resolve(url: url, apiKey: apiKey, environment: ProcessInfo.processInfo.environment)
+    @Option(
+        name: .customLong("request-timeout"),
+        help: ArgumentHelp(
+            "Seconds a request waits for the server (env GRAPH_API_TIMEOUT_SECONDS; default 60).",
+            discussion: "Queries wait at least their query timeout plus 30 s, loads and ingests up to an hour, a task monitor between heartbeats at least 60 s."
         )
+    )
+    var requestTimeout: Double?
+
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a connection (env GRAPH_API_CONNECT_TIMEOUT_SECONDS; default 5).")
+    var connectTimeout: Double?
+
+    @Option(
+        help: ArgumentHelp(
+            "Retries of a failed request (env GRAPH_API_RETRIES; default 2; 0 turns them off).",
+            discussion: """
+                Retried: GET and DELETE requests after no answer or a 503/429 answer, and any request whose \
+                connection could not be opened. A POST that reached the server (queries, loads, ingests, copies) \
+                is never sent twice; other 4xx answers are never retried.
+                """
+        )
+    )
+    var retries: Int?
+
+    @Option(
+        name: .customLong("retry-delay-ms"),
+        help: "The first retry's backoff bound in ms, doubling each retry, with full jitter (env GRAPH_API_RETRY_DELAY_MS; default 250)."
+    )
+    var retryDelay: Int?
+
+    @Option(name: .customLong("retry-max-delay-ms"), help: "The longest backoff in ms (env GRAPH_API_RETRY_MAX_DELAY_MS; default 8000).")
+    var retryMaxDelay: Int?
+
+    @Option(
+        name: .customLong("retry-after-max"),
+        help: "The longest Retry-After (s) of a 503 or 429 answer that is waited for; longer fails at once (env GRAPH_API_RETRY_AFTER_MAX_SECONDS; default 30)."
+    )
+    var retryAfterMax: Double?
+
+    @Option(
+        name: .customLong("breaker-failures"),
+        help: "Consecutive requests without an answer after which requests fail fast (env GRAPH_API_BREAKER_FAILURES; default 5; 0: never)."
+    )
+    var breakerFailures: Int?
+
+    @Option(
+        name: .customLong("breaker-cooldown"),
+        help: "Seconds requests fail fast before one is tried again (env GRAPH_API_BREAKER_COOLDOWN_SECONDS; default 10)."
+    )
+    var breakerCooldown: Double?
+
+    /// The resolved configuration: flags win over the environment, which wins over the defaults.
+    func configuration() throws(GraphAPIClientError) -> GraphAPIClient.Configuration {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = try GraphAPIClient.Configuration.resolve(url: url, apiKey: apiKey, environment: environment)
+        for (name, value) in [("--retries", retries), ("--retry-delay-ms", retryDelay), ("--retry-max-delay-ms", retryMaxDelay),
+            ("--breaker-failures", breakerFailures)]
+        where (value ?? 0) < 0 {
+            throw GraphAPIClientError(kind: .invalidInput, detail: "\(name) must be at least 0")
+        }
+        try configuration.apply(
+            GraphAPIClient.Configuration.Options(
+                timeoutSeconds: requestTimeout, connectTimeoutSeconds: connectTimeout, retries: retries,
+                retryDelayMilliseconds: retryDelay, retryMaxDelayMilliseconds: retryMaxDelay, retryAfterMaxSeconds: retryAfterMax,
+                breakerFailures: breakerFailures, breakerCooldownSeconds: breakerCooldown
+            ),
+            environment: environment
+        )
+        return configuration
+    }
+
+    /// A client for the resolved server, key and settings. It is shut down when the command's
+    /// ``ClientCommandRunner/run(_:)`` ends.
+    func makeClient() throws(GraphAPIClientError) -> GraphAPIClient {
+        let client = GraphAPIClient(configuration: try configuration())
+        ClientCommandRunner.scope?.add(client)
+        return client
     }
 }
 
@@ -41,14 +116,38 @@ enum ClientCommandRunner {
         64 usage error. Errors print the server's detail and code on standard error.
         """
 
+    /// The clients made while a command runs, shut down when it ends.
+    final class ClientScope: Sendable {
+        private let clients = Mutex<[GraphAPIClient]>([])
+
+        func add(_ client: GraphAPIClient) {
+            clients.withLock { $0.append(client) }
+        }
+
+        func shutdown() async {
+            for client in clients.withLock({ clients in defer { clients = [] }; return clients }) {
+                try? await client.shutdown()
+            }
+        }
+    }
+
+    @TaskLocal static var scope: ClientScope?
+
     static func run(_ body: () async throws -> Void) async throws {
+        let scope = ClientScope()
         do {
-            try await body()
+            try await $scope.withValue(scope) { try await body() }
+            await scope.shutdown()
         } catch let error as GraphAPIClientError {
+            await scope.shutdown()
             StandardStream.error.write("Error: \(error)\n")
             throw ExitCode(error.exitStatus)
         } catch is CancellationError {
+            await scope.shutdown()
             throw ExitCode.failure
+        } catch {
+            await scope.shutdown()
+            throw error
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraphAPIClient
+import GraphJSON
 
 #if canImport(Glibc)
 import Glibc

@@ -59,10 +59,11 @@ enum CLIProcess {
     /// Runs `graph-api arguments…` with `environment` added to a copy of this process's
     /// environment from which every `GRAPH_API_*` variable was removed, and `stdin` as its input.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeoutSeconds: Double = 120
+        _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeoutSeconds: Double = 120,
+        executable: URL? = nil
     ) async throws -> Outcome {
         let process = Process()
-        process.executableURL = try binary()
+        process.executableURL = try executable ?? binary()
         process.arguments = arguments
         var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GRAPH_API_") }
         inherited.merge(environment) { _, new in new }
@@ -102,6 +103,43 @@ enum CLIProcess {
         let stderrText = String(decoding: await stderrData.value, as: UTF8.self)
         if (try? await watchdog.value) == true { throw CLIProcessError.timedOut(arguments) }
         return Outcome(status: status, stdout: stdoutText, stderr: stderrText)
+    }
+
+    /// What ``runMeasured(_:environment:timeoutSeconds:)`` saw: the outcome, the CPU time (user +
+    /// system) the `graph-api` process used, and the wall time it took.
+    struct Measured: Sendable {
+        var outcome: Outcome
+        var cpuSeconds: Double
+        var wallSeconds: Double
+    }
+
+    /// Runs `graph-api arguments…` under `bash`, whose `times` reports the CPU its child used.
+    static func runMeasured(_ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Double = 120) async throws
+        -> Measured
+    {
+        let script = #"start=$(date +%s.%N); "$0" "$@"; status=$?; end=$(date +%s.%N); times >&2; echo "wall $start $end" >&2; exit $status"#
+        var outcome = try await run(
+            ["-c", script, try binary().path] + arguments, environment: environment, timeoutSeconds: timeoutSeconds,
+            executable: URL(fileURLWithPath: "/bin/bash")
+        )
+        // `times` prints the shell's own user and system time, then its children's: `0m0.040s 0m0.012s`.
+        let lines = outcome.stderr.split(separator: "\n").map(String.init)
+        func seconds(_ text: Substring) -> Double {
+            let parts = text.dropLast().split(separator: "m")
+            return (Double(parts.first ?? "0") ?? 0) * 60 + (Double(parts.last ?? "0") ?? 0)
+        }
+        var cpu = -1.0
+        var wall = -1.0
+        if let wallLine = lines.last(where: { $0.hasPrefix("wall ") }) {
+            let fields = wallLine.split(separator: " ")
+            if fields.count == 3, let start = Double(fields[1]), let end = Double(fields[2]) { wall = end - start }
+            if let index = lines.lastIndex(of: wallLine), index >= 1 {
+                let times = lines[index - 1].split(separator: " ")
+                if times.count == 2 { cpu = seconds(times[0]) + seconds(times[1]) }
+                outcome.stderr = lines[..<max(0, index - 2)].map { $0 + "\n" }.joined()
+            }
+        }
+        return Measured(outcome: outcome, cpuSeconds: cpu, wallSeconds: wall)
     }
 
     /// Reads a pipe to its end on a Dispatch thread.

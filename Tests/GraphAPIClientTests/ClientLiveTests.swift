@@ -1,4 +1,5 @@
 import Foundation
+import GraphJSON
 import Testing
 
 @testable import GraphAPIClient
@@ -160,7 +161,9 @@ import Testing
     }
 
     @Test func anAbsentServerIsATransportError() async throws {
-        let client = try Self.client("http://127.0.0.1:1")
+        let client = GraphAPIClient(
+            configuration: try .init(url: "http://127.0.0.1:1", connectTimeoutSeconds: 1, retry: .none, circuitBreaker: .disabled)
+        )
         await #expect {
             try await client.health()
         } throws: { error in
@@ -172,5 +175,6 @@ import Testing
         } throws: { error in
             (error as? GraphAPIClientError)?.kind == .transport
         }
+        try await client.shutdown()
     }
 }

@@ -1,9 +1,8 @@
+import AsyncHTTPClient
 import Foundation
+import GraphJSON
+import NIOHTTP1
 import Testing
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 @testable import GraphAPIClient
 
@@ -75,19 +74,26 @@ import FoundationNetworking
         #expect(stream.method == "POST")
     }
 
-    @Test func urlRequestsCarryTheKeyAndTheBody() throws {
-        let client = GraphAPIClient(configuration: try Configuration(url: "http://h:1", apiKey: "secret"))
-        let request = client.urlRequest(for: try .createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: "X")))
-        #expect(request.httpMethod == "POST")
-        #expect(request.value(forHTTPHeaderField: "X-Graph-API-Key") == "secret")
-        #expect(request.value(forHTTPHeaderField: "Content-Type") == "application/json")
-        let body = try JSONValue(parsing: try #require(request.httpBody))
+    @Test func httpRequestsCarryTheKeyAndTheBody() async throws {
+        let client = GraphAPIClient(configuration: try Configuration(url: "http://h:1/prefix", apiKey: "secret"))
+        let create = try GraphAPIRequest.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: "X"))
+        let request = client.httpRequest(for: create)
+        #expect(request.method == .POST)
+        #expect(request.url == "http://h:1/prefix/databases")
+        #expect(request.headers.first(name: "X-Graph-API-Key") == "secret")
+        #expect(request.headers.first(name: "Content-Type") == "application/json")
+        #expect(request.body != nil)
+        let body = try JSONValue(parsing: try #require(create.body))
         #expect(body["graph_id"] == "g")
         #expect(body["schema_type"] == "custom")
         #expect(body["custom_schema_ddl"] == "X")
         #expect(body["read_only"] == nil)  // absent, so the server's default applies
+        try await client.shutdown()
         let open = GraphAPIClient(configuration: try Configuration(url: "http://h:1"))
-        #expect(open.urlRequest(for: .health).value(forHTTPHeaderField: "X-Graph-API-Key") == nil)
+        #expect(open.httpRequest(for: .health).headers.first(name: "X-Graph-API-Key") == nil)
+        #expect(open.httpRequest(for: .health).method == .GET)
+        try await open.shutdown()
+        try await open.shutdown()  // a second shutdown does nothing
     }
 
     @Test func queryRequestsWaitForTheQueryTimeout() throws {

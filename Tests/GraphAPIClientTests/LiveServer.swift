@@ -19,6 +19,14 @@ enum LiveServer {
         var maxRows = 50
         var chunkSize = 7
         var maxStagingStreamRows = 100
+        /// Connections per database (`nil`: the tier's).
+        var connectionsPerDatabase: Int?
+        /// How long a query waits for a busy database's connection before `503` + `Retry-After`.
+        var connectionWaitMilliseconds = 5_000
+        /// Failed authentications from all addresses within a minute before `429`.
+        var maxAuthFailuresPerMinute = 100
+        /// The port (0: a free one).
+        var port = 0
     }
 
     /// A running server.
@@ -47,7 +55,7 @@ enum LiveServer {
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory
         configuration.importDirectory = directory + "/import"
-        configuration.port = 0
+        configuration.port = settings.port
         configuration.apiKeys = [APIKey(secret: apiKey), APIKey(secret: readOnlyKey, scope: KeyScope(readOnly: true))]
         configuration.bufferPoolBytes = 64 << 20
         configuration.maxDatabaseSizeBytes = 1 << 30
@@ -56,6 +64,9 @@ enum LiveServer {
         configuration.maxRows = settings.maxRows
         configuration.chunkSize = settings.chunkSize
         configuration.maxStagingStreamRows = settings.maxStagingStreamRows
+        configuration.connectionsPerDatabase = settings.connectionsPerDatabase
+        configuration.connectionWaitMilliseconds = settings.connectionWaitMilliseconds
+        configuration.maxAuthFailuresPerMinute = settings.maxAuthFailuresPerMinute
         var logger = Logger(label: "graph-api-client-tests")
         logger.logLevel = .critical
 

@@ -1,3 +1,4 @@
+import GraphJSON
 import Testing
 
 @testable import GraphAPIClient
@@ -6,7 +7,7 @@ import Testing
     /// One value of every JSON kind, as a query result carries them (a node is an object).
     static let columns = ["int", "double", "text", "flag", "nothing", "list", "node"]
     static let row: [JSONValue] = [
-        .number(JSONNumber(uncheckedText: "170141183460469231731687303715884105727")), 1.5, "Alice", true, nil, [1, "a", nil],
+        .number(JSONNumber("170141183460469231731687303715884105727")!), 1.5, "Alice", true, nil, [1, "a", nil],
         ["_ID": ["offset": 0, "table": 0], "_LABEL": "Person", "name": "Al, \"B\""],
     ]
 

@@ -1,3 +1,4 @@
+import GraphJSON
 import Testing
 
 @testable import GraphAPIClient
@@ -5,8 +6,8 @@ import Testing
 @Suite struct QueryParameterTests {
     @Test(arguments: [
         ("n=42", "n", JSONValue.number(JSONNumber(42))),
-        ("x=-1.5e3", "x", .number(JSONNumber(uncheckedText: "-1.5e3"))),
-        ("big=170141183460469231731687303715884105727", "big", .number(JSONNumber(uncheckedText: "170141183460469231731687303715884105727"))),
+        ("x=-1.5e3", "x", .number(JSONNumber("-1.5e3")!)),
+        ("big=170141183460469231731687303715884105727", "big", .number(JSONNumber("170141183460469231731687303715884105727")!)),
         ("flag=true", "flag", .bool(true)),
         ("off=false", "off", .bool(false)),
         ("nothing=null", "nothing", .null),
@@ -52,7 +53,7 @@ import Testing
 
     @Test func queryBodyKeepsDigitsAndSortsParameters() {
         let request = QueryRequest(
-            cypher: "RETURN $b, $a", parameters: ["b": .number(JSONNumber(uncheckedText: "12345678901234567890123")), "a": "x"],
+            cypher: "RETURN $b, $a", parameters: ["b": .number(JSONNumber("12345678901234567890123")!), "a": "x"],
             timeoutSeconds: 30
         )
         #expect(request.jsonBody.jsonText == #"{"cypher":"RETURN $b, $a","parameters":{"a":"x","b":12345678901234567890123},"timeout":30}"#)

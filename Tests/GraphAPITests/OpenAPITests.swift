@@ -1,5 +1,6 @@
 import Foundation
 import GraphEngine
+import GraphJSON
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -75,9 +76,14 @@ struct OpenAPITestServer {
 
 /// Runs `python3` with `arguments`; returns its exit status and its output (stdout and stderr).
 func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    try runCommand("/usr/bin/env", ["python3"] + arguments)
+}
+
+/// Runs `executable` with `arguments`; returns its exit status and its output (stdout and stderr).
+func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3"] + arguments
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
@@ -106,12 +112,37 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
     @Test func servedDocumentOmitsOperationsOfRoutesTheRouterLacks() throws {
         let some: Set<OpenAPIDocument.Route> = [
             .init(method: "get", path: "/health"), .init(method: "post", path: "/databases/{graph_id}/query"),
+            .init(method: "get", path: "/databases/{graph_id}"),
         ]
         let document = OpenAPIDocument.document(routes: some)
         let paths = document["paths"]?.pairs ?? []
-        #expect(paths.map(\.key) == ["/health", "/databases/{graph_id}/query"])
+        #expect(paths.map(\.key) == ["/health", "/databases/{graph_id}", "/databases/{graph_id}/query"])
         #expect(paths.last?.value["parameters"] != nil)  // the path parameter graph_id
         #expect(paths.first?.value["parameters"] == nil)
+        #expect(paths[1].value.pairs.map(\.key) == ["parameters", "get"])  // DELETE of the same path left out
+        #expect(OpenAPIDocument.routes(of: document) == some)
+        #expect(document["components"] == OpenAPIDocument.parsed["components"])
+    }
+
+    /// The repository's `openapi/openapi.json`, the source of truth of the contract.
+    static let checkedInDocument = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("openapi/openapi.json")
+
+    @Test func servedDocumentIsTheCheckedInFileByteForByte() async throws {
+        let file = try Data(contentsOf: Self.checkedInDocument)
+        // The embedded copy is stale when openapi/openapi.json changed without
+        // scripts/generate-openapi.sh being run.
+        #expect(Data(OpenAPIDocument.embeddedJSON.utf8) == file, "run scripts/generate-openapi.sh")
+        let sha = try runCommand("/usr/bin/env", ["sha256sum", Self.checkedInDocument.path])
+        #expect(sha.output.hasPrefix(OpenAPIDocument.embeddedSHA256 + " "), "run scripts/generate-openapi.sh")
+        #expect(OpenAPIDocument.parsed["info"]?["version"]?.stringValue == GraphAPIVersion.string)
+        let server = try OpenAPITestServer()
+        try await server.test { client in
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(Data(response.body.readableBytesView) == file)
+            }
+        }
     }
 
     @Test func documentValidatesAsOpenAPI31() async throws {
@@ -133,17 +164,20 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
 
     @Test func validatorRejectsABrokenDocument() throws {
         // The validation above can fail: a document missing `info` does not pass.
-        var document = OpenAPIDocument.document()
-        if case .object(let pairs) = document { document = .object(pairs.filter { $0.key != "info" }) }
+        var document = OpenAPIDocument.parsed
+        if case .object(var object) = document {
+            object.members.removeAll { $0.key == "info" }
+            document = .object(object)
+        }
         let file = ObservabilityFixture.temporaryDirectory() + "-broken.json"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try Data(String(buffer: document.serialized).utf8).write(to: URL(fileURLWithPath: file))
+        try Data(document.jsonText.utf8).write(to: URL(fileURLWithPath: file))
         let result = try runPython(["-m", "openapi_spec_validator", file])
         #expect(result.status != 0)
     }
 
     @Test func everyErrorResponseUsesTheErrorSchemaAndSecurityIsDeclared() throws {
-        let document = OpenAPIDocument.document()
+        let document = OpenAPIDocument.parsed
         let schemes = document["components"]?["securitySchemes"]
         #expect(schemes?["ApiKeyHeader"]?["name"]?.stringValue == "X-Graph-API-Key")
         #expect(schemes?["ApiKeyHeader"]?["in"]?.stringValue == "header")
@@ -169,7 +203,7 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
                 for (status, response) in responses where status.hasPrefix("4") || status.hasPrefix("5") {
                     if path == "/health" && status == "503" { continue }  // an unhealthy Health body
                     #expect(
-                        response["content"]?["application/json"]?["schema"] == OpenAPISchema.ref("Error"),
+                        response["content"]?["application/json"]?["schema"] == ["$ref": "#/components/schemas/Error"],
                         "\(name) \(status) is not the error schema"
                     )
                 }
@@ -184,7 +218,7 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
         #expect(parameters.contains("streaming") && parameters.contains("chunk_size"))
     }
 
-    private func response(of operation: OrderedJSON, status: String) -> OrderedJSON? {
+    private func response(of operation: OpenAPIJSON, status: String) -> OpenAPIJSON? {
         operation["responses"]?[status]
     }
 }
@@ -222,7 +256,7 @@ func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) 
     }
 
     @Test func docsPageEscapesText() {
-        let document: OrderedJSON = [
+        let document: OpenAPIJSON = [
             "openapi": "3.1.0", "info": ["title": "<b>x</b>", "version": "1", "description": "a & `<code>` **bold**"],
             "paths": [:], "components": [:],
         ]

@@ -225,7 +225,7 @@ struct DeleteRecreateTests {
         await #expect { try await fixture.node.staging.listTables(graph: id) } throws: {
             ($0 as? ServiceError)?.code == .databaseNotFound
         }
-        _ = try? await fixture.node.staging.ioDirectory(id)
+        _ = try? fixture.node.staging.ioDirectory(id)
         #expect(!FileManager.default.fileExists(atPath: fixture.node.registry.folder(of: id)))
         await fixture.tearDown()
     }

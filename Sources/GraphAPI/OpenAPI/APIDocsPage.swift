@@ -1,5 +1,6 @@
 import GraphService
 import Foundation
+import GraphJSON
 import NIOCore
 
 /// The `GET /docs` page: the OpenAPI document rendered as self-contained HTML on the server.
@@ -10,7 +11,7 @@ import NIOCore
 /// are shown as nested property lists with links between them.
 enum APIDocsPage {
     /// The page of `document`.
-    static func html(for document: OrderedJSON) -> String {
+    static func html(for document: OpenAPIJSON) -> String {
         var page = Page(document: document)
         page.render()
         return page.output
@@ -21,10 +22,10 @@ enum APIDocsPage {
         "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     private struct Page {
-        let document: OrderedJSON
+        let document: OpenAPIJSON
         var output = ""
 
-        init(document: OrderedJSON) {
+        init(document: OpenAPIJSON) {
             self.document = document
             output.reserveCapacity(128 * 1024)
         }
@@ -56,8 +57,8 @@ enum APIDocsPage {
         }
 
         /// Operations in document order, grouped by their first tag.
-        var operationsByTag: [(tag: String, operations: [(method: String, path: String, operation: OrderedJSON)])] {
-            var groups: [(tag: String, operations: [(method: String, path: String, operation: OrderedJSON)])] = []
+        var operationsByTag: [(tag: String, operations: [(method: String, path: String, operation: OpenAPIJSON)])] {
+            var groups: [(tag: String, operations: [(method: String, path: String, operation: OpenAPIJSON)])] = []
             for tag in (document["tags"]?.elements ?? []).compactMap({ $0["name"]?.stringValue }) {
                 groups.append((tag, []))
             }
@@ -97,7 +98,7 @@ enum APIDocsPage {
             }
         }
 
-        mutating func renderOperation(method: String, path: String, operation: OrderedJSON) {
+        mutating func renderOperation(method: String, path: String, operation: OpenAPIJSON) {
             output += "<article class=\"operation\" id=\"\(anchor(method, path))\">\n"
             output += "<h3>\(methodBadge(method)) <code>\(escape(path))</code></h3>\n"
             output += "<p class=\"opsummary\">\(escape(operation["summary"]?.stringValue ?? ""))"
@@ -145,7 +146,7 @@ enum APIDocsPage {
         }
 
         /// The media types of a body; with `expand`, a referenced schema's fields are shown too.
-        mutating func renderContent(_ content: OrderedJSON, expand: Bool) {
+        mutating func renderContent(_ content: OpenAPIJSON, expand: Bool) {
             for (mediaType, media) in content.pairs {
                 output += "<div class=\"media\"><span class=\"mediatype\">\(escape(mediaType))</span>\n"
                 guard let schema = media["schema"] else {
@@ -188,9 +189,9 @@ enum APIDocsPage {
         // MARK: Schemas
 
         /// A reference object replaced by what it points to (parameters, responses, headers, schemas).
-        func resolve(_ value: OrderedJSON) -> OrderedJSON {
+        func resolve(_ value: OpenAPIJSON) -> OpenAPIJSON {
             guard let reference = value["$ref"]?.stringValue, reference.hasPrefix("#/") else { return value }
-            var target: OrderedJSON? = document
+            var target: OpenAPIJSON? = document
             for part in reference.dropFirst(2).split(separator: "/") {
                 target = target?[String(part)]
             }
@@ -198,7 +199,7 @@ enum APIDocsPage {
         }
 
         /// A one-line description of a schema's type, with links to referenced schemas.
-        func typeSummary(_ schema: OrderedJSON) -> String {
+        func typeSummary(_ schema: OpenAPIJSON) -> String {
             if let reference = schema["$ref"]?.stringValue {
                 let name = String(reference.split(separator: "/").last ?? "")
                 return "<a href=\"#schema-\(escape(name))\">\(escape(name))</a>"
@@ -235,7 +236,7 @@ enum APIDocsPage {
 
         /// A schema as HTML: its type (unless `showType` is false), and for an object its
         /// properties (nested objects inline).
-        func schemaHTML(_ schema: OrderedJSON, depth: Int, showDescription: Bool = false, showType: Bool = true) -> String {
+        func schemaHTML(_ schema: OpenAPIJSON, depth: Int, showDescription: Bool = false, showType: Bool = true) -> String {
             var html = ""
             if showType {
                 html += "<div class=\"type\">\(typeSummary(schema))"
@@ -278,14 +279,13 @@ enum APIDocsPage {
             return html
         }
 
-        func literal(_ value: OrderedJSON) -> String {
+        func literal(_ value: OpenAPIJSON) -> String {
             switch value {
             case .string(let text): return text
-            case .integer(let number): return String(number)
-            case .number(let number): return String(number)
+            case .number(let number): return number.text
             case .bool(let flag): return flag ? "true" : "false"
             case .null: return "null"
-            default: return String(buffer: value.serialized)
+            default: return value.jsonText
             }
         }
 

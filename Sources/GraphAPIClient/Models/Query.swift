@@ -1,3 +1,5 @@
+import GraphJSON
+
 /// The body of `POST /databases/{graph_id}/query`.
 public struct QueryRequest: Sendable, Hashable {
     /// The Cypher statement.

@@ -1,3 +1,5 @@
+import GraphJSON
+
 /// A string or a list of strings: the `source` and `s3_pattern` of the staging and copy requests.
 /// One value is sent as a string, several as a list.
 public struct StagingSourceList: Codable, Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByArrayLiteral {

@@ -1,3 +1,5 @@
+import GraphJSON
+
 /// One background task (copy, ingest, backup, restore): `GET /tasks/{task_id}/status`, an entry
 /// of `GET /tasks`, and the data of the monitor's events.
 public struct TaskInfo: Codable, Sendable, Hashable {

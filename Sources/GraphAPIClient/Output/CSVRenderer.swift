@@ -1,3 +1,5 @@
+import GraphJSON
+
 /// Writes rows as CSV by RFC 4180: records end in CRLF; a field containing a comma, a double
 /// quote, CR or LF is enclosed in double quotes, with each double quote doubled.
 ///

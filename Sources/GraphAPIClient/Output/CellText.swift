@@ -1,3 +1,5 @@
+import GraphJSON
+
 /// How one result value reads in a text cell (the table and CSV formats).
 public enum CellText {
     /// The text of a value: a string as it is, a number with its exact digits, `true`/`false`,

@@ -1,3 +1,5 @@
+import GraphJSON
+
 /// Renders rows as aligned columns for a terminal:
 ///
 /// ```

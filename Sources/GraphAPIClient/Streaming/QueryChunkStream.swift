@@ -1,9 +1,5 @@
-import Foundation
-import Synchronization
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import GraphJSON
+import NIOCore
 
 /// One line of a streamed (NDJSON) result: a Cypher ``QueryChunk`` or a staged-table
 /// ``StagingQueryChunk``. Both streams are framed alike (`chunk_index`, `columns` on the first
@@ -33,68 +29,118 @@ public protocol ResultChunk: Sendable {
 /// Iterating starts the request (iterating again runs the query again). Each line is parsed as
 /// soon as it is complete and only the unfinished line is buffered by the parser.
 ///
-/// Backpressure: on Linux, FoundationNetworking's `URLSession` cannot pause a running transfer
-/// (suspending a task mid-transfer restarts it), so bytes the consumer has not taken yet wait in
-/// the session's delegate queue. A consumer that keeps up (writing to a terminal, a file or a
-/// pipe) holds about one chunk at a time.
+/// Backpressure: the body is read from the connection only as the iteration asks for chunks
+/// (AsyncHTTPClient stops reading the socket when its small buffer is full), so a slow consumer
+/// slows the server's stream down instead of piling the result up in memory.
 public struct ResultChunkStream<Chunk: ResultChunk>: AsyncSequence, Sendable {
     /// One chunk per NDJSON line.
     public typealias Element = Chunk
 
-    /// The prepared HTTP request.
-    let urlRequest: URLRequest
+    let client: GraphAPIClient
+    let request: GraphAPIRequest
 
-    /// Starts the request.
+    /// Starts the request at the first ``Iterator/next()``.
     public func makeAsyncIterator() -> Iterator {
-        let (stream, continuation) = AsyncThrowingStream<Chunk, any Error>.makeStream()
-        GraphAPIClient.startStreaming(
-            urlRequest, delegate: QueryStreamDelegate(continuation: continuation), queueName: "GraphAPIClient.ResultChunkStream",
-            continuation: continuation
-        )
-        return Iterator(base: stream.makeAsyncIterator())
+        Iterator(client: client, request: request)
     }
 
     /// Yields the chunks of one request.
     public struct Iterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<Chunk, any Error>.Iterator
+        let client: GraphAPIClient
+        let request: GraphAPIRequest
+        var body: StreamedBody?
+        var decoder = ResultChunkDecoder<Chunk>()
+        var pending: [Chunk] = []
+        var failure: GraphAPIClientError?
+        var done = false
+
+        init(client: GraphAPIClient, request: GraphAPIRequest) {
+            self.client = client
+            self.request = request
+        }
 
         /// The next chunk, `nil` after the last one.
+        ///
+        /// An in-band error line ends the iteration with ``GraphAPIClientError/Kind/streamFailed``
+        /// (after the chunks before it), and so does a stream that ends without its last chunk.
         /// - Throws: ``GraphAPIClientError``.
         public mutating func next() async throws -> Chunk? {
-            try await base.next()
+            guard !done else { return nil }
+            do {
+                return try await nextChunk()
+            } catch {
+                done = true
+                await body?.close()
+                throw error
+            }
+        }
+
+        private mutating func nextChunk() async throws -> Chunk? {
+            let idle = request.timeoutSeconds ?? client.configuration.requestTimeoutSeconds
+            if body == nil { body = try await StreamedBody.open(request, client: client) }
+            while true {
+                if !pending.isEmpty {
+                    let chunk = pending.removeFirst()
+                    if chunk.isLastChunk {
+                        done = true
+                        await body?.close()
+                    }
+                    return chunk
+                }
+                if let failure { throw failure }
+                let buffer = try await body?.next(client: client, idleSeconds: idle)
+                let decoded =
+                    buffer.map { buffer in
+                        buffer.withUnsafeReadableBytes { decoder.decode($0.bindMemory(to: UInt8.self)) }
+                    } ?? decoder.decode(nil)
+                pending.append(contentsOf: decoded.chunks)
+                failure = decoded.failure
+            }
         }
     }
 }
 
-/// The chunks of a streamed Cypher result (`POST /databases/{graph_id}/query` as NDJSON).
-public typealias QueryChunkStream = ResultChunkStream<QueryChunk>
+/// Turns the bytes of an NDJSON result, however they are split, into chunks: each line is parsed
+/// as soon as it is complete; nothing after the last chunk is read.
+struct ResultChunkDecoder<Chunk: ResultChunk>: Sendable {
+    private var lines = NDJSONLineSplitter()
+    private var chunks = 0
+    private var finished = false
 
-/// The chunks of a streamed SQL result over staged tables (`POST /databases/{graph_id}/tables/query`
-/// as NDJSON).
-public typealias StagingQueryChunkStream = ResultChunkStream<StagingQueryChunk>
-
-/// Receives one streamed response on the session's serial delegate queue.
-final class QueryStreamDelegate<Chunk: ResultChunk>: NSObject, URLSessionDataDelegate, Sendable {
-    /// The largest error body kept (an error answer is a small JSON object).
-    static var maxErrorBodyBytes: Int { 64 << 10 }
-
-    struct State {
-        var lines = NDJSONLineSplitter()
-        var errorBody: [UInt8] = []
-        var chunks = 0
-        /// The last chunk or a failure was delivered; nothing more goes to the consumer.
-        var done = false
-    }
-
-    let continuation: AsyncThrowingStream<Chunk, any Error>.Continuation
-    let state = Mutex(State())
-
-    init(continuation: AsyncThrowingStream<Chunk, any Error>.Continuation) {
-        self.continuation = continuation
-    }
-
-    static func status(of task: URLSessionTask) -> Int {
-        (task.response as? HTTPURLResponse)?.statusCode ?? 0
+    /// Decodes the complete lines of `bytes` (`nil`: the body ended). Returns the chunks found and
+    /// the failure that ends the stream after them, if any: an in-band error line, a line that is
+    /// not a chunk, or the end of the body without the last chunk.
+    mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>?) -> (chunks: [Chunk], failure: GraphAPIClientError?) {
+        guard !finished else { return ([], nil) }
+        var found: [Chunk] = []
+        let collect = { (line: UnsafeBufferPointer<UInt8>) throws(GraphAPIClientError) -> Void in
+            guard found.last?.isLastChunk != true else { return }  // nothing follows the last chunk
+            found.append(try Self.chunk(from: line))
+        }
+        do throws(GraphAPIClientError) {
+            if let bytes {
+                try lines.append(bytes, collect)
+            } else {
+                try lines.finish(collect)
+            }
+        } catch {
+            finished = true
+            return (found, error)
+        }
+        chunks += found.count
+        if found.last?.isLastChunk == true {
+            finished = true
+        } else if bytes == nil {
+            finished = true
+            return (
+                found,
+                GraphAPIClientError(
+                    kind: .streamFailed, status: 200,
+                    detail: "the stream ended after \(chunks) chunk\(chunks == 1 ? "" : "s") without its last chunk"
+                )
+            )
+        }
+        return (found, nil)
     }
 
     static func chunk(from line: UnsafeBufferPointer<UInt8>) throws(GraphAPIClientError) -> Chunk {
@@ -106,101 +152,11 @@ final class QueryStreamDelegate<Chunk: ResultChunk>: NSObject, URLSessionDataDel
         }
         return try Chunk(json: json)
     }
-
-    /// Parses the complete lines of `bytes` (or, with `nil`, the unfinished last line at the end)
-    /// and delivers their chunks.
-    func deliver(_ bytes: UnsafeBufferPointer<UInt8>?) {
-        var chunks: [Chunk] = []
-        let outcome: Result<Bool, GraphAPIClientError> = state.withLock { state in
-            guard !state.done else { return .success(false) }
-            do throws(GraphAPIClientError) {
-                let collect = { (line: UnsafeBufferPointer<UInt8>) throws(GraphAPIClientError) -> Void in
-                    guard chunks.last?.isLastChunk != true else { return }  // nothing follows the last chunk
-                    chunks.append(try QueryStreamDelegate.chunk(from: line))
-                }
-                if let bytes {
-                    try state.lines.append(bytes, collect)
-                } else {
-                    try state.lines.finish(collect)
-                }
-                state.chunks += chunks.count
-                let last = chunks.last?.isLastChunk == true
-                if last { state.done = true }
-                return .success(last)
-            } catch {
-                state.done = true
-                return .failure(error)
-            }
-        }
-        for chunk in chunks { continuation.yield(chunk) }
-        switch outcome {
-        case .success(true): continuation.finish()
-        case .success(false): break
-        case .failure(let error): continuation.finish(throwing: error)
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let status = Self.status(of: dataTask)
-        let done = data.withUnsafeBytes { raw in receive(raw.bindMemory(to: UInt8.self), status: status) }
-        if done { dataTask.cancel() }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        defer { session.finishTasksAndInvalidate() }
-        let failure = error.map { GraphAPIClientError.transport($0, of: task) }
-        complete(
-            status: Self.status(of: task), failure: failure,
-            retryAfter: (task.response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After")
-        )
-    }
-
-    /// Takes bytes of the body: the lines of a success answer, or the error body of another.
-    /// Returns whether the stream is done (its last chunk or a failure was delivered).
-    func receive(_ bytes: UnsafeBufferPointer<UInt8>, status: Int) -> Bool {
-        guard (200..<300).contains(status) else {
-            state.withLock { state in
-                let room = Self.maxErrorBodyBytes - state.errorBody.count
-                if room > 0 { state.errorBody.append(contentsOf: bytes.prefix(room)) }
-            }
-            return false
-        }
-        deliver(bytes)
-        return state.withLock { $0.done }
-    }
-
-    /// Ends the stream once the response is complete: with the transport `failure`, the server's
-    /// error for an error status, or, for a success answer, after its unfinished last line —
-    /// failing if the last chunk never came.
-    func complete(status: Int, failure: GraphAPIClientError?, retryAfter: String?) {
-        if let failure {
-            let alreadyDone = state.withLock { state in
-                defer { state.done = true }
-                return state.done
-            }
-            if !alreadyDone { continuation.finish(throwing: failure) }
-            return
-        }
-        guard (200..<300).contains(status) else {
-            let body = state.withLock { state in
-                state.done = true
-                return state.errorBody
-            }
-            continuation.finish(throwing: GraphAPIClientError.fromResponse(status: status, body: body, retryAfter: retryAfter))
-            return
-        }
-        deliver(nil)
-        let chunks = state.withLock { state in
-            defer { state.done = true }
-            return state.done ? nil : state.chunks
-        }
-        if let chunks {
-            continuation.finish(
-                throwing: GraphAPIClientError(
-                    kind: .streamFailed, status: status,
-                    detail: "the stream ended after \(chunks) chunk\(chunks == 1 ? "" : "s") without its last chunk"
-                )
-            )
-        }
-    }
 }
+
+/// The chunks of a streamed Cypher result (`POST /databases/{graph_id}/query` as NDJSON).
+public typealias QueryChunkStream = ResultChunkStream<QueryChunk>
+
+/// The chunks of a streamed SQL result over staged tables (`POST /databases/{graph_id}/tables/query`
+/// as NDJSON).
+public typealias StagingQueryChunkStream = ResultChunkStream<StagingQueryChunk>

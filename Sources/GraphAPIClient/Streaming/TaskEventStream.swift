@@ -1,9 +1,6 @@
 import Foundation
-import Synchronization
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import GraphJSON
+import NIOCore
 
 /// The events of `GET /tasks/{task_id}/monitor`, in order, as they arrive.
 ///
@@ -11,31 +8,93 @@ import FoundationNetworking
 /// after the terminal event (`completed`, `failed` or `cancelled`); a stream that ends before it
 /// fails with ``GraphAPIClientError/Kind/streamFailed``, an error answer (such as 404) with
 /// ``GraphAPIClientError/Kind/server``. Leaving the loop early or cancelling the task closes the
-/// connection; the task itself keeps running.
+/// connection; the task itself keeps running. Waiting for the next event uses no CPU: the
+/// iteration sleeps on the connection.
 public struct TaskEventStream: AsyncSequence, Sendable {
     public typealias Element = TaskEvent
 
-    /// The prepared HTTP request.
-    let urlRequest: URLRequest
+    let client: GraphAPIClient
+    let request: GraphAPIRequest
 
-    /// Starts the request.
+    /// Starts the request at the first ``Iterator/next()``.
     public func makeAsyncIterator() -> Iterator {
-        let (stream, continuation) = AsyncThrowingStream<TaskEvent, any Error>.makeStream()
-        GraphAPIClient.startStreaming(
-            urlRequest, delegate: TaskEventDelegate(continuation: continuation), queueName: "GraphAPIClient.TaskEventStream",
-            continuation: continuation
-        )
-        return Iterator(base: stream.makeAsyncIterator())
+        Iterator(client: client, request: request)
     }
 
     /// Yields the events of one request.
     public struct Iterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<TaskEvent, any Error>.Iterator
+        let client: GraphAPIClient
+        let request: GraphAPIRequest
+        var body: StreamedBody?
+        var parser = ServerSentEventParser()
+        var pending: [TaskEvent] = []
+        var events = 0
+        var done = false
+
+        init(client: GraphAPIClient, request: GraphAPIRequest) {
+            self.client = client
+            self.request = request
+        }
 
         /// The next event, `nil` after the terminal one.
         /// - Throws: ``GraphAPIClientError``.
         public mutating func next() async throws -> TaskEvent? {
-            try await base.next()
+            guard !done else { return nil }
+            do {
+                return try await nextEvent()
+            } catch {
+                done = true
+                await body?.close()
+                throw error
+            }
+        }
+
+        private mutating func nextEvent() async throws -> TaskEvent? {
+            let idle = request.timeoutSeconds ?? client.configuration.requestTimeoutSeconds
+            if body == nil { body = try await StreamedBody.open(request, client: client) }
+            while true {
+                if !pending.isEmpty {
+                    let event = pending.removeFirst()
+                    if event.isTerminal {
+                        done = true
+                        await body?.close()
+                    }
+                    return event
+                }
+                guard let buffer = try await body?.next(client: client, idleSeconds: idle) else {
+                    throw GraphAPIClientError(
+                        kind: .streamFailed, status: 200,
+                        detail: "the monitor ended after \(events) event\(events == 1 ? "" : "s") before the task finished"
+                    )
+                }
+                for (name, text) in parser.append(buffer.readableBytesView) {
+                    let event = try Self.event(name: name, data: text)
+                    pending.append(event)
+                    events += 1
+                    if event.isTerminal { break }
+                }
+            }
+        }
+
+        /// An event from its name and data text.
+        static func event(name: String, data: String) throws(GraphAPIClientError) -> TaskEvent {
+            let json: JSONValue
+            do {
+                json = try JSONValue(parsing: data)
+            } catch {
+                throw GraphAPIClientError(kind: .invalidResponse, detail: "the data of a '\(name)' event is not JSON: \(error)")
+            }
+            var task: TaskInfo?
+            if name != "heartbeat" {
+                do {
+                    task = try JSONDecoder().decode(TaskInfo.self, from: Data(data.utf8))
+                } catch {
+                    throw GraphAPIClientError(
+                        kind: .invalidResponse, detail: "a '\(name)' event does not hold a task: \(GraphAPIClient.describe(error))"
+                    )
+                }
+            }
+            return TaskEvent(name: name, data: json, task: task)
         }
     }
 }
@@ -79,110 +138,5 @@ struct ServerSentEventParser: Sendable {
         var value = line[line.index(after: colon)...]
         if value.first == " " { value = value.dropFirst() }
         return (String(line[..<colon]), String(value))
-    }
-}
-
-/// Receives one monitor stream on the session's serial delegate queue.
-final class TaskEventDelegate: NSObject, URLSessionDataDelegate, Sendable {
-    struct State {
-        var parser = ServerSentEventParser()
-        var errorBody: [UInt8] = []
-        var events = 0
-        /// The terminal event or a failure was delivered.
-        var done = false
-    }
-
-    let continuation: AsyncThrowingStream<TaskEvent, any Error>.Continuation
-    let state = Mutex(State())
-
-    init(continuation: AsyncThrowingStream<TaskEvent, any Error>.Continuation) {
-        self.continuation = continuation
-    }
-
-    /// An event from its name and data text.
-    static func event(name: String, data: String) throws(GraphAPIClientError) -> TaskEvent {
-        let json: JSONValue
-        do {
-            json = try JSONValue(parsing: data)
-        } catch {
-            throw GraphAPIClientError(kind: .invalidResponse, detail: "the data of a '\(name)' event is not JSON: \(error)")
-        }
-        var task: TaskInfo?
-        if name != "heartbeat" {
-            do {
-                task = try JSONDecoder().decode(TaskInfo.self, from: Data(data.utf8))
-            } catch {
-                throw GraphAPIClientError(
-                    kind: .invalidResponse, detail: "a '\(name)' event does not hold a task: \(GraphAPIClient.describe(error))"
-                )
-            }
-        }
-        return TaskEvent(name: name, data: json, task: task)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let status = (dataTask.response as? HTTPURLResponse)?.statusCode ?? 0
-        var events: [TaskEvent] = []
-        let outcome: Result<Bool, GraphAPIClientError> = state.withLock { state in
-            guard !state.done else { return .success(false) }
-            guard (200..<300).contains(status) else {
-                let room = 64 * 1024 - state.errorBody.count
-                if room > 0 { state.errorBody.append(contentsOf: data.prefix(room)) }
-                return .success(false)
-            }
-            do throws(GraphAPIClientError) {
-                for (name, text) in state.parser.append(data) {
-                    let event = try Self.event(name: name, data: text)
-                    events.append(event)
-                    if event.isTerminal {
-                        state.done = true
-                        break
-                    }
-                }
-                state.events += events.count
-                return .success(state.done)
-            } catch {
-                state.done = true
-                return .failure(error)
-            }
-        }
-        for event in events { continuation.yield(event) }
-        switch outcome {
-        case .success(true):
-            continuation.finish()
-            dataTask.cancel()
-        case .success(false):
-            break
-        case .failure(let error):
-            continuation.finish(throwing: error)
-            dataTask.cancel()
-        }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        defer { session.finishTasksAndInvalidate() }
-        let response = task.response as? HTTPURLResponse
-        let status = response?.statusCode ?? 0
-        let (alreadyDone, errorBody, events) = state.withLock { state in
-            defer { state.done = true }
-            return (state.done, state.errorBody, state.events)
-        }
-        guard !alreadyDone else { return }
-        if let error {
-            continuation.finish(throwing: GraphAPIClientError.transport(error, of: task))
-        } else if !(200..<300).contains(status) {
-            continuation.finish(
-                throwing: GraphAPIClientError.fromResponse(
-                    status: status, body: errorBody, retryAfter: response?.value(forHTTPHeaderField: "Retry-After")
-                )
-            )
-        } else {
-            continuation.finish(
-                throwing: GraphAPIClientError(
-                    kind: .streamFailed, status: status,
-                    detail: "the monitor ended after \(events) event\(events == 1 ? "" : "s") before the task finished"
-                )
-            )
-        }
     }
 }

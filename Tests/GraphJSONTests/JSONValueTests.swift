@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import GraphAPIClient
+@testable import GraphJSON
 
 @Suite struct JSONValueTests {
     @Test func parsesEveryKindKeepingOrderAndDigits() throws {

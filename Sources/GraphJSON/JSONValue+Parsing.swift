@@ -11,6 +11,10 @@ public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertibl
 }
 
 extension JSONValue {
+    /// The deepest nesting of arrays and objects the parser accepts; deeper input is refused with
+    /// a ``JSONSyntaxError`` rather than risking the stack.
+    public static let maxNestingDepth = 512
+
     /// Parses exactly one JSON value (RFC 8259), surrounding whitespace allowed.
     ///
     /// Numbers keep their text, objects their member order; duplicate keys are kept as written.
@@ -32,8 +36,10 @@ extension JSONValue {
         self = try result.get()
     }
 
-    /// Parses exactly one JSON value from UTF-8 bytes.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+    /// Parses exactly one JSON value from UTF-8 bytes (see ``init(parsing:)-(String)``): the
+    /// fast path for bytes already in memory, such as one line of a stream.
+    /// - Throws: ``JSONSyntaxError``.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -45,8 +51,8 @@ extension JSONValue {
 
 /// A recursive-descent parser over UTF-8 bytes.
 struct JSONParser {
-    /// Deeper nesting is refused rather than risking the stack.
-    static let maxDepth = 512
+    /// Deeper nesting is refused rather than risking the stack (see ``JSONValue/maxNestingDepth``).
+    static let maxDepth = JSONValue.maxNestingDepth
 
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
