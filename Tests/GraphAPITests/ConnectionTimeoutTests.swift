@@ -10,7 +10,7 @@ import Testing
 /// The request head timeout and the idle timeout of kept-alive connections, on live servers with
 /// timeouts of a second. Each test waits for the server to close the connection (the socket's
 /// end of input) within a generous bound, rather than timing the close.
-@Suite struct ConnectionTimeoutTests {
+@Suite(.slow) struct ConnectionTimeoutTests {
     @Test func aConnectionThatSendsNothingIsClosedAfterTheHeadTimeout() async throws {
         try await Self.withRawConnection(headTimeout: 1, idleTimeout: 600) { connection in
             try await Self.expectClosedWithoutAnswer(&connection)

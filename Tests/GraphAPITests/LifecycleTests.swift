@@ -4,7 +4,7 @@ import Testing
 
 /// The server as a separate process: graceful shutdown on SIGTERM, and recovery of every
 /// acknowledged write after `kill -9`.
-@Suite(.serialized) struct LifecycleTests {
+@Suite(.serialized, .slow) struct LifecycleTests {
     static func temporaryDirectory() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-lifecycle-\(UUID().uuidString)").path
     }

@@ -10,7 +10,7 @@ import Testing
 
 /// Many tenants at once through the HTTP API, and the request body limit.
 @Suite struct MultiTenantTests {
-    @Test func fiftyTenantsQueriedConcurrentlyAnswerOnlyWithTheirOwnData() async throws {
+    @Test(.slow) func fiftyTenantsQueriedConcurrentlyAnswerOnlyWithTheirOwnData() async throws {
         try await TestServer.withServer(configure: {
             $0.maxDatabases = 60
             $0.maxOpenDatabases = 64

@@ -118,7 +118,7 @@ import Testing
         }
     }
 
-    @Test func readsRunWhileAWriteHoldsTheGate() async throws {
+    @Test(.slow) func readsRunWhileAWriteHoldsTheGate() async throws {
         try await TestServer.withServer(graphs: [Self.slow], configure: { $0.connectionsPerDatabase = 4 }) { server in
             let client = server.client
             let port = server.port
@@ -142,7 +142,7 @@ import Testing
         }
     }
 
-    @Test func aFullQueueIs503WithRetryAfter() async throws {
+    @Test(.slow) func aFullQueueIs503WithRetryAfter() async throws {
         try await TestServer.withServer(
             graphs: [Self.slow],
             configure: {

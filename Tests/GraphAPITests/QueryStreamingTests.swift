@@ -114,7 +114,7 @@ import Testing
         }
     }
 
-    @Test func streamsAMillionRowsWithoutARowCap() async throws {
+    @Test(.slow) func streamsAMillionRowsWithoutARowCap() async throws {
         try await TestServer.withServer(graphs: [Self.people], configure: { $0.maxRows = 100 }) { server in
             let client = server.client
             let started = ContinuousClock.now

@@ -11,7 +11,7 @@ import Testing
 
 /// A COPY that fails, is cancelled, or dies with the server leaves the graph table as it was and
 /// the process healthy.
-@Suite(.serialized) struct StagingCopyCancelTests {
+@Suite(.serialized, .slow) struct StagingCopyCancelTests {
     /// Waits until the task runs its COPY (progress 5%: "copying into …").
     static func copying(_ client: TestServer.Client, _ taskID: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)

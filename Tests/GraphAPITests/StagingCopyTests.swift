@@ -100,7 +100,7 @@ import Testing
         }
     }
 
-    @Test func copiesFromS3GlobsAndReportsBadBucketsAndEndpoints() async throws {
+    @Test(.slow) func copiesFromS3GlobsAndReportsBadBucketsAndEndpoints() async throws {
         guard let endpoint = ProcessInfo.processInfo.environment["GRAPH_API_TEST_S3_ENDPOINT"] else {
             Issue.record("GRAPH_API_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh")
             return
@@ -162,7 +162,7 @@ import Testing
 /// a list of objects, not a glob: moto 5.2.1 computes a different signature than DuckDB's httpfs
 /// for the ListObjectsV2 request a glob makes (403 SignatureDoesNotMatch even with the right key;
 /// globs are tested against the open moto).
-@Suite struct StagingS3CredentialTests {
+@Suite(.slow) struct StagingS3CredentialTests {
     @Test func rightCredentialsReadAndWrongOnesAreRefused() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let endpoint = environment["GRAPH_API_TEST_S3_AUTH_ENDPOINT"], let keyID = environment["GRAPH_API_TEST_S3_AUTH_KEY_ID"],

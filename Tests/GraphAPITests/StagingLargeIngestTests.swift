@@ -11,7 +11,7 @@ import Testing
 
 /// 1M node rows and 2M relationship rows with duplicates and dangling endpoints, staged from
 /// Parquet and ingested: the graph ends with exactly the expected counts.
-@Suite struct StagingLargeIngestTests {
+@Suite(.slow) struct StagingLargeIngestTests {
     @Test func millionNodesAndTwoMillionRelationshipsLoseNoValidRowAndDoubleNoEdge() async throws {
         try await TestServer.withDatabases(configure: { $0.bufferPoolBytes = 1 << 30 }) { fixture in
             let client = fixture.client

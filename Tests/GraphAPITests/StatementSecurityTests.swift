@@ -190,7 +190,7 @@ final class FileAccessWatch: Sendable {
         #expect(!prefixes.contains("x"))
     }
 
-    @Test func everyForbiddenQueryFormIsRefusedBeforeAnyFileIsTouched() async throws {
+    @Test(.slow) func everyForbiddenQueryFormIsRefusedBeforeAnyFileIsTouched() async throws {
         try await withTarget { client, canary, other, watch in
             var tried = 0
             for form in Self.cypherForms {
@@ -284,7 +284,7 @@ final class FileAccessWatch: Sendable {
 
     /// Random insertions around forbidden statements for a bounded time: whatever comes back,
     /// nothing outside the graph was touched and nothing of the canary or the victim leaked.
-    @Test func fuzzedForbiddenStatementsNeverReachOutside() async throws {
+    @Test(.slow) func fuzzedForbiddenStatementsNeverReachOutside() async throws {
         let seed = UInt64.random(in: 1...UInt64.max)
         try await withTarget { client, canary, other, watch in
             var generator = SeededGenerator(seed: seed)
