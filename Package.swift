@@ -142,6 +142,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test support: the server started through the production builder (GraphAPIServer and its
+        // one ServiceGroup) on port 0, a client, and a log capture. Only test targets depend on it.
+        .target(
+            name: "GraphAPITesting",
+            dependencies: [
+                "GraphAPI",
+                "GraphEngine",
+                "GraphService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GraphEngineTests",
             dependencies: ["GraphEngine"],
@@ -181,10 +196,11 @@ let package = Package(
             name: "GraphAPITests",
             dependencies: [
                 "GraphAPI",
+                "GraphAPITesting",
                 "GraphService",
                 "GraphJSON",
                 "Staging",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

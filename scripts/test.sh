@@ -3,24 +3,42 @@
 # sure a local S3 server (moto) is installed, starts two on free loopback ports for the tests that
 # read s3:// through DuckDB's httpfs (one open, one that checks credentials), runs `swift test`
 # with any arguments given, and stops the servers again, whatever the outcome.
+#
+# `scripts/test.sh --quick [args]` runs the fast tier for development: tests marked `.slow` (over
+# about 2 s, or needing the local S3 server, a separate server process, a large ingest, a fuzz run
+# or timeouts to expire) are skipped through GRAPH_API_QUICK_TESTS, and so are the client's CLI
+# suites, which start the executable per command; no S3 server is started.
 set -euo pipefail
 repo_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo_dir"
 
-bash scripts/setup-engines.sh
-
-MOTO_VERSION=5.2.1
-if ! python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1; then
-    echo "test.sh: installing moto[server]==$MOTO_VERSION from PyPI (local S3 server for tests)" >&2
-    python3 -m pip install --quiet "moto[server]==$MOTO_VERSION" ||
-        { echo "test.sh: FAILED: could not install moto[server] from PyPI" >&2; exit 1; }
+quick=false
+if [[ ${1:-} == --quick ]]; then
+    quick=true
+    shift
 fi
+
+bash scripts/setup-engines.sh
 
 OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 if ! python3 -c 'import openapi_spec_validator' >/dev/null 2>&1; then
     echo "test.sh: installing openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION from PyPI (validates /openapi.json in the tests)" >&2
     python3 -m pip install --quiet "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" ||
         { echo "test.sh: FAILED: could not install openapi-spec-validator from PyPI" >&2; exit 1; }
+fi
+
+if $quick; then
+    export GRAPH_API_QUICK_TESTS=1
+    echo "test.sh: quick mode: skipping the slow tier (no S3 server)" >&2
+    swift test --no-parallel --skip 'GraphAPIClientTests\.(CLIEndToEndTests|TablesCLITests)' "$@"
+    exit
+fi
+
+MOTO_VERSION=5.2.1
+if ! python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1; then
+    echo "test.sh: installing moto[server]==$MOTO_VERSION from PyPI (local S3 server for tests)" >&2
+    python3 -m pip install --quiet "moto[server]==$MOTO_VERSION" ||
+        { echo "test.sh: FAILED: could not install moto[server] from PyPI" >&2; exit 1; }
 fi
 
 free_port() {

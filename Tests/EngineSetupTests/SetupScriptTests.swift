@@ -42,7 +42,8 @@ import Testing
     @Test func secondRunIsFastAndDownloadsNothing() throws {
         let outcome = try Self.runScript(environment: [:])
         #expect(outcome.status == 0, "\(outcome.output)")
-        #expect(outcome.seconds < 2, "a warm run took \(outcome.seconds) s")
+        // A warm run checks a stamp (tens of ms); a cold one downloads and builds for minutes.
+        #expect(outcome.seconds < 10, "a warm run took \(outcome.seconds) s")
         #expect(outcome.output.contains("engines ready"))
         #expect(!outcome.output.contains("download"), "a warm run must not download: \(outcome.output)")
         let link = Self.packageDirectory.appendingPathComponent(".engines").path

@@ -1,7 +1,7 @@
 import Foundation
+import GraphAPITesting
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Testing
 
@@ -99,22 +99,20 @@ import Testing
         #expect(Authenticator.constantTimeEquals("", ""))
     }
 
-    static func app(
-        keys: [String], dataDirectory: String, logger: Logger = Logger(label: "test"), configure: (inout ServerConfiguration) -> Void = { _ in }
-    ) throws -> some ApplicationProtocol {
-        var config = ServerConfiguration()
-        config.dataDirectory = dataDirectory
-        config.port = 0
-        config.apiKeys = keys.map { APIKey(secret: $0) }
-        configure(&config)
-        return try buildApplication(configuration: config, logger: logger)
+    /// Runs `body` with a server that has these keys.
+    static func withServer(
+        keys: [String], logs: LogCapture = LogCapture(), configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer) async throws -> Void
+    ) async throws {
+        try await TestServer.withServer(logs: logs, configure: { configuration in
+            configuration.apiKeys = keys.map { APIKey(secret: $0) }
+            configure(&configuration)
+        }, body)
     }
 
     @Test func liveServerRequiresAKeyExceptOnPublicRoutes() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-auth-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let app = try Self.app(keys: ["secret-1", "secret-2"], dataDirectory: dir)
-        try await app.test(.live) { client in
+        try await Self.withServer(keys: ["secret-1", "secret-2"]) { server in
+            let client = server.client
             try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/status", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/databases/x/query", method: .post) { response in
@@ -138,11 +136,9 @@ import Testing
     }
 
     @Test func liveServerThrottlesWrongKeysOfAnAddressButLetsTheRightKeyThrough() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-auth-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let logs = LogCapture()
-        let app = try Self.app(keys: ["secret"], dataDirectory: dir, logger: logs.logger())
-        try await app.test(.live) { client in
+        try await Self.withServer(keys: ["secret"], logs: logs) { server in
+            let client = server.client
             for _ in 0..<10 {
                 try await client.execute(uri: "/databases", method: .get, headers: [AuthMiddleware.keyHeader: "bad"]) {
                     #expect($0.status == .unauthorized)
@@ -165,7 +161,7 @@ import Testing
             try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
         }
         // Every 401 is an audit line; the throttled refusals one notice for the episode.
-        let entries = logs.entries.filter { $0.level >= .notice }
+        let entries = logs.records.filter { $0.level >= .notice }
         #expect(entries.filter { $0.metadata["audit"] == "auth_failure" }.count == 10)
         let throttled = entries.filter { $0.metadata["audit"] == "auth_throttled" }
         #expect(throttled.count == 1)
@@ -173,12 +169,9 @@ import Testing
     }
 
     @Test func liveServerThrottlesWrongKeysNodeWideAcrossDistinctAddresses() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-auth-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let logs = LogCapture()
-        let app = try Self.app(keys: ["secret"], dataDirectory: dir, logger: logs.logger()) { $0.maxAuthFailuresPerMinute = 3 }
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
+        try await Self.withServer(keys: ["secret"], logs: logs, configure: { $0.maxAuthFailuresPerMinute = 3 }) { server in
+            let port = server.port
             // Three addresses (all loopback), one wrong key each: 401s, and the node's budget is spent.
             for source in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
                 let answer = try await RawHTTP.request(port: port, from: source, path: "/databases", headers: ["X-Graph-API-Key: guess"])
@@ -198,9 +191,9 @@ import Testing
             }
         }
         // The server saw each source address as a client of its own.
-        let failures = logs.entries.filter { $0.metadata["audit"] == "auth_failure" }.compactMap { $0.metadata["client"]?.description }
+        let failures = logs.records.filter { $0.metadata["audit"] == "auth_failure" }.compactMap { $0.metadata["client"]?.description }
         #expect(failures == ["127.0.0.2", "127.0.0.3", "127.0.0.4"])
-        let throttled = logs.entries.filter { $0.metadata["audit"] == "auth_throttled" }
+        let throttled = logs.records.filter { $0.metadata["audit"] == "auth_throttled" }
         #expect(throttled.map { $0.metadata["throttle"] } == ["node"])
         #expect(throttled.first?.metadata["client"] == "127.0.0.5")
     }

@@ -1,7 +1,7 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
-import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -78,10 +78,11 @@ import Testing
 /// the next user of its connection.
 @Suite struct RequestTimeoutLeakTests {
     @Test func aTinyQueryTimeoutDoesNotReachTheNextRequestOnTheConnection() async throws {
-        try await QueryTestServer.run(
+        try await TestServer.withServer(
             graphs: [TestGraph(id: "g", ddl: ["CREATE NODE TABLE P(id INT64 PRIMARY KEY)", "UNWIND range(1, 2000) AS i CREATE (:P {id: i})"])],
             configure: { $0.connectionsPerDatabase = 1 }
-        ) { client, _ in
+        ) { server in
+            let client = server.client
             let slow = "UNWIND range(1, 3000000) AS x WITH x WHERE x % 7 = 3 RETURN count(*) AS n"
             let timedOut = try await client.cypher("g", slow, timeout: 0.001)
             #expect(timedOut.status == .requestTimeout, "\(timedOut.body)")

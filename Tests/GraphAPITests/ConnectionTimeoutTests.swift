@@ -1,6 +1,6 @@
 import Foundation
+import GraphAPITesting
 import HTTPTypes
-import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -10,7 +10,7 @@ import Testing
 /// The request head timeout and the idle timeout of kept-alive connections, on live servers with
 /// timeouts of a second. Each test waits for the server to close the connection (the socket's
 /// end of input) within a generous bound, rather than timing the close.
-@Suite struct ConnectionTimeoutTests {
+@Suite(.slow) struct ConnectionTimeoutTests {
     @Test func aConnectionThatSendsNothingIsClosedAfterTheHeadTimeout() async throws {
         try await Self.withRawConnection(headTimeout: 1, idleTimeout: 600) { connection in
             try await Self.expectClosedWithoutAnswer(&connection)
@@ -57,10 +57,11 @@ import Testing
     }
 
     @Test func aRequestHandledLongerThanBothTimeoutsIsNotCut() async throws {
-        try await QueryTestServer.run(
+        try await TestServer.withServer(
             graphs: [QueryConcurrencyTests.slow],
             configure: { $0.requestHeadTimeoutSeconds = 1; $0.connectionIdleTimeoutSeconds = 1 }
-        ) { _, port in
+        ) { server in
+            let port = server.port
             // Nothing is sent for 3 s while the query runs to its timeout; the answer still arrives.
             let started = ContinuousClock.now
             let answer = try await ExtraClient.cypher(port: port, "slow", QueryConcurrencyTests.endless, timeout: 3)
@@ -75,20 +76,19 @@ import Testing
         // `connected` the stream is silent for 3 s, three times both timeouts.
         var settings = TaskFixtures.settings
         settings.heartbeatInterval = .seconds(10)
-        let server = try TasksTestServer(settings: settings) {
+        try await TestServer.withTasks(settings: settings, configure: {
             $0.requestHeadTimeoutSeconds = 1
             $0.connectionIdleTimeoutSeconds = 1
-        }
-        let start = TaskGate()
-        let submitted = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: [:]) { _ in
-            await start.wait()
-            try await Task.sleep(for: .seconds(3))
-            return ["rows": 1]
-        }
-        try await server.test(.live) { _, port in
-            let port = try #require(port)
+        }) { server in
+            let start = TaskGate()
+            let submitted = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: [:]) { _ in
+                await start.wait()
+                try await Task.sleep(for: .seconds(3))
+                return ["rows": 1]
+            }
+            let port = server.port
             let answer = try await SSEClient.get(
-                port: port, path: "/tasks/\(submitted.taskID)/monitor", key: TasksTestServer.adminKey, timeoutSeconds: 30
+                port: port, path: "/tasks/\(submitted.taskID)/monitor", key: TasksTestKeys.adminKey, timeoutSeconds: 30
             ) { event in
                 if event.name == "connected" { start.open() }
                 return true
@@ -104,10 +104,11 @@ import Testing
     static func withRawConnection(
         headTimeout: Int, idleTimeout: Int, _ body: @Sendable (inout RawConnection) async throws -> Void
     ) async throws {
-        try await QueryTestServer.run(configure: {
+        try await TestServer.withServer(configure: {
             $0.requestHeadTimeoutSeconds = headTimeout
             $0.connectionIdleTimeoutSeconds = idleTimeout
-        }) { _, port in
+        }) { server in
+            let port = server.port
             try await RawHTTP.withConnection(port: port, body)
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
+import GraphAPITesting
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Testing
 
@@ -13,8 +13,9 @@ import Testing
     static let entityNodeTables: Set<String> = ["Entity", "Period", "Unit", "Element", "Label", "Reference", "Taxonomy"]
 
     @Test func entityDatabaseIsCreatedWithTheEntitySchemaAndAudited() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        let logs = LogCapture()
+        try await TestServer.withDatabases(logs: logs) { fixture in
+            let client = fixture.client
             let response = try await client.send(.post, "/databases", json: #"{"graph_id": "acme"}"#)
             #expect(response.status == .created)
             let body = try response.object()
@@ -52,7 +53,7 @@ import Testing
             #expect(owns["from"] as? String == "Element")
             #expect(owns["to"] as? String == "Taxonomy")
         }
-        let audit = fixture.logs.audit("create_database")
+        let audit = logs.audit("create_database")
         #expect(audit.count == 1)
         #expect(audit.first?.metadata["graph_id"] == "acme")
         #expect(audit.first?.metadata["client"] != nil)
@@ -60,8 +61,8 @@ import Testing
     }
 
     @Test func sharedSECRepositoryGetsItsSchemaAndOtherRepositoriesGetEntity() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             let sec = try await client.send(.post, "/databases", object: ["graph_id": "sec", "schema_type": "shared", "repository_name": "sec"])
             #expect(sec.status == .created)
             #expect(try sec.object()["schema_type"] as? String == "shared")
@@ -96,8 +97,8 @@ import Testing
     }
 
     @Test func missingRepositoryOrDDLAndMisplacedDDLAre400() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             let shared = try await client.send(.post, "/databases", object: ["graph_id": "g", "schema_type": "shared"])
             #expect(shared.status == .badRequest)
             #expect(shared.errorCode == "repository_name_required")
@@ -123,15 +124,15 @@ import Testing
     }
 
     @Test func customDDLIsAppliedWithQuotesAndComments() async throws {
-        let fixture = try DatabasesTestServer()
-        let ddl = """
-            // People and where they live; semicolons in comments and strings do not split
-            CREATE NODE TABLE Person(identifier STRING PRIMARY KEY, age INT64);
-            CREATE NODE TABLE City(identifier STRING PRIMARY KEY, name STRING);
-            CREATE REL TABLE LIVES_IN(FROM Person TO City, since INT64);
-            COMMENT ON TABLE Person IS 'people; all of them';
-            """
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            let ddl = """
+                // People and where they live; semicolons in comments and strings do not split
+                CREATE NODE TABLE Person(identifier STRING PRIMARY KEY, age INT64);
+                CREATE NODE TABLE City(identifier STRING PRIMARY KEY, name STRING);
+                CREATE REL TABLE LIVES_IN(FROM Person TO City, since INT64);
+                COMMENT ON TABLE Person IS 'people; all of them';
+                """
             let response = try await client.send(
                 .post, "/databases", object: ["graph_id": "custom-1", "schema_type": "custom", "custom_schema_ddl": ddl, "read_only": false]
             )
@@ -145,13 +146,13 @@ import Testing
     }
 
     @Test func failingCustomDDLNamesTheStatementAndLeavesNothing() async throws {
-        let fixture = try DatabasesTestServer()
-        let ddl = """
-            CREATE NODE TABLE Person(identifier STRING PRIMARY KEY);
-            CREATE NODE TABLE City(identifier STRING PRIMARY KEY);
-            CREATE REL TABLE LIVES_IN(FROM Person TO Nowhere);
-            """
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            let ddl = """
+                CREATE NODE TABLE Person(identifier STRING PRIMARY KEY);
+                CREATE NODE TABLE City(identifier STRING PRIMARY KEY);
+                CREATE REL TABLE LIVES_IN(FROM Person TO Nowhere);
+                """
             let response = try await client.send(
                 .post, "/databases", object: ["graph_id": "broken", "schema_type": "custom", "custom_schema_ddl": ddl]
             )
@@ -175,8 +176,8 @@ import Testing
     }
 
     @Test func customDDLWithANonSchemaStatementIsRefusedBeforeAnythingRuns() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             for ddl in [
                 "CREATE NODE TABLE P(identifier STRING PRIMARY KEY); COPY P FROM '/etc/passwd'",
                 "CREATE NODE TABLE P(identifier STRING PRIMARY KEY); CREATE (:P {identifier: 'x'})",
@@ -193,8 +194,8 @@ import Testing
     }
 
     @Test func existingDatabaseIs409() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             #expect(try await client.send(.post, "/databases", json: #"{"graph_id": "twice"}"#).status == .created)
             let again = try await client.send(.post, "/databases", json: #"{"graph_id": "twice", "schema_type": "entity"}"#)
             #expect(again.status == .conflict)
@@ -203,8 +204,8 @@ import Testing
     }
 
     @Test func fullNodeIs507() async throws {
-        let fixture = try DatabasesTestServer(maxDatabases: 1)
-        try await fixture.test { client in
+        try await TestServer.withDatabases(maxDatabases: 1) { fixture in
+            let client = fixture.client
             #expect(try await client.send(.post, "/databases", json: #"{"graph_id": "first"}"#).status == .created)
             let second = try await client.send(.post, "/databases", json: #"{"graph_id": "second"}"#)
             #expect(second.status.code == 507)
@@ -220,18 +221,18 @@ import Testing
     /// A tenant at a full node learns that it is full, not how many graphs the others have: the
     /// node holds 3 graphs (created under a larger limit) and may hold 2.
     @Test func aFullNodeDoesNotCountOtherTenantsGraphsForAScopedKey() async throws {
-        let directory = DatabasesTestServer.temporaryDirectory()
+        let directory = TestServer.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let before = try DatabasesTestServer(directory: directory)
-        try await before.test { client in
+        try await TestServer.withDatabases(directory: directory) { before in
+            let client = before.client
             for id in ["one", "two", "three"] {
                 let created = try await client.send(.post, "/databases", object: ["graph_id": id])
                 #expect(created.status == .created)
             }
         }
         let keys = [APIKey(secret: "admin-key"), APIKey(secret: "tenant-key", scope: KeyScope(graphs: ["mine"]))]
-        let after = try DatabasesTestServer(keys: keys, maxDatabases: 2, directory: directory)
-        try await after.test { client in
+        try await TestServer.withDatabases(keys: keys, maxDatabases: 2, directory: directory) { after in
+            let client = after.client
             let refused = try await client.send(.post, "/databases", object: ["graph_id": "mine"], key: "tenant-key")
             #expect(refused.status.code == 507)
             #expect(refused.errorCode == "node_at_capacity")
@@ -243,8 +244,8 @@ import Testing
     }
 
     @Test func readOnlyNodeIs403() async throws {
-        let fixture = try DatabasesTestServer(nodeType: .sharedReplica)
-        try await fixture.test { client in
+        try await TestServer.withDatabases(nodeType: .sharedReplica) { fixture in
+            let client = fixture.client
             let response = try await client.send(.post, "/databases", json: #"{"graph_id": "replica"}"#)
             #expect(response.status == .forbidden)
             #expect(response.errorCode == "read_only_node")
@@ -253,12 +254,12 @@ import Testing
     }
 
     @Test func keysAreCheckedForPresenceWritingAndScope() async throws {
-        let fixture = try DatabasesTestServer(keys: [
+        try await TestServer.withDatabases(keys: [
             APIKey(secret: "admin-key"),
             APIKey(secret: "reader-key", scope: KeyScope(readOnly: true)),
             APIKey(secret: "tenant-key", scope: KeyScope(graphs: ["mine"])),
-        ])
-        try await fixture.test { client in
+        ]) { fixture in
+            let client = fixture.client
             let anonymous = try await client.send(.post, "/databases", json: #"{"graph_id": "a"}"#)
             #expect(anonymous.status == .unauthorized)
             let wrong = try await client.send(.post, "/databases", json: #"{"graph_id": "a"}"#, key: "nope")
@@ -288,8 +289,8 @@ import Testing
         ("", "graph_id"),
     ])
     func bodiesThatDoNotMatchTheSchemaAre422(json: String, mentions: String) async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             let response = try await client.send(.post, "/databases", json: json)
             #expect(response.status == .unprocessableContent, "\(json)")
             #expect(response.errorCode == "validation_error")
@@ -308,8 +309,8 @@ import Testing
         (#"{"graph_id": ""}"#, "invalid_graph_id"),
     ])
     func malformedJSONAndBadIdsAre400(json: String, code: String) async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             let response = try await client.send(.post, "/databases", json: json)
             #expect(response.status == .badRequest, "\(json)")
             #expect(response.errorCode == code)
@@ -318,8 +319,8 @@ import Testing
     }
 
     @Test func readOnlyFlagIsStored() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             #expect(try await client.send(.post, "/databases", json: #"{"graph_id": "frozen", "read_only": true}"#).status == .created)
             let info = try await client.send(.get, "/databases/frozen").object()
             #expect(info["read_only"] as? Bool == true)

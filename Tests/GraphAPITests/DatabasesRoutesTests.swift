@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Synchronization
 import Testing
 
@@ -18,7 +18,7 @@ import Testing
         CREATE REL TABLE KNOWS(FROM Person TO Person)
         """
 
-    static func createPeople(_ client: some TestClientProtocol, _ id: String, key: String? = nil) async throws {
+    static func createPeople(_ client: TestServer.Client, _ id: String, key: String? = nil) async throws {
         let response = try await client.send(
             .post, "/databases", object: ["graph_id": id, "schema_type": "custom", "custom_schema_ddl": peopleDDL], key: key
         )
@@ -26,8 +26,8 @@ import Testing
     }
 
     @Test func listingNeverOpensADatabase() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             try await Self.createPeople(client, "alpha")
             #expect(try await client.send(.post, "/databases", json: #"{"graph_id": "beta", "read_only": true}"#).status == .created)
             let alpha = try GraphID(validating: "alpha")
@@ -74,10 +74,10 @@ import Testing
     }
 
     @Test func aScopedKeySeesOnlyItsGraphs() async throws {
-        let fixture = try DatabasesTestServer(keys: [
+        try await TestServer.withDatabases(keys: [
             APIKey(secret: "admin-key"), APIKey(secret: "tenant-key", scope: KeyScope(graphs: ["mine", "missing"])),
-        ])
-        try await fixture.test { client in
+        ]) { fixture in
+            let client = fixture.client
             for id in ["mine", "theirs", "others"] {
                 #expect(try await client.send(.post, "/databases", object: ["graph_id": id], key: "admin-key").status == .created)
             }
@@ -99,8 +99,8 @@ import Testing
     }
 
     @Test func infoReportsCountsAndHealthAnd404ForUnknown() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             try await Self.createPeople(client, "people")
             _ = try await fixture.run(
                 "people",
@@ -131,8 +131,8 @@ import Testing
     }
 
     @Test func aDatabaseThatCannotOpenIsReportedUnhealthyAndCanBeDeleted() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             try await Self.createPeople(client, "damaged")
             let folder = fixture.registry.folder(of: try GraphID(validating: "damaged"))
             try Data("this is not a graph database".utf8).write(to: URL(fileURLWithPath: folder + "/graph.lbug"))
@@ -152,8 +152,9 @@ import Testing
     }
 
     @Test func deleteRemovesEveryFileAndIsAudited() async throws {
-        let fixture = try DatabasesTestServer(keys: [APIKey(secret: "admin-key"), APIKey(secret: "reader-key", scope: KeyScope(readOnly: true))])
-        try await fixture.test { client in
+        let logs = LogCapture()
+        try await TestServer.withDatabases(keys: [APIKey(secret: "admin-key"), APIKey(secret: "reader-key", scope: KeyScope(readOnly: true))], logs: logs) { fixture in
+            let client = fixture.client
             try await Self.createPeople(client, "doomed", key: "admin-key")
             _ = try await fixture.run("doomed", "CREATE (:Person {identifier: 'x', age: 1})")
             let folder = fixture.registry.folder(of: try GraphID(validating: "doomed"))
@@ -181,14 +182,14 @@ import Testing
             #expect(again.errorCode == "database_not_found")
             #expect(try await client.send(.get, "/databases/doomed/metrics", key: "admin-key").status == .notFound)
         }
-        let audit = fixture.logs.audit("delete_database")
+        let audit = logs.audit("delete_database")
         #expect(audit.count == 1)
         #expect(audit.first?.metadata["graph_id"] == "doomed")
     }
 
     @Test func deleteInterruptsARunningQueryAndRemovesEveryFile() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             #expect(
                 try await client.send(
                     .post, "/databases",
@@ -215,10 +216,7 @@ import Testing
                 }
             }
             // Wait until the query holds a connection and has run a while.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while await registry.leasedConnections == 0, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            #expect(try await eventually { await registry.leasedConnections == 1 })
             try await Task.sleep(for: .milliseconds(300))
             #expect(finishedAt.withLock { $0 } == nil, "the query should still be running")
 
@@ -227,7 +225,8 @@ import Testing
             #expect(response.status == .ok)
             let result = await query.result
             let stoppedAfter = try #require(finishedAt.withLock { $0 }) - start
-            #expect(stoppedAfter < .seconds(5), "the delete should stop the query promptly")
+            // Uninterrupted, the query would run for minutes: a bound a loaded machine keeps.
+            #expect(stoppedAfter < .seconds(60), "the delete should stop the query promptly")
             switch result {
             case .success(let rows):
                 Issue.record("the query should have been interrupted, returned \(rows)")
@@ -242,15 +241,14 @@ import Testing
     }
 
     @Test func deleteOnAReadOnlyNodeIs403() async throws {
-        let directory = DatabasesTestServer.temporaryDirectory()
+        let directory = TestServer.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let writer = try DatabasesTestServer(directory: directory)
-        try await writer.test { client in
-            try await Self.createPeople(client, "kept")
+        try await TestServer.withDatabases(directory: directory) { writer in
+            try await Self.createPeople(writer.client, "kept")
         }
 
-        let replica = try DatabasesTestServer(nodeType: .sharedReplica, directory: directory)
-        try await replica.test { client in
+        try await TestServer.withDatabases(nodeType: .sharedReplica, directory: directory) { replica in
+            let client = replica.client
             let response = try await client.send(.delete, "/databases/kept")
             #expect(response.status == .forbidden)
             #expect(response.errorCode == "read_only_node")
@@ -261,15 +259,15 @@ import Testing
     }
 
     @Test func metricsCountEveryTableAndTheQueriesRecorded() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             try await Self.createPeople(client, "metered")
             _ = try await fixture.run("metered", "UNWIND range(1, 4) AS i CREATE (:Person {identifier: 'p' + string(i), age: i})")
             _ = try await fixture.run("metered", "UNWIND ['a', 'b'] AS c CREATE (:City {identifier: c, name: c})")
             _ = try await fixture.run("metered", "MATCH (p:Person), (c:City {identifier: 'a'}) CREATE (p)-[:LIVES_IN {since: 1}]->(c)")
             _ = try await fixture.run("metered", "MATCH (a:Person {identifier: 'p1'}), (b:Person {identifier: 'p2'}) CREATE (a)-[:KNOWS]->(b)")
             let id = try GraphID(validating: "metered")
-            for _ in 0..<3 { fixture.server.activity.recordQuery(on: id) }
+            for _ in 0..<3 { fixture.context.activity.recordQuery(on: id) }
 
             let response = try await client.send(.get, "/databases/metered/metrics")
             #expect(response.status == .ok)
@@ -295,22 +293,22 @@ import Testing
     }
 
     @Test func activityCountersAreSharedPerServerAndThreadSafe() async throws {
-        let first = try DatabasesTestServer()
-        let second = try DatabasesTestServer()
         let id = try GraphID(validating: "g")
-        #expect(first.server.activity === first.server.activity)
-        #expect(first.server.activity !== second.server.activity)
-        let activity = first.server.activity
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<8 {
-                group.addTask { for _ in 0..<1000 { activity.recordQuery(on: id) } }
+        try await TestServer.withDatabases { first in
+            try await TestServer.withDatabases { second in
+                #expect(first.context.activity === first.context.activity)
+                #expect(first.context.activity !== second.context.activity)
+                let activity = first.context.activity
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask { for _ in 0..<1000 { activity.recordQuery(on: id) } }
+                    }
+                }
+                #expect(first.context.activity.queryCount(of: id) == 8000)
+                #expect(second.context.activity.queryCount(of: id) == 0)
+                first.context.activity.forget(id)
+                #expect(first.context.activity.queryCount(of: id) == 0)
             }
         }
-        #expect(first.server.activity.queryCount(of: id) == 8000)
-        #expect(second.server.activity.queryCount(of: id) == 0)
-        first.server.activity.forget(id)
-        #expect(first.server.activity.queryCount(of: id) == 0)
-        await first.tearDown()
-        await second.tearDown()
     }
 }

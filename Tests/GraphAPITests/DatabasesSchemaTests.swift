@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Synchronization
 import Testing
 
@@ -20,7 +20,7 @@ import Testing
         COMMENT ON TABLE City IS 'places'
         """
 
-    static func create(_ client: some TestClientProtocol, _ id: String, readOnly: Bool = false) async throws {
+    static func create(_ client: TestServer.Client, _ id: String, readOnly: Bool = false) async throws {
         let response = try await client.send(
             .post, "/databases",
             object: ["graph_id": id, "schema_type": "custom", "custom_schema_ddl": ddl, "read_only": readOnly]
@@ -28,7 +28,7 @@ import Testing
         #expect(response.status == .created, "\(response.errorDetail)")
     }
 
-    static func schema(_ client: some TestClientProtocol, _ id: String) async throws -> [String: Any] {
+    static func schema(_ client: TestServer.Client, _ id: String) async throws -> [String: Any] {
         let response = try await client.send(.get, "/databases/\(id)/schema")
         #expect(response.status == .ok)
         return try response.object()
@@ -39,8 +39,8 @@ import Testing
     }
 
     @Test func schemaHasRealPropertyLists() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             try await Self.create(client, "shapes")
             let schema = try await Self.schema(client, "shapes")
             #expect(schema["database"] as? String == "shapes")
@@ -72,8 +72,9 @@ import Testing
     }
 
     @Test func schemaChangesApplyAndAreAudited() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        let logs = LogCapture()
+        try await TestServer.withDatabases(logs: logs) { fixture in
+            let client = fixture.client
             try await Self.create(client, "evolving")
             let ddl = """
                 CREATE NODE TABLE Company(identifier STRING PRIMARY KEY, founded INT32);
@@ -99,7 +100,7 @@ import Testing
             // The new tables take data at once.
             _ = try await fixture.run("evolving", "CREATE (:Company {identifier: 'c', founded: 1999})")
         }
-        let audit = fixture.logs.audit("schema_change")
+        let audit = logs.audit("schema_change")
         #expect(audit.count == 1)
         #expect(audit.first?.metadata["graph_id"] == "evolving")
         #expect(audit.first?.metadata["statements"] == "5")
@@ -116,8 +117,9 @@ import Testing
         ("CREATE NODE TABLE Fresh(identifier STRING PRIMARY KEY); ALTER TABLE Person ADD y NOSUCHTYPE", 2),
     ])
     func aFailedBatchLeavesTheSchemaAsBefore(ddl: String, failing: Int) async throws {
-        let fixture = try DatabasesTestServer(connections: 1)
-        try await fixture.test { client in
+        let logs = LogCapture()
+        try await TestServer.withDatabases(connections: 1, logs: logs) { fixture in
+            let client = fixture.client
             try await Self.create(client, "atomic")
             let before = Self.shape(try await Self.schema(client, "atomic"))
 
@@ -138,7 +140,7 @@ import Testing
             #expect(try await fixture.run("atomic", "MATCH (l:Later) RETURN count(l)").first?.first?.int64Value == 1)
             #expect(Self.shape(try await Self.schema(client, "atomic"))["Later"] == ["identifier STRING"])
         }
-        #expect(fixture.logs.audit("schema_change").count == 1)
+        #expect(logs.audit("schema_change").count == 1)
     }
 
     @Test(arguments: [
@@ -150,8 +152,9 @@ import Testing
         "CALL show_tables() RETURN *",
     ])
     func nonSchemaStatementsAreRefusedBeforeAnythingRuns(ddl: String) async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        let logs = LogCapture()
+        try await TestServer.withDatabases(logs: logs) { fixture in
+            let client = fixture.client
             try await Self.create(client, "guarded")
             _ = try await fixture.run("guarded", "CREATE (:Person {identifier: 'kept'})")
             let before = Self.shape(try await Self.schema(client, "guarded"))
@@ -161,12 +164,12 @@ import Testing
             #expect(Self.shape(try await Self.schema(client, "guarded")) == before)
             #expect(try await fixture.run("guarded", "MATCH (p:Person) RETURN count(p)").first?.first?.int64Value == 1)
         }
-        #expect(fixture.logs.audit("schema_change").isEmpty)
+        #expect(logs.audit("schema_change").isEmpty)
     }
 
     @Test func schemaChangesQueueBehindOtherWriters() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             try await Self.create(client, "queued")
             let id = try GraphID(validating: "queued")
             let database = try await fixture.registry.withConnection(to: id) { handle, _ in handle.database }
@@ -193,13 +196,15 @@ import Testing
     }
 
     @Test func readOnlyGraphNodeAndKeyAre403() async throws {
-        let directory = DatabasesTestServer.temporaryDirectory()
+        let directory = TestServer.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let fixture = try DatabasesTestServer(
-            keys: [APIKey(secret: "admin-key"), APIKey(secret: "reader-key", scope: KeyScope(readOnly: true))], directory: directory
-        )
+        let logs = LogCapture()
         let change = ["ddl": "CREATE NODE TABLE Nope(identifier STRING PRIMARY KEY)"]
-        try await fixture.test { client in
+        try await TestServer.withDatabases(
+            keys: [APIKey(secret: "admin-key"), APIKey(secret: "reader-key", scope: KeyScope(readOnly: true))], directory: directory,
+            logs: logs
+        ) { fixture in
+            let client = fixture.client
             let response = try await client.send(
                 .post, "/databases",
                 object: ["graph_id": "frozen", "schema_type": "custom", "custom_schema_ddl": Self.ddl, "read_only": true], key: "admin-key"
@@ -219,10 +224,10 @@ import Testing
             #expect(SchemaJSON.tables(try read.object(), "node_tables")["Nope"] == nil)
             #expect(try await client.send(.post, "/databases/open/schema", object: change).status == .unauthorized)
         }
-        #expect(fixture.logs.audit("schema_change").isEmpty)
+        #expect(logs.audit("schema_change").isEmpty)
 
-        let replica = try DatabasesTestServer(nodeType: .sharedReplica, directory: directory)
-        try await replica.test { client in
+        try await TestServer.withDatabases(nodeType: .sharedReplica, directory: directory) { replica in
+            let client = replica.client
             let node = try await client.send(.post, "/databases/open/schema", object: change)
             #expect(node.status == .forbidden)
             #expect(node.errorCode == "read_only_node")
@@ -230,7 +235,7 @@ import Testing
         }
     }
 
-    static func createWith(_ client: some TestClientProtocol, _ id: String, key: String) async throws {
+    static func createWith(_ client: TestServer.Client, _ id: String, key: String) async throws {
         let response = try await client.send(
             .post, "/databases", object: ["graph_id": id, "schema_type": "custom", "custom_schema_ddl": ddl], key: key
         )
@@ -238,8 +243,8 @@ import Testing
     }
 
     @Test func badBodiesAndUnknownGraphs() async throws {
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             try await Self.create(client, "target")
             let unknownField = try await client.send(.post, "/databases/target/schema", json: #"{"ddl": "", "dry_run": true}"#)
             #expect(unknownField.status == .unprocessableContent)

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import GraphAPITesting
 import Testing
 
 @testable import GraphAPI
@@ -15,9 +16,8 @@ struct ErrorCodeTests {
     }
 
     @Test func theDocumentListsExactlyTheDeclaredCodes() async throws {
-        let server = try OpenAPITestServer()
-        try await server.test { client in
-            let document = try await OpenAPITestServer.document(client)
+        try await TestServer.withServer { server in
+            let document = try await OpenAPITestSupport.document(server.client)
             var listed = Set<String>()
             Self.collectCodes(in: document, into: &listed)
             let declared = Set(APIError.allCodes)

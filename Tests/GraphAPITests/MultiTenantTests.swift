@@ -1,7 +1,7 @@
 import Foundation
+import GraphAPITesting
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -10,12 +10,14 @@ import Testing
 
 /// Many tenants at once through the HTTP API, and the request body limit.
 @Suite struct MultiTenantTests {
-    @Test func fiftyTenantsQueriedConcurrentlyAnswerOnlyWithTheirOwnData() async throws {
-        try await QueryTestServer.run(configure: {
+    @Test(.slow) func fiftyTenantsQueriedConcurrentlyAnswerOnlyWithTheirOwnData() async throws {
+        try await TestServer.withServer(configure: {
             $0.maxDatabases = 60
             $0.maxOpenDatabases = 64
             $0.connectionsPerDatabase = 2
-        }) { client, port in
+        }) { server in
+            let client = server.client
+            let port = server.port
             let tenants = (1...50).map { "tenant-\($0)" }
             for tenant in tenants {
                 let body = #"{"graph_id":"\#(tenant)","schema_type":"custom","custom_schema_ddl":"CREATE NODE TABLE Owner(name STRING PRIMARY KEY)"}"#
@@ -49,7 +51,8 @@ import Testing
     }
 
     @Test func aBodyOverTheLimitIs413() async throws {
-        try await QueryTestServer.run(graphs: [TestGraph(id: "small", ddl: [])], configure: { $0.maxBodyBytes = 1024 }) { client, _ in
+        try await TestServer.withServer(graphs: [TestGraph(id: "small", ddl: [])], configure: { $0.maxBodyBytes = 1024 }) { server in
+            let client = server.client
             let big = String(repeating: "x", count: 4096)
             let answer = try await client.cypher("small", "RETURN '\(big)' AS big")
             #expect(answer.status == .contentTooLarge, "\(answer.body.prefix(200))")

@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Metrics
 import NIOCore
@@ -13,26 +13,9 @@ import Testing
 @testable import GraphAPI
 @testable import GraphService
 
-/// Shared set-up of the observability and OpenAPI tests: a real server (router, registry,
-/// engine) on a temporary data folder.
-enum ObservabilityFixture {
-    static func temporaryDirectory() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-observability-\(UUID().uuidString)").path
-    }
-
-    static func configuration(directory: String, keys: [APIKey] = []) -> ServerConfiguration {
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = directory
-        configuration.port = 0
-        configuration.apiKeys = keys
-        configuration.bufferPoolBytes = 64 << 20
-        configuration.maxDatabaseSizeBytes = 1 << 34
-        configuration.threadsPerQuery = 1
-        configuration.engineThreads = 4
-        return configuration
-    }
-
-    static func json(_ response: TestResponse) throws -> [String: Any] {
+/// Reading the answers of the observability and OpenAPI tests.
+enum ObservabilitySupport {
+    static func json(_ response: TestServer.Response) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
     }
 
@@ -53,41 +36,11 @@ final class ObservabilityBox<Value: Sendable>: Sendable {
     func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { value.withLock { body(&$0) } }
 }
 
-/// Log lines written by a ``JSONLogHandler`` into memory.
-final class JSONLogCapture: Sendable {
-    private let buffers = Mutex<[ByteBuffer]>([])
-
-    var output: JSONLogHandler.Output {
-        JSONLogHandler.Output { line in self.buffers.withLock { $0.append(line) } }
-    }
-
-    /// A logger writing here.
-    func logger(label: String = "test") -> Logger {
-        var logger = Logger(label: label) { label in JSONLogHandler(label: label, output: self.output) }
-        logger.logLevel = .debug
-        return logger
-    }
-
-    /// Every line as text, newline included.
-    var rawLines: [String] { buffers.withLock { $0.map { String(buffer: $0) } } }
-
-    /// Every line parsed as a JSON object.
-    func objects() throws -> [[String: Any]] {
-        try rawLines.map { line in
-            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
-        }
-    }
-}
-
 @Suite struct ObservabilityMetricsTests {
     @Test func metricsCountRequestsByRouteTemplateAndStatus() async throws {
-        let dir = ObservabilityFixture.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let metrics = ServerMetrics()
-        let app = try buildApplication(
-            configuration: ObservabilityFixture.configuration(directory: dir), logger: Logger(label: "test"), metrics: metrics
-        )
-        try await app.test(.router) { client in
+        try await TestServer.withServer(metrics: metrics) { server in
+            let client = server.client
             for _ in 0..<2 {
                 try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
             }
@@ -104,17 +57,17 @@ final class JSONLogCapture: Sendable {
                 let text = String(buffer: response.body)
                 let health = [("method", "GET"), ("route", "/health"), ("status", "200")]
                 let graph = [("method", "GET"), ("route", "/databases/{graph_id}"), ("status", "404")]
-                #expect(ObservabilityFixture.sample(text, "graph_api_http_requests_total", health) == 2)
-                #expect(ObservabilityFixture.sample(text, "graph_api_http_requests_total", graph) == 2)
+                #expect(ObservabilitySupport.sample(text, "graph_api_http_requests_total", health) == 2)
+                #expect(ObservabilitySupport.sample(text, "graph_api_http_requests_total", graph) == 2)
                 #expect(
-                    ObservabilityFixture.sample(
+                    ObservabilitySupport.sample(
                         text, "graph_api_http_requests_total", [("method", "GET"), ("route", "unmatched"), ("status", "404")]
                     ) == 1
                 )
-                #expect(ObservabilityFixture.sample(text, "graph_api_http_request_duration_seconds_count", health) == 2)
-                #expect(ObservabilityFixture.sample(text, "graph_api_http_request_duration_seconds_bucket", health + [("le", "+Inf")]) == 2)
+                #expect(ObservabilitySupport.sample(text, "graph_api_http_request_duration_seconds_count", health) == 2)
+                #expect(ObservabilitySupport.sample(text, "graph_api_http_request_duration_seconds_bucket", health + [("le", "+Inf")]) == 2)
                 #expect(
-                    ObservabilityFixture.sample(
+                    ObservabilitySupport.sample(
                         text, "graph_api_http_errors_total",
                         [("route", "/databases/{graph_id}"), ("status", "404"), ("code", "database_not_found")]
                     ) == 2
@@ -122,18 +75,18 @@ final class JSONLogCapture: Sendable {
                 #expect(!text.contains("nope-1") && !text.contains("/no/such/route"))
                 #expect(text.contains("# TYPE graph_api_http_request_duration_seconds histogram"))
                 // Node gauges, read at the scrape.
-                #expect(ObservabilityFixture.sample(text, "graph_api_databases") == 0)
-                #expect(ObservabilityFixture.sample(text, "graph_api_max_databases") == 10)
-                #expect(ObservabilityFixture.sample(text, "graph_api_open_databases") == 0)
-                #expect(ObservabilityFixture.sample(text, "graph_api_connections_leased") == 0)
-                #expect(ObservabilityFixture.sample(text, "graph_api_connection_waiters") == 0)
-                #expect((ObservabilityFixture.sample(text, "graph_api_resident_memory_bytes") ?? 0) > 1_000_000)
+                #expect(ObservabilitySupport.sample(text, "graph_api_databases") == 0)
+                #expect(ObservabilitySupport.sample(text, "graph_api_max_databases") == 10)
+                #expect(ObservabilitySupport.sample(text, "graph_api_open_databases") == 0)
+                #expect(ObservabilitySupport.sample(text, "graph_api_connections_leased") == 0)
+                #expect(ObservabilitySupport.sample(text, "graph_api_connection_waiters") == 0)
+                #expect((ObservabilitySupport.sample(text, "graph_api_resident_memory_bytes") ?? 0) > 1_000_000)
                 #expect(text.contains("graph_api_build_info{version=\"\(GraphAPIVersion.string)\""))
                 // What a controller reported through the typed API of the server's own metrics.
-                #expect(ObservabilityFixture.sample(text, "graph_api_queries_total", [("graph", "g1")]) == 1)
-                #expect(ObservabilityFixture.sample(text, "graph_api_query_rows_total", [("graph", "g1")]) == 42)
+                #expect(ObservabilitySupport.sample(text, "graph_api_queries_total", [("graph", "g1")]) == 1)
+                #expect(ObservabilitySupport.sample(text, "graph_api_query_rows_total", [("graph", "g1")]) == 42)
                 // The scrape in progress is counted once its body is written, not before.
-                #expect(ObservabilityFixture.sample(text, "graph_api_http_requests_in_flight") == 1)
+                #expect(ObservabilitySupport.sample(text, "graph_api_http_requests_in_flight") == 1)
             }
         }
     }
@@ -158,30 +111,30 @@ final class JSONLogCapture: Sendable {
         metrics.taskFinished(type: "backup", status: "completed")
 
         var text = metrics.registry.emitToString()
-        #expect(ObservabilityFixture.sample(text, "graph_api_queries_total", [("graph", "g1")]) == 2)
-        #expect(ObservabilityFixture.sample(text, "graph_api_query_rows_total", [("graph", "g1")]) == 15)
-        #expect(ObservabilityFixture.sample(text, "graph_api_query_duration_seconds_count", [("graph", "g1")]) == 2)
-        #expect(ObservabilityFixture.sample(text, "graph_api_query_duration_seconds_bucket", [("graph", "g1"), ("le", "0.005")]) == 1)
-        #expect(ObservabilityFixture.sample(text, "graph_api_query_duration_seconds_sum", [("graph", "g1")]) == 2.003)
-        #expect(ObservabilityFixture.sample(text, "graph_api_query_errors_total", [("graph", "g1"), ("code", "cypher_syntax_error")]) == 2)
-        #expect(ObservabilityFixture.sample(text, "graph_api_rows_streamed_total") == 1234)
-        #expect(ObservabilityFixture.sample(text, "graph_api_admission_rejections_total", [("reason", "query_queue_full")]) == 2)
-        #expect(ObservabilityFixture.sample(text, "graph_api_admission_rejections_total", [("reason", "memory_pressure")]) == 1)
-        #expect(ObservabilityFixture.sample(text, "graph_api_ingest_rows_total", [("outcome", "ingested")]) == 520)
-        #expect(ObservabilityFixture.sample(text, "graph_api_ingest_rows_total", [("outcome", "skipped")]) == 3)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks", [("status", "running")]) == 2)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks", [("status", "pending")]) == 1)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks", [("status", "failed")]) == 0)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks_finished_total", [("type", "backup"), ("status", "completed")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_queries_total", [("graph", "g1")]) == 2)
+        #expect(ObservabilitySupport.sample(text, "graph_api_query_rows_total", [("graph", "g1")]) == 15)
+        #expect(ObservabilitySupport.sample(text, "graph_api_query_duration_seconds_count", [("graph", "g1")]) == 2)
+        #expect(ObservabilitySupport.sample(text, "graph_api_query_duration_seconds_bucket", [("graph", "g1"), ("le", "0.005")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_query_duration_seconds_sum", [("graph", "g1")]) == 2.003)
+        #expect(ObservabilitySupport.sample(text, "graph_api_query_errors_total", [("graph", "g1"), ("code", "cypher_syntax_error")]) == 2)
+        #expect(ObservabilitySupport.sample(text, "graph_api_rows_streamed_total") == 1234)
+        #expect(ObservabilitySupport.sample(text, "graph_api_admission_rejections_total", [("reason", "query_queue_full")]) == 2)
+        #expect(ObservabilitySupport.sample(text, "graph_api_admission_rejections_total", [("reason", "memory_pressure")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_ingest_rows_total", [("outcome", "ingested")]) == 520)
+        #expect(ObservabilitySupport.sample(text, "graph_api_ingest_rows_total", [("outcome", "skipped")]) == 3)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "running")]) == 2)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "pending")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "failed")]) == 0)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks_finished_total", [("type", "backup"), ("status", "completed")]) == 1)
 
         // A deleted graph's series go away; the others stay.
         metrics.forgetGraph(g1)
         text = metrics.registry.emitToString()
         #expect(!text.contains("graph=\"g1\""))
-        #expect(ObservabilityFixture.sample(text, "graph_api_queries_total", [("graph", "g2")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_queries_total", [("graph", "g2")]) == 1)
         // Counting again after forgetting starts a new series.
         metrics.queryCompleted(graph: g1, seconds: 0.1, rows: 1)
-        #expect(ObservabilityFixture.sample(metrics.registry.emitToString(), "graph_api_queries_total", [("graph", "g1")]) == 1)
+        #expect(ObservabilitySupport.sample(metrics.registry.emitToString(), "graph_api_queries_total", [("graph", "g1")]) == 1)
     }
 
     @Test func samplersRunAtEachScrape() async throws {
@@ -196,7 +149,7 @@ final class JSONLogCapture: Sendable {
         }
         _ = await metrics.exposition()
         let text = String(decoding: await metrics.exposition(), as: UTF8.self)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks", [("status", "running")]) == 2)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "running")]) == 2)
     }
 
     @Test func libraryMetricsLandInTheSameRegistryWithoutClashing() throws {
@@ -211,22 +164,17 @@ final class JSONLogCapture: Sendable {
         let clash = factory.makeMeter(label: "graph_api_rows_streamed_total", dimensions: [])
         clash.set(99.0)
         let text = metrics.registry.emitToString()
-        #expect(ObservabilityFixture.sample(text, "library_events_total", [("kind", "x")]) == 3)
-        #expect(ObservabilityFixture.sample(text, "lib_graph_api_rows_streamed_total") == 99)
-        #expect(ObservabilityFixture.sample(text, "graph_api_rows_streamed_total") == 7)
+        #expect(ObservabilitySupport.sample(text, "library_events_total", [("kind", "x")]) == 3)
+        #expect(ObservabilitySupport.sample(text, "lib_graph_api_rows_streamed_total") == 99)
+        #expect(ObservabilitySupport.sample(text, "graph_api_rows_streamed_total") == 7)
     }
 
     @Test func metricsNeedAKeyWhenKeysAreConfigured() async throws {
-        let dir = ObservabilityFixture.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let app = try buildApplication(
-            configuration: ObservabilityFixture.configuration(directory: dir, keys: [APIKey(secret: "metrics-key")]),
-            logger: Logger(label: "test")
-        )
-        try await app.test(.router) { client in
+        try await TestServer.withServer(configure: { $0.apiKeys = [APIKey(secret: "metrics-key")] }) { server in
+            let client = server.client
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .unauthorized)
-                let body = try ObservabilityFixture.json(response)
+                let body = try ObservabilitySupport.json(response)
                 #expect(body["code"] as? String == "unauthorized")
             }
             try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer metrics-key"]) { response in
@@ -239,17 +187,13 @@ final class JSONLogCapture: Sendable {
     /// The exposition names every graph of the node: a key scoped to some graphs gets 403, a key
     /// for every graph (read-only or not) gets the metrics.
     @Test func metricsAreForOperatorsOnly() async throws {
-        let dir = ObservabilityFixture.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let keys = [
             APIKey(secret: "operator-key"), APIKey(secret: "reader-key", scope: KeyScope(readOnly: true)),
             APIKey(secret: "tenant-key", scope: KeyScope(graphs: ["mine"])),
             APIKey(secret: "tenant-reader-key", scope: KeyScope(graphs: ["mine"], readOnly: true)),
         ]
-        let app = try buildApplication(
-            configuration: ObservabilityFixture.configuration(directory: dir, keys: keys), logger: Logger(label: "test")
-        )
-        try await app.test(.router) { client in
+        try await TestServer.withServer(configure: { $0.apiKeys = keys }) { server in
+            let client = server.client
             // A graph of another tenant, queried once so that it shows up in the labels.
             let operatorKey: HTTPFields = [AuthMiddleware.keyHeader: "operator-key"]
             let create = ByteBuffer(string: #"{"graph_id": "theirs_secret_graph"}"#)
@@ -265,7 +209,7 @@ final class JSONLogCapture: Sendable {
                     #expect(response.status == .forbidden)
                     let text = String(buffer: response.body)
                     #expect(!text.contains("theirs_secret_graph"))
-                    let body = try ObservabilityFixture.json(response)
+                    let body = try ObservabilitySupport.json(response)
                     #expect(body["code"] as? String == "key_not_operator")
                 }
             }
@@ -281,7 +225,7 @@ final class JSONLogCapture: Sendable {
 
 @Suite struct ObservabilityLoggingTests {
     @Test func jsonLinesCarryTheExpectedFields() throws {
-        let capture = JSONLogCapture()
+        let capture = LogCapture(format: .json)
         var logger = capture.logger(label: "graph-api.test")
         logger[metadataKey: "hb.request.id"] = "req-123"
         logger.notice(
@@ -293,10 +237,10 @@ final class JSONLogCapture: Sendable {
         )
         logger.debug("plain")
 
-        let raw = capture.rawLines
+        let raw = capture.jsonLines
         #expect(raw.count == 2)
         #expect(raw.allSatisfy { $0.hasSuffix("}\n") && $0.dropLast().contains("\n") == false })
-        let lines = try capture.objects()
+        let lines = try capture.jsonObjects()
         let line = try #require(lines.first)
         let timestamp = try #require(line["timestamp"] as? String)
         #expect(timestamp.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/) != nil)
@@ -337,15 +281,10 @@ final class JSONLogCapture: Sendable {
     }
 
     @Test func everyResponseCarriesItsRequestIDAndEveryRequestIsLogged() async throws {
-        let dir = ObservabilityFixture.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let capture = JSONLogCapture()
-        let app = try buildApplication(
-            configuration: ObservabilityFixture.configuration(directory: dir, keys: [APIKey(secret: "k")]),
-            logger: capture.logger()
-        )
+        let capture = LogCapture(format: .json)
         let ids = ObservabilityBox<[String]>([])
-        try await app.test(.router) { client in
+        try await TestServer.withServer(logs: capture, logLevel: .debug, configure: { $0.apiKeys = [APIKey(secret: "k")] }) { server in
+            let client = server.client
             // Success, a handler's error, an auth error, no route.
             for (uri, status) in [("/health", 200), ("/databases/unknown", 404), ("/info", 401), ("/nope", 404)] {
                 let headers: HTTPFields = uri == "/info" ? [:] : [AuthMiddleware.keyHeader: "k"]
@@ -368,7 +307,7 @@ final class JSONLogCapture: Sendable {
         let seen = ids.withLock { $0 }
         #expect(Set(seen).count == 4)
 
-        let requests = try capture.objects().filter { $0["message"] as? String == "request" }
+        let requests = try capture.jsonObjects().filter { $0["message"] as? String == "request" }
         #expect(requests.count == 6)
         let lookup = try #require(requests.first { ($0["metadata"] as? [String: Any])?["route"] as? String == "/databases/{graph_id}" })
         let metadata = try #require(lookup["metadata"] as? [String: Any])
@@ -381,7 +320,7 @@ final class JSONLogCapture: Sendable {
         #expect((metadata["ms"] as? Double).map { $0 >= 0 } == true)
         #expect(requests.contains { $0["request_id"] as? String == "trace-abc_1.2:3" })
         // The auth failure's audit line carries the same request id as its response.
-        let audit = try #require(try capture.objects().first { ($0["metadata"] as? [String: Any])?["audit"] as? String == "auth_failure" })
+        let audit = try #require(try capture.jsonObjects().first { ($0["metadata"] as? [String: Any])?["audit"] as? String == "auth_failure" })
         #expect(audit["request_id"] as? String == seen[2])
     }
 
@@ -398,7 +337,7 @@ final class JSONLogCapture: Sendable {
 
 @Suite struct ObservabilityInfoTests {
     @Test func infoReportsTheNodeAndNoSecret() async throws {
-        let dir = ObservabilityFixture.temporaryDirectory()
+        let dir = TestServer.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let secrets = ["plain-secret-KEY-4f9a2c", "rotated-secret-KEY-77b1e0", "scoped-secret-KEY-0d3e5b"]
         let keys = [
@@ -408,10 +347,8 @@ final class JSONLogCapture: Sendable {
         try FileManager.default.createDirectory(atPath: dir + "/databases/g1", withIntermediateDirectories: true)
         let nodeID = ObservabilityBox<String?>(nil)
         for round in 0..<2 {
-            let app = try buildApplication(
-                configuration: ObservabilityFixture.configuration(directory: dir, keys: keys), logger: Logger(label: "test")
-            )
-            try await app.test(.router) { client in
+            try await TestServer.withServer(dataDirectory: dir, configure: { $0.apiKeys = keys }) { server in
+                let client = server.client
                 try await client.execute(uri: "/info", method: .get) { response in
                     #expect(response.status == .unauthorized)
                     #expect(response.headers[RequestIdentification.header] != nil)
@@ -424,7 +361,7 @@ final class JSONLogCapture: Sendable {
                         #expect(!text.contains(secret))
                         #expect(!text.contains(String(secret.prefix(12))))
                     }
-                    let body = try ObservabilityFixture.json(response)
+                    let body = try ObservabilitySupport.json(response)
                     let id = try #require(body["node_id"] as? String)
                     #expect(UUID(uuidString: id) != nil)
                     if round == 0 {
@@ -467,15 +404,13 @@ final class JSONLogCapture: Sendable {
         }
         // A key scoped to some graphs gets the node and its settings, but nothing that counts other
         // tenants or their work.
-        let app = try buildApplication(
-            configuration: ObservabilityFixture.configuration(directory: dir, keys: keys), logger: Logger(label: "test")
-        )
-        try await app.test(.router) { client in
+        try await TestServer.withServer(dataDirectory: dir, configure: { $0.apiKeys = keys }) { server in
+            let client = server.client
             try await client.execute(uri: "/info", method: .get, headers: [AuthMiddleware.keyHeader: secrets[2]]) { response in
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
                 for secret in secrets { #expect(!text.contains(secret)) }
-                let body = try ObservabilityFixture.json(response)
+                let body = try ObservabilitySupport.json(response)
                 #expect(body["node_id"] as? String == nodeID.withLock { $0 })
                 #expect(body["version"] as? String == GraphAPIVersion.string)
                 for hidden in ["capacity", "active_connections", "queue_depth"] {
@@ -491,7 +426,7 @@ final class JSONLogCapture: Sendable {
     }
 
     @Test func nodeIdentityIsCreatedOnceAndRepairedWhenUnreadable() throws {
-        let dir = ObservabilityFixture.temporaryDirectory()
+        let dir = TestServer.temporaryPath()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try NodeIdentity.loadOrCreate(dataDirectory: dir)

@@ -1,9 +1,9 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import GraphJSON
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
@@ -11,53 +11,19 @@ import Testing
 @testable import GraphAPI
 @testable import GraphService
 
-/// The real router over a temporary data folder, for the tests that compare the OpenAPI
-/// document with the routes the server has.
-struct OpenAPITestServer {
-    let directory: String
-    let server: ServerContext
-    let router: Router<GraphAPIRequestContext>
-
-    init(keys: [APIKey] = []) throws {
-        directory = ObservabilityFixture.temporaryDirectory()
-        let configuration = ObservabilityFixture.configuration(directory: directory, keys: keys)
-        let registry = GraphRegistry(
-            dataDirectory: try DataDirectory(path: directory), settings: configuration.tenancySettings,
-            executor: EngineExecutor(threadCount: configuration.engineThreads), logger: Logger(label: "openapi-test")
-        )
-        server = ServerContext(configuration: configuration, registry: registry, authenticator: Authenticator(keys: keys), startedAt: .now)
-        router = buildRouter(server)
-    }
-
-    /// The routes the router has.
-    var routerRoutes: Set<OpenAPIDocument.Route> {
-        Set(router.routes.map { OpenAPIDocument.Route(method: $0.method.rawValue, path: $0.path.description) })
-    }
-
-    /// Runs `body` against the router, then closes everything.
-    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        do {
-            try await app.test(.router) { client in try await body(client) }
-        } catch {
-            await tearDown()
-            throw error
-        }
-        await tearDown()
-    }
-
-    func tearDown() async {
-        await server.registry.shutdown()
-        try? await server.registry.executor.shutdown()
-        try? FileManager.default.removeItem(atPath: directory)
+/// The OpenAPI document as the server serves it, and the routes its router has.
+enum OpenAPITestSupport {
+    /// The routes of the server's router (built for the server's context, not served).
+    static func routerRoutes(of server: TestServer) -> Set<OpenAPIDocument.Route> {
+        Set(buildRouter(server.context).routes.map { OpenAPIDocument.Route(method: $0.method.rawValue, path: $0.path.description) })
     }
 
     /// Fetches `/openapi.json`.
-    static func document(_ client: any TestClientProtocol) async throws -> [String: Any] {
+    static func document(_ client: TestServer.Client) async throws -> [String: Any] {
         try await client.execute(uri: "/openapi.json", method: .get) { response in
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/json; charset=utf-8")
-            return try ObservabilityFixture.json(response)
+            return try ObservabilitySupport.json(response)
         }
     }
 
@@ -95,16 +61,15 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
 
 @Suite struct OpenAPIDocumentTests {
     @Test func documentListsExactlyTheRoutesOfTheRouter() async throws {
-        let server = try OpenAPITestServer()
-        let routerRoutes = server.routerRoutes
-        #expect(routerRoutes.count >= 14)
-        // Every route of the router is documented, and nothing is documented that the router lacks.
-        let undocumented = routerRoutes.subtracting(OpenAPIDocument.routes).sorted().map(\.description)
-        let unrouted = OpenAPIDocument.routes.subtracting(routerRoutes).sorted().map(\.description)
-        #expect(undocumented == [], "routes without an operation in OpenAPIDocument")
-        #expect(unrouted == [], "operations in OpenAPIDocument for routes the router does not have")
-        try await server.test { client in
-            let served = OpenAPITestServer.routes(of: try await OpenAPITestServer.document(client))
+        try await TestServer.withServer { server in
+            let routerRoutes = OpenAPITestSupport.routerRoutes(of: server)
+            #expect(routerRoutes.count >= 14)
+            // Every route of the router is documented, and nothing is documented that the router lacks.
+            let undocumented = routerRoutes.subtracting(OpenAPIDocument.routes).sorted().map(\.description)
+            let unrouted = OpenAPIDocument.routes.subtracting(routerRoutes).sorted().map(\.description)
+            #expect(undocumented == [], "routes without an operation in OpenAPIDocument")
+            #expect(unrouted == [], "operations in OpenAPIDocument for routes the router does not have")
+            let served = OpenAPITestSupport.routes(of: try await OpenAPITestSupport.document(server.client))
             #expect(served.sorted() == routerRoutes.sorted())
         }
     }
@@ -136,9 +101,8 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
         let sha = try runCommand("/usr/bin/env", ["sha256sum", Self.checkedInDocument.path])
         #expect(sha.output.hasPrefix(OpenAPIDocument.embeddedSHA256 + " "), "run scripts/generate-openapi.sh")
         #expect(OpenAPIDocument.parsed["info"]?["version"]?.stringValue == GraphAPIVersion.string)
-        let server = try OpenAPITestServer()
-        try await server.test { client in
-            try await client.execute(uri: "/openapi.json", method: .get) { response in
+        try await TestServer.withServer { server in
+            try await server.client.execute(uri: "/openapi.json", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(Data(response.body.readableBytesView) == file)
             }
@@ -146,11 +110,10 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
     }
 
     @Test func documentValidatesAsOpenAPI31() async throws {
-        let server = try OpenAPITestServer()
-        let file = server.directory + "-openapi.json"
+        let file = TestServer.temporaryPath("graph-api-openapi") + ".json"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try await server.test { client in
-            try await client.execute(uri: "/openapi.json", method: .get) { response in
+        try await TestServer.withServer { server in
+            try await server.client.execute(uri: "/openapi.json", method: .get) { response in
                 #expect(response.status == .ok)
                 try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: file))
             }
@@ -169,7 +132,7 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
             object.members.removeAll { $0.key == "info" }
             document = .object(object)
         }
-        let file = ObservabilityFixture.temporaryDirectory() + "-broken.json"
+        let file = TestServer.temporaryPath() + "-broken.json"
         defer { try? FileManager.default.removeItem(atPath: file) }
         try Data(document.jsonText.utf8).write(to: URL(fileURLWithPath: file))
         let result = try runPython(["-m", "openapi_spec_validator", file])
@@ -225,11 +188,11 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
 
 @Suite struct OpenAPIDocsPageTests {
     @Test func docsPageIsSelfContainedAndShowsEveryRoute() async throws {
-        let server = try OpenAPITestServer(keys: [APIKey(secret: "docs-key")])
-        let routes = server.routerRoutes
-        try await server.test { client in
+        try await TestServer.withServer(configure: { $0.apiKeys = [APIKey(secret: "docs-key")] }) { server in
+            let client = server.client
+            let routes = OpenAPITestSupport.routerRoutes(of: server)
             // Public: no key needed for the document and its page.
-            _ = try await OpenAPITestServer.document(client)
+            _ = try await OpenAPITestSupport.document(client)
             try await client.execute(uri: "/docs", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
@@ -271,7 +234,6 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
     /// Real answers of the server, each validated (with `jsonschema`) against the schema the
     /// document gives for its route, status and media type.
     @Test func realResponsesMatchTheDocumentedSchemas() async throws {
-        let server = try OpenAPITestServer()
         // Each case is a JSON object's text: the route/status/media type (or a component name) and
         // the instance (the answer's own JSON text).
         let cases = ObservabilityBox<[String]>([])
@@ -282,13 +244,15 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
         @Sendable func component(_ name: String, _ instance: String) {
             cases.withLock { $0.append(#"{"schema":"\#(name)","instance":\#(instance)}"#) }
         }
-        @Sendable func json(_ response: TestResponse) -> String {
+        @Sendable func json(_ response: TestServer.Response) -> String {
             String(buffer: response.body)
         }
         let ddl = "CREATE NODE TABLE Person(name STRING, age INT64, PRIMARY KEY(name));"
         let createBody = #"{"graph_id": "g1", "schema_type": "custom", "custom_schema_ddl": "\#(ddl)"}"#
-        let documentFile = server.directory + "-doc.json"
-        try await server.test { client in
+        let files = TestServer.temporaryPath("graph-api-openapi")
+        let documentFile = files + "-doc.json"
+        try await TestServer.withServer { server in
+            let client = server.client
             for (path, status) in [("/health", 200), ("/status", 200), ("/info", 200), ("/databases", 200)] {
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(Int(response.status.code) == status)
@@ -375,16 +339,18 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
         }
         let all = cases.withLock { $0 }
         #expect(all.count >= 20)
-        try Self.validate(all, against: documentFile, files: server.directory)
+        try Self.validate(all, against: documentFile, files: files)
     }
 
     /// What a key scoped to some graphs gets (no node-wide counts, `403` on `/metrics`) and what
     /// an operator's key gets, validated against the document like the answers above.
     @Test func scopedAndOperatorAnswersMatchTheDocumentedSchemas() async throws {
-        let server = try OpenAPITestServer(keys: [APIKey(secret: "operator"), APIKey(secret: "tenant", scope: KeyScope(graphs: ["g1"]))])
+        let keys = [APIKey(secret: "operator"), APIKey(secret: "tenant", scope: KeyScope(graphs: ["g1"]))]
         let cases = ObservabilityBox<[String]>([])
-        let documentFile = server.directory + "-scoped-doc.json"
-        try await server.test { client in
+        let files = TestServer.temporaryPath("graph-api-openapi")
+        let documentFile = files + "-scoped-doc.json"
+        try await TestServer.withServer(configure: { $0.apiKeys = keys }) { server in
+            let client = server.client
             try await client.execute(
                 uri: "/databases", method: .post, headers: [AuthMiddleware.keyHeader: "tenant"],
                 body: ByteBuffer(string: #"{"graph_id": "g1"}"#)
@@ -407,7 +373,7 @@ func runCommand(_ executable: String, _ arguments: [String]) throws -> (status: 
         }
         let all = cases.withLock { $0 }
         #expect(all.count == 5)
-        try Self.validate(all, against: documentFile, files: server.directory + "-scoped")
+        try Self.validate(all, against: documentFile, files: files + "-scoped")
     }
 
     /// Validates recorded answers (`{"method", "path", "status", "media", "instance"}` objects)

@@ -1,6 +1,6 @@
 import Foundation
+import GraphAPITesting
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Testing
 
@@ -8,20 +8,13 @@ import Testing
 @testable import GraphService
 
 @Suite struct OperationsTests {
-    static func makeConfiguration(dataDirectory: String) -> ServerConfiguration {
-        var config = ServerConfiguration()
-        config.dataDirectory = dataDirectory
-        config.port = 0
-        return config
-    }
-
     @Test func healthAndStatusAnswerOnALiveServer() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ops-\(UUID().uuidString)").path
+        let dir = TestServer.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/databases/g1", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/databases/g2", withIntermediateDirectories: true)
-        let app = try buildApplication(configuration: Self.makeConfiguration(dataDirectory: dir), logger: Logger(label: "test"))
-        try await app.test(.live) { client in
+        try await TestServer.withServer(dataDirectory: dir) { server in
+            let client = server.client
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
                 let body = try #require(JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
@@ -44,10 +37,9 @@ import Testing
     }
 
     @Test func healthIs503WhenTheDataDirectoryIsGone() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ops-\(UUID().uuidString)").path
-        let app = try buildApplication(configuration: Self.makeConfiguration(dataDirectory: dir), logger: Logger(label: "test"))
-        try FileManager.default.removeItem(atPath: dir)
-        try await app.test(.router) { client in
+        try await TestServer.withServer { server in
+            let client = server.client
+            try FileManager.default.removeItem(atPath: server.dataDirectory)
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let body = try #require(JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
@@ -57,10 +49,8 @@ import Testing
     }
 
     @Test func unknownRouteIs404WithTheContractsErrorBody() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-ops-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let app = try buildApplication(configuration: Self.makeConfiguration(dataDirectory: dir), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
+        try await TestServer.withServer { server in
+            let client = server.client
             try await client.execute(uri: "/nope", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(response.headers[.contentType] == "application/json; charset=utf-8")

@@ -1,6 +1,6 @@
 import Foundation
+import GraphAPITesting
 import HTTPTypes
-import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
@@ -11,10 +11,11 @@ import Testing
 /// `POST /databases/{graph_id}/query` answering one JSON document, and every error that is known
 /// before the first byte.
 @Suite struct QueryJSONTests {
-    static let people = TestGraph(id: "people", ddl: QueryTestServer.peopleDDL)
+    static let people = TestGraph(id: "people", ddl: TestGraph.peopleDDL)
 
     @Test func answersColumnsRowsAndMetadata() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let answer = try await client.cypher("people", "MATCH (p:Person) RETURN p.name AS name, p.age AS age ORDER BY name")
             #expect(answer.status == .ok)
             #expect(answer.headers[.contentType] == "application/json; charset=utf-8")
@@ -35,7 +36,8 @@ import Testing
     }
 
     @Test func encodesEveryValueKind() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let answer = try await client.cypher(
                 "people",
                 """
@@ -75,7 +77,8 @@ import Testing
     }
 
     @Test func bindsParametersWithTheirJSONTypes() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let answer = try await client.query(
                 "people",
                 body: #"""
@@ -104,11 +107,13 @@ import Testing
     }
 
     @Test func statementsThatReachServerFilesAre403() async throws {
-        let dir = try QueryTestServer.makeDataDirectory()
+        let dir = TestServer.temporaryPath()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let csv = dir + "/secret.csv"
         try Data("id\n1\n".utf8).write(to: URL(fileURLWithPath: csv))
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let forbidden = [
                 "LOAD FROM '/etc/passwd' (header = false, delim = ':') RETURN *",
                 "LOAD WITH HEADERS (id INT64) FROM '\(csv)' RETURN id",
@@ -136,7 +141,8 @@ import Testing
     }
 
     @Test func truncatesAtMaxRowsAndSaysSo() async throws {
-        try await QueryTestServer.run(graphs: [Self.people], configure: { $0.maxRows = 10 }) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people], configure: { $0.maxRows = 10 }) { server in
+            let client = server.client
             let over = try await client.cypher("people", "UNWIND range(1, 25) AS i RETURN i")
             let body = try over.json()
             #expect((body["data"] as? [Any])?.count == 10)
@@ -149,7 +155,8 @@ import Testing
     }
 
     @Test func malformedBodiesAre422Or400() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let unprocessable = [
                 #"{}"#, #"{"parameters": {}}"#, #"{"cypher": 5}"#, #"{"cypher": "RETURN 1", "parameters": [1]}"#,
                 #"{"cypher": "RETURN 1", "timeout": "soon"}"#, #"{"cypher": "RETURN 1", "timeout": -1}"#,
@@ -173,7 +180,8 @@ import Testing
     }
 
     @Test func parseAndBindErrorsAre400WithTheEngineMessage() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let syntax = try await client.cypher("people", "MATCH (n RETURN n")
             #expect(syntax.status == .badRequest)
             #expect(syntax.code == "cypher_syntax_error")
@@ -208,7 +216,8 @@ import Testing
     }
 
     @Test func unknownOrInvalidGraphIsAnHTTPErrorInEveryFormat() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             for suffix in ["", "?streaming=true"] {
                 let unknown = try await client.cypher("nobody", "RETURN 1", suffix: suffix)
                 #expect(unknown.status == .notFound)
@@ -223,8 +232,9 @@ import Testing
     }
 
     @Test func writesAreRefusedOnReadOnlyGraphsBeforeTheyRun() async throws {
-        let frozen = TestGraph(id: "frozen", ddl: QueryTestServer.peopleDDL, readOnly: true)
-        try await QueryTestServer.run(graphs: [frozen]) { client, _ in
+        let frozen = TestGraph(id: "frozen", ddl: TestGraph.peopleDDL, readOnly: true)
+        try await TestServer.withServer(graphs: [frozen]) { server in
+            let client = server.client
             let write = try await client.cypher("frozen", "CREATE (:Person {name: 'Grace'})")
             #expect(write.status == .forbidden)
             #expect(write.code == "read_only_database")
@@ -240,12 +250,13 @@ import Testing
     }
 
     @Test func writesAreRefusedForReadOnlyKeys() async throws {
-        try await QueryTestServer.run(
+        try await TestServer.withServer(
             graphs: [Self.people],
             configure: {
                 $0.apiKeys = [APIKey(secret: "writer-key"), APIKey(secret: "reader-key", scope: KeyScope(readOnly: true))]
             }
-        ) { client, _ in
+        ) { server in
+            let client = server.client
             let reader: HTTPFields = [HTTPField.Name("X-Graph-API-Key")!: "reader-key"]
             let writer: HTTPFields = [.authorization: "Bearer writer-key"]
             let refused = try await client.cypher("people", "CREATE (:Person {name: 'Grace'})", headers: reader)
@@ -263,10 +274,11 @@ import Testing
     }
 
     @Test func writesAreRefusedOnReadOnlyNodes() async throws {
-        let dir = try QueryTestServer.makeDataDirectory()
+        let dir = TestServer.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await QueryTestServer.createGraphs([Self.people], in: dir)
-        try await QueryTestServer.run(dataDirectory: dir, configure: { $0.nodeType = .sharedReplica }) { client, _ in
+        try await TestServer.createGraphs([Self.people], in: dir)
+        try await TestServer.withServer(dataDirectory: dir, configure: { $0.nodeType = .sharedReplica }) { server in
+            let client = server.client
             let write = try await client.cypher("people", "CREATE (:Person {name: 'Grace'})")
             #expect(write.status == .forbidden)
             #expect(write.code == "read_only_node")
@@ -276,7 +288,8 @@ import Testing
     }
 
     @Test func countsQueriesForTheGraphsMetrics() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             for _ in 0..<3 { _ = try await client.cypher("people", "RETURN 1") }
             _ = try await client.cypher("people", "RETURN (")  // refused before running: not counted
             let metrics = try await client.execute(uri: "/databases/people/metrics", method: .get)
@@ -288,13 +301,14 @@ import Testing
 
     @Test func everyWriteLeavesAnAuditLine() async throws {
         let capture = LogCapture()
-        try await QueryTestServer.run(graphs: [Self.people], logger: capture.logger()) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people], logs: capture) { server in
+            let client = server.client
             let read = try await client.cypher("people", "MATCH (p:Person) RETURN p.name")
             #expect(read.status == .ok)
             let write = try await client.cypher("people", "CREATE (:Person {name: 'Grace', age: 85})")
             #expect(write.status == .ok)
         }
-        let audits = capture.entries.filter { $0.metadata["audit"] == "write" }
+        let audits = capture.records.filter { $0.metadata["audit"] == "write" }
         #expect(audits.count == 1)
         let audit = try #require(audits.first)
         #expect(audit.level == .notice)
@@ -304,7 +318,8 @@ import Testing
     }
 
     @Test func explainReturnsThePlanAndSeveralStatementsAreRefused() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let plan = try await client.cypher("people", "EXPLAIN MATCH (p:Person) RETURN p.name")
             #expect(plan.status == .ok, "\(plan.body)")
             #expect((try plan.json()["row_count"] as? Int).map { $0 >= 1 } == true)

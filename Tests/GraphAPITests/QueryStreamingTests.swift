@@ -1,6 +1,6 @@
 import Foundation
+import GraphAPITesting
 import HTTPTypes
-import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -10,7 +10,7 @@ import Testing
 /// NDJSON and server-sent-event answers of `POST /databases/{graph_id}/query`: chunk framing,
 /// the final line in every case, large results, backpressure and disconnects.
 @Suite struct QueryStreamingTests {
-    static let people = TestGraph(id: "people", ddl: QueryTestServer.peopleDDL)
+    static let people = TestGraph(id: "people", ddl: TestGraph.peopleDDL)
     static let ndjson: HTTPFields = [.accept: "application/x-ndjson"]
     static let sse: HTTPFields = [.accept: "text/event-stream"]
 
@@ -35,7 +35,8 @@ import Testing
     }
 
     @Test func chunkBoundariesAlwaysEndWithALastChunk() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             // (rows, chunk size, expected line sizes)
             let cases: [(Int, Int, [Int])] = [(0, 5, [0]), (1, 5, [1]), (10, 5, [5, 5]), (10, 3, [3, 3, 3, 1]), (7, 10_000, [7])]
             for (rows, chunkSize, sizes) in cases {
@@ -58,7 +59,8 @@ import Testing
     }
 
     @Test func streamsValuesLikeTheJSONAnswer() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let cypher = "MATCH (a:Person {name: 'Ada'})-[k:KNOWS]->(b) RETURN a, k, b.born AS born, a.amount AS amount"
             let json = try await client.cypher("people", cypher)
             let ndjson = try await client.cypher("people", cypher, headers: Self.ndjson)
@@ -71,7 +73,8 @@ import Testing
     }
 
     @Test func serverSentEventsCarryColumnsChunksAndCompletion() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             let answer = try await client.cypher(
                 "people", "UNWIND range(1, 10) AS i RETURN i, date('2024-01-02') AS d", suffix: "?chunk_size=4", headers: Self.sse
             )
@@ -95,7 +98,8 @@ import Testing
     }
 
     @Test func badStreamingParametersAre400() async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, _ in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
             for suffix in ["?streaming=true&chunk_size=0", "?streaming=true&chunk_size=10001", "?chunk_size=abc", "?streaming=maybe"] {
                 let answer = try await client.cypher("people", "RETURN 1", suffix: suffix)
                 #expect(answer.status == .badRequest, "\(suffix)")
@@ -110,8 +114,9 @@ import Testing
         }
     }
 
-    @Test func streamsAMillionRowsWithoutARowCap() async throws {
-        try await QueryTestServer.run(graphs: [Self.people], configure: { $0.maxRows = 100 }) { client, _ in
+    @Test(.slow) func streamsAMillionRowsWithoutARowCap() async throws {
+        try await TestServer.withServer(graphs: [Self.people], configure: { $0.maxRows = 100 }) { server in
+            let client = server.client
             let started = ContinuousClock.now
             let answer = try await client.cypher("people", "UNWIND range(1, 1000000) AS i RETURN i", suffix: "?chunk_size=10000", headers: Self.ndjson)
             let elapsed = ContinuousClock.now - started
@@ -133,13 +138,15 @@ import Testing
     /// leased: the result is not buffered and released); when the client goes away, the query's
     /// connection comes back to the pool.
     @Test func slowClientHoldsTheStreamAndDisconnectReleasesIt() async throws {
-        try await QueryTestServer.run(
+        try await TestServer.withServer(
             graphs: [Self.people],
             configure: {
                 $0.connectionsPerDatabase = 1
                 $0.connectionWaitMilliseconds = 300
             }
-        ) { client, port in
+        ) { server in
+            let client = server.client
+            let port = server.port
             let connection = try await RawHTTPConnection.connect(port: port)
             let body = #"{"cypher": "UNWIND range(1, 1000000) AS i RETURN i, 'padding padding padding padding padding' AS pad"}"#
             let received = try await connection.post(
@@ -164,7 +171,9 @@ import Testing
 
     @Test(arguments: ["ndjson", "sse"])
     func anEngineFailureAfterTheFirstByteEndsWithAnInBandError(format: String) async throws {
-        try await QueryTestServer.run(graphs: [Self.people]) { client, port in
+        try await TestServer.withServer(graphs: [Self.people]) { server in
+            let client = server.client
+            let port = server.port
             let connection = try await RawHTTPConnection.connect(port: port)
             var tail = ""
             let body = #"{"cypher": "UNWIND range(1, 2000000) AS i RETURN i, 'padding padding padding padding padding' AS pad"}"#

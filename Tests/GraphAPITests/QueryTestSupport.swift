@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOPosix
@@ -12,16 +12,8 @@ import Testing
 @testable import GraphAPI
 @testable import GraphService
 
-/// A graph to create before a query test's server starts.
-struct TestGraph: Sendable {
-    var id: String
-    var ddl: [String]
-    var readOnly = false
-}
-
-/// A live server on port 0 over a temporary data folder, for the query endpoint's tests.
-enum QueryTestServer {
-    /// The schema and data most tests use: people who know each other, with many value types.
+extension TestGraph {
+    /// The schema and data most query tests use: people who know each other, with many value types.
     static let peopleDDL = [
         "CREATE NODE TABLE Person(name STRING, age INT64, score DOUBLE, born DATE, amount DECIMAL(10,2), tags STRING[], PRIMARY KEY(name))",
         "CREATE REL TABLE KNOWS(FROM Person TO Person, since INT64)",
@@ -29,59 +21,6 @@ enum QueryTestServer {
         "CREATE (:Person {name: 'Alan', age: 41, score: 2.25, born: date('1912-06-23'), amount: 7.25, tags: []})",
         "MATCH (a:Person {name: 'Ada'}), (b:Person {name: 'Alan'}) CREATE (a)-[:KNOWS {since: 1936}]->(b)",
     ]
-
-    static func makeDataDirectory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-query-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
-    /// Creates `graphs` in `dataDirectory` with a registry of their own (which opens each only
-    /// while creating it), so the server under test finds them as it would after a restart.
-    static func createGraphs(_ graphs: [TestGraph], in dataDirectory: String) async throws {
-        guard !graphs.isEmpty else { return }
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = dataDirectory
-        configuration.bufferPoolBytes = 64 << 20
-        let executor = EngineExecutor(threadCount: 2)
-        let registry = GraphRegistry(
-            dataDirectory: try DataDirectory(path: dataDirectory), settings: configuration.tenancySettings, executor: executor,
-            logger: Logger(label: "test-create")
-        )
-        for graph in graphs {
-            let id = try GraphID(validating: graph.id)
-            try await registry.create(
-                id, metadata: GraphMetadata(graphID: graph.id, schemaType: .custom, repositoryName: nil, readOnly: graph.readOnly),
-                ddl: graph.ddl
-            )
-        }
-        try await executor.shutdown()
-    }
-
-    /// Runs `body` against a live server with `graphs` created first.
-    static func run(
-        graphs: [TestGraph] = [],
-        dataDirectory: String? = nil,
-        configure: (inout ServerConfiguration) -> Void = { _ in },
-        logger: Logger? = nil,
-        _ body: @Sendable (any TestClientProtocol, Int) async throws -> Void
-    ) async throws {
-        let dir = try dataDirectory ?? makeDataDirectory()
-        defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: dir) } }
-        try await createGraphs(graphs, in: dir)
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = dir
-        configuration.port = 0
-        configuration.bufferPoolBytes = 64 << 20
-        configuration.engineThreads = 4
-        configure(&configuration)
-        var quiet = Logger(label: "query-test")
-        quiet.logLevel = .warning
-        let app = try buildApplication(configuration: configuration, logger: logger ?? quiet)
-        try await app.test(.live) { client in
-            try await body(client, try #require(client.port))
-        }
-    }
 }
 
 /// A query's answer as the tests look at it.
@@ -120,7 +59,7 @@ struct QueryAnswer: Sendable {
     var code: String? { (try? json())?["code"] as? String }
 }
 
-extension TestClientProtocol {
+extension TestServer.Client {
     /// Posts a query body (given as JSON text) to `/databases/{graph}/query{suffix}`.
     func query(
         _ graph: String, body: String, suffix: String = "", headers: HTTPFields = [:]
@@ -146,7 +85,7 @@ extension TestClientProtocol {
     }
 }
 
-/// A second, independent HTTP connection to the server under test (the `.live` client has one).
+/// A second, independent HTTP connection to the server under test.
 enum ExtraClient {
     static func cypher(
         port: Int, _ graph: String, _ cypher: String, parameters: [String: Any]? = nil, timeout: Double? = nil,
@@ -156,12 +95,8 @@ enum ExtraClient {
         if let parameters { object["parameters"] = parameters }
         if let timeout { object["timeout"] = timeout }
         let body = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-        let headerCopy = headers
-        return try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(60))) { client in
-            var headers = headerCopy
-            headers[.contentType] = "application/json"
-            let response = try await client.post("/databases/\(graph)/query", headers: headers, body: ByteBuffer(string: body))
-            return QueryAnswer(status: response.status, headers: response.headers, body: response.body.map { String(buffer: $0) } ?? "")
+        return try await TestServer.Client.withConnection(port: port) { client in
+            try await client.query(graph, body: body, headers: headers)
         }
     }
 }
@@ -202,52 +137,5 @@ struct RawHTTPConnection {
             try await whileOpen(String(buffer: received), &iterator)
         }
         return String(buffer: received)
-    }
-}
-
-/// Waits until `condition` holds, checking every 50 ms, for at most `seconds`.
-func eventually(seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
-/// Keeps every log entry, to check audit lines.
-final class LogCapture: Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    private let storage = Mutex<[Entry]>([])
-
-    var entries: [Entry] { storage.withLock { $0 } }
-
-    /// A logger writing into this capture.
-    func logger() -> Logger {
-        Logger(label: "capture") { _ in Handler(capture: self) }
-    }
-
-    fileprivate func append(_ entry: Entry) { storage.withLock { $0.append(entry) } }
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            var merged = metadata
-            for (key, value) in event.metadata ?? [:] { merged[key] = value }
-            capture.append(Entry(level: event.level, message: "\(event.message)", metadata: merged))
-        }
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Staging
 import Testing
 
@@ -11,9 +11,9 @@ import Testing
 
 /// A COPY that fails, is cancelled, or dies with the server leaves the graph table as it was and
 /// the process healthy.
-@Suite(.serialized) struct StagingCopyCancelTests {
+@Suite(.serialized, .slow) struct StagingCopyCancelTests {
     /// Waits until the task runs its COPY (progress 5%: "copying into …").
-    static func copying(_ client: some TestClientProtocol, _ taskID: String) async throws {
+    static func copying(_ client: TestServer.Client, _ taskID: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let record = try await client.send(.get, "/tasks/\(taskID)/status").object()
@@ -29,14 +29,14 @@ import Testing
     /// checkpoint or close). The server checkpoints before every COPY; without that this test
     /// aborts the test process when the graph is deleted.
     @Test func aFailedNodeCopyAfterUncheckpointedCreatesLeavesTheProcessWhole() async throws {
-        let fixture = try DatabasesTestServer()
-        try StagingFixtures.write(
-            "SELECT 'p' || range AS identifier, 'n' AS name, range AS age, 1.0::DOUBLE AS score FROM range(1000)",
-            to: fixture.importDirectory + "/people.parquet")
-        try StagingFixtures.write(
-            "SELECT 'q' || range AS identifier, 'n' AS name, range AS age, 1.0::DOUBLE AS score FROM range(1000)",
-            to: fixture.importDirectory + "/others.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            try StagingFixtures.write(
+                "SELECT 'p' || range AS identifier, 'n' AS name, range AS age, 1.0::DOUBLE AS score FROM range(1000)",
+                to: fixture.importDirectory + "/people.parquet")
+            try StagingFixtures.write(
+                "SELECT 'q' || range AS identifier, 'n' AS name, range AS age, 1.0::DOUBLE AS score FROM range(1000)",
+                to: fixture.importDirectory + "/others.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             let created = try await client.send(
                 .post, "/databases/g1/query", object: ["cypher": "CREATE (:Person {identifier: 'p5', name: 'first', age: 1, score: 0.5})"])
@@ -59,12 +59,12 @@ import Testing
 
     @Test func cancellingARunningCopyInterruptsTheEngineAndLeavesTheTable() async throws {
         // 2M string keys need more than the tests' usual 64 MiB buffer pool.
-        let fixture = try DatabasesTestServer { $0.bufferPoolBytes = 512 << 20 }
-        let rows = 2_000_000
-        try StagingFixtures.write(
-            "SELECT 'p' || range AS identifier, 'name ' || range AS name, range AS age, 0.5::DOUBLE AS score FROM range(\(rows))",
-            to: fixture.importDirectory + "/many.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases(configure: { $0.bufferPoolBytes = 512 << 20 }) { fixture in
+            let client = fixture.client
+            let rows = 2_000_000
+            try StagingFixtures.write(
+                "SELECT 'p' || range AS identifier, 'name ' || range AS name, range AS age, 0.5::DOUBLE AS score FROM range(\(rows))",
+                to: fixture.importDirectory + "/many.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             let created = try await client.send(
                 .post, "/databases/g1/query", object: ["cypher": "CREATE (:Person {identifier: 'first', name: 'first', age: 1, score: 0.5})"])

@@ -5,7 +5,7 @@ import FoundationNetworking
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
+import GraphAPITesting
 import Staging
 import Testing
 
@@ -15,7 +15,7 @@ import Testing
 /// `POST /databases/{id}/copy`: a background task from local files or S3 (moto) into a graph table.
 @Suite struct StagingCopyTests {
     /// Polls the task until it ends; returns its record.
-    static func finished(_ client: some TestClientProtocol, _ accepted: TestResponse) async throws -> [String: Any] {
+    static func finished(_ client: TestServer.Client, _ accepted: TestServer.Response) async throws -> [String: Any] {
         #expect(accepted.status == .accepted, "\(String(buffer: accepted.body))")
         let body = try accepted.object()
         let id = try #require(body["task_id"] as? String)
@@ -32,11 +32,11 @@ import Testing
     }
 
     @Test func copiesLocalParquetAndCSVAndReportsEngineRefusals() async throws {
-        let fixture = try DatabasesTestServer()
-        try StagingFixtures.write("SELECT 'p' || range AS identifier, 'n' AS name, range AS age, 1.5::DOUBLE AS score FROM range(1000)", to: fixture.importDirectory + "/people.parquet")
-        try StagingFixtures.write("SELECT 'c' || range AS identifier, 'city' AS name FROM range(10)", to: fixture.importDirectory + "/cities.csv")
-        try StagingFixtures.write("SELECT 'p1' AS \"from\", 'ghost' AS \"to\", 1 AS since", to: fixture.importDirectory + "/bad-knows.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            try StagingFixtures.write("SELECT 'p' || range AS identifier, 'n' AS name, range AS age, 1.5::DOUBLE AS score FROM range(1000)", to: fixture.importDirectory + "/people.parquet")
+            try StagingFixtures.write("SELECT 'c' || range AS identifier, 'city' AS name FROM range(10)", to: fixture.importDirectory + "/cities.csv")
+            try StagingFixtures.write("SELECT 'p1' AS \"from\", 'ghost' AS \"to\", 1 AS since", to: fixture.importDirectory + "/bad-knows.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             let people = try await Self.finished(client, try await client.send(.post, "/databases/g1/copy", object: ["table_name": "Person", "source": "people.parquet"]))
             #expect(people["status"] as? String == "completed", "\(people)")
@@ -100,7 +100,7 @@ import Testing
         }
     }
 
-    @Test func copiesFromS3GlobsAndReportsBadBucketsAndEndpoints() async throws {
+    @Test(.slow) func copiesFromS3GlobsAndReportsBadBucketsAndEndpoints() async throws {
         guard let endpoint = ProcessInfo.processInfo.environment["GRAPH_API_TEST_S3_ENDPOINT"] else {
             Issue.record("GRAPH_API_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh")
             return
@@ -120,8 +120,8 @@ import Testing
         }
         connection.close()
         writer.close()
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             let credentials: [String: Any] = ["aws_access_key_id": "k", "aws_secret_access_key": "s", "endpoint_url": "http://\(endpoint)"]
             try await StagingFixtures.createPeople(client, "g1")
             // Staging from an S3 glob.
@@ -162,7 +162,7 @@ import Testing
 /// a list of objects, not a glob: moto 5.2.1 computes a different signature than DuckDB's httpfs
 /// for the ListObjectsV2 request a glob makes (403 SignatureDoesNotMatch even with the right key;
 /// globs are tested against the open moto).
-@Suite struct StagingS3CredentialTests {
+@Suite(.slow) struct StagingS3CredentialTests {
     @Test func rightCredentialsReadAndWrongOnesAreRefused() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let endpoint = environment["GRAPH_API_TEST_S3_AUTH_ENDPOINT"], let keyID = environment["GRAPH_API_TEST_S3_AUTH_KEY_ID"],
@@ -183,8 +183,8 @@ import Testing
         connection.close()
         writer.close()
 
-        let fixture = try DatabasesTestServer()
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
             try await StagingFixtures.createPeople(client, "g1")
             let objects = (0..<2).map { "s3://graph-api-auth/\(prefix)/part-\($0).parquet" }
             let right: [String: Any] = ["aws_access_key_id": keyID, "aws_secret_access_key": secret, "endpoint_url": "http://\(endpoint)"]

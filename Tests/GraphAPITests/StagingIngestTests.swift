@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Staging
 import Synchronization
 import Testing
@@ -13,31 +13,32 @@ import Testing
 /// `POST /databases/{id}/tables/{t}/ingest` (and `/materialize`): validation, rejected rows,
 /// `ignore_errors`, idempotent relationships, `rebuild`.
 @Suite struct StagingIngestTests {
-    static func stage(_ client: some TestClientProtocol, _ table: String, _ source: String) async throws {
+    static func stage(_ client: TestServer.Client, _ table: String, _ source: String) async throws {
         let response = try await client.send(.post, "/databases/g1/tables", object: ["table_name": table, "source": source])
         #expect(response.status == .created, "\(String(buffer: response.body))")
     }
 
-    static func ingest(_ client: some TestClientProtocol, _ table: String, _ options: [String: Any] = [:], alias: Bool = false)
-        async throws -> TestResponse
+    static func ingest(_ client: TestServer.Client, _ table: String, _ options: [String: Any] = [:], alias: Bool = false)
+        async throws -> TestServer.Response
     {
         try await client.send(.post, "/databases/g1/tables/\(table)/\(alias ? "materialize" : "ingest")", object: options)
     }
 
     @Test func nodesAndRelationshipsGoInOnceWithRejectedRowsReportedOrSkipped() async throws {
-        let fixture = try DatabasesTestServer()
-        let imports = fixture.importDirectory
-        // 100 people (p0..p99), each listed twice; ages as DECIMAL to check the DOUBLE/INT casts.
-        try StagingFixtures.write(
-            "SELECT 'p' || (range % 100) AS identifier, 'n' || range AS name, (range % 100)::BIGINT AS age, (range * 0.5)::DECIMAL(8,2) AS score FROM range(200)",
-            to: imports + "/people.parquet")
-        // 300 KNOWS rows: 250 distinct valid pairs... built as (i -> i+1 mod 100) for three rounds, plus 5 dangling.
-        try StagingFixtures.write(
-            """
-            SELECT 'p' || (range % 100) AS "from", 'p' || ((range + 1 + range // 100) % 100) AS "to", range AS since FROM range(300)
-            UNION ALL SELECT 'ghost' || range, 'p1', 0 FROM range(5)
-            """, to: imports + "/knows.parquet")
-        try await fixture.test { client in
+        let logs = LogCapture()
+        try await TestServer.withDatabases(logs: logs) { fixture in
+            let client = fixture.client
+            let imports = fixture.importDirectory
+            // 100 people (p0..p99), each listed twice; ages as DECIMAL to check the DOUBLE/INT casts.
+            try StagingFixtures.write(
+                "SELECT 'p' || (range % 100) AS identifier, 'n' || range AS name, (range % 100)::BIGINT AS age, (range * 0.5)::DECIMAL(8,2) AS score FROM range(200)",
+                to: imports + "/people.parquet")
+            // 300 KNOWS rows: 250 distinct valid pairs... built as (i -> i+1 mod 100) for three rounds, plus 5 dangling.
+            try StagingFixtures.write(
+                """
+                SELECT 'p' || (range % 100) AS "from", 'p' || ((range + 1 + range // 100) % 100) AS "to", range AS since FROM range(300)
+                UNION ALL SELECT 'ghost' || range, 'p1', 0 FROM range(5)
+                """, to: imports + "/knows.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             try await Self.stage(client, "Person", "people.parquet")
             let people = try await Self.ingest(client, "Person")
@@ -48,7 +49,7 @@ import Testing
             #expect(body["graph_table"] as? String == "Person")
             #expect(try await fixture.count("g1", "MATCH (p:Person) RETURN count(p)") == 100)
             #expect(try await fixture.count("g1", "MATCH (p:Person {identifier: 'p7'}) RETURN p.age") == 7)
-            #expect(fixture.logs.audit("ingest").count == 1)
+            #expect(logs.audit("ingest").count == 1)
 
             // Again: every key is already present → 400 with examples, nothing copied.
             let again = try await Self.ingest(client, "Person")
@@ -91,11 +92,11 @@ import Testing
     /// and `dst` as columns) are not deduplicated by staging: ingest finds null and repeated keys
     /// and repeated pairs itself.
     @Test func unshapedTablesHaveTheirNullAndRepeatedKeysFound() async throws {
-        let fixture = try DatabasesTestServer()
-        let imports = fixture.importDirectory
-        try "id,name\n1,a\n2,b\n2,b again\n,no key\n3,c\n".write(toFile: imports + "/items.csv", atomically: true, encoding: .utf8)
-        try "src,dst,w\n1,2,10\n1,2,11\n2,3,5\n3,9,1\n".write(toFile: imports + "/links.csv", atomically: true, encoding: .utf8)
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            let imports = fixture.importDirectory
+            try "id,name\n1,a\n2,b\n2,b again\n,no key\n3,c\n".write(toFile: imports + "/items.csv", atomically: true, encoding: .utf8)
+            try "src,dst,w\n1,2,10\n1,2,11\n2,3,5\n3,9,1\n".write(toFile: imports + "/links.csv", atomically: true, encoding: .utf8)
             let ddl = "CREATE NODE TABLE Item(id INT64 PRIMARY KEY, name STRING); CREATE REL TABLE LINK(FROM Item TO Item, w INT64)"
             let created = try await client.send(.post, "/databases", object: ["graph_id": "g1", "schema_type": "custom", "custom_schema_ddl": ddl])
             #expect(created.status == .created)
@@ -124,14 +125,14 @@ import Testing
     }
 
     @Test func validationNamesEveryMismatchingColumnAndCopiesNothing() async throws {
-        let fixture = try DatabasesTestServer()
-        try StagingFixtures.write(
-            "SELECT 'p' || range AS identifier, 'old' AS age, 1 AS shoe_size, 'x' AS hat, range AS name FROM range(3)",
-            to: fixture.importDirectory + "/bad.parquet")
-        try StagingFixtures.write("SELECT 'p' || range AS identifier, '12' || range AS age FROM range(3)", to: fixture.importDirectory + "/text-age.parquet")
-        try StagingFixtures.write("SELECT 'p' || range AS identifier, 'x' || range AS age FROM range(3)", to: fixture.importDirectory + "/junk-age.parquet")
-        try StagingFixtures.write("SELECT 'c' || range AS identifier FROM range(3)", to: fixture.importDirectory + "/things.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            try StagingFixtures.write(
+                "SELECT 'p' || range AS identifier, 'old' AS age, 1 AS shoe_size, 'x' AS hat, range AS name FROM range(3)",
+                to: fixture.importDirectory + "/bad.parquet")
+            try StagingFixtures.write("SELECT 'p' || range AS identifier, '12' || range AS age FROM range(3)", to: fixture.importDirectory + "/text-age.parquet")
+            try StagingFixtures.write("SELECT 'p' || range AS identifier, 'x' || range AS age FROM range(3)", to: fixture.importDirectory + "/junk-age.parquet")
+            try StagingFixtures.write("SELECT 'c' || range AS identifier FROM range(3)", to: fixture.importDirectory + "/things.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             try await Self.stage(client, "Person", "bad.parquet")
             let response = try await Self.ingest(client, "Person")
@@ -154,10 +155,10 @@ import Testing
     }
 
     @Test func fileIDsSelectRowsAndCaseInsensitiveTableNamesMatch() async throws {
-        let fixture = try DatabasesTestServer()
-        try StagingFixtures.write("SELECT 'c' || range AS identifier, 'city' AS name FROM range(4)", to: fixture.importDirectory + "/cities/a.parquet")
-        try StagingFixtures.write("SELECT 'd' || range AS identifier, 'city' AS name FROM range(6)", to: fixture.importDirectory + "/cities/b.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            try StagingFixtures.write("SELECT 'c' || range AS identifier, 'city' AS name FROM range(4)", to: fixture.importDirectory + "/cities/a.parquet")
+            try StagingFixtures.write("SELECT 'd' || range AS identifier, 'city' AS name FROM range(6)", to: fixture.importDirectory + "/cities/b.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             try await Self.stage(client, "city", "cities/*.parquet")
             let onlyB = try await Self.ingest(client, "city", ["file_ids": ["b.parquet"]])
@@ -169,11 +170,11 @@ import Testing
     }
 
     @Test func rebuildSwapsInAWholeGraphWhileQueriesKeepAnswering() async throws {
-        let fixture = try DatabasesTestServer(connections: 8)
-        try StagingFixtures.write("SELECT 'p' || range AS identifier, range AS age FROM range(20000)", to: fixture.importDirectory + "/people.parquet")
-        try StagingFixtures.write(
-            "SELECT 'p' || range AS \"from\", 'p' || ((range + 1) % 20000) AS \"to\" FROM range(20000)", to: fixture.importDirectory + "/knows.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases(connections: 8) { fixture in
+            let client = fixture.client
+            try StagingFixtures.write("SELECT 'p' || range AS identifier, range AS age FROM range(20000)", to: fixture.importDirectory + "/people.parquet")
+            try StagingFixtures.write(
+                "SELECT 'p' || range AS \"from\", 'p' || ((range + 1) % 20000) AS \"to\" FROM range(20000)", to: fixture.importDirectory + "/knows.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             // The live graph has one person that is not staged: the rebuild drops it.
             _ = try await fixture.run("g1", "CREATE (:Person {identifier: 'only-live', age: 1})")

@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Staging
 import Testing
 
@@ -11,24 +11,24 @@ import Testing
 
 /// 1M node rows and 2M relationship rows with duplicates and dangling endpoints, staged from
 /// Parquet and ingested: the graph ends with exactly the expected counts.
-@Suite struct StagingLargeIngestTests {
+@Suite(.slow) struct StagingLargeIngestTests {
     @Test func millionNodesAndTwoMillionRelationshipsLoseNoValidRowAndDoubleNoEdge() async throws {
-        let fixture = try DatabasesTestServer(configure: { $0.bufferPoolBytes = 1 << 30 })
-        let imports = fixture.importDirectory
-        // 1,000,000 node rows: identifiers n0..n899999 (100,000 of them twice).
-        try StagingFixtures.write(
-            "SELECT 'n' || (range % 900000) AS identifier, 'name' || range AS name, range AS age, 0.5 AS score FROM range(1000000)",
-            to: imports + "/big/nodes.parquet")
-        // 2,000,000 relationship rows: 1,900,000 over valid endpoints (some pairs repeat), 50,000
-        // exact repeats of them, and 50,000 rows whose target does not exist.
-        try StagingFixtures.write(
-            """
-            SELECT 'n' || (range % 900000) AS "from", 'n' || ((range // 900000) * 1000 + (range * 7 + 13) % 900000) % 900000 AS "to", range AS since
-            FROM range(1900000)
-            UNION ALL SELECT 'n' || (range % 900000), 'n' || ((range // 900000) * 1000 + (range * 7 + 13) % 900000) % 900000, -1 FROM range(50000)
-            UNION ALL SELECT 'n' || range, 'missing' || range, -2 FROM range(50000)
-            """, to: imports + "/big/rels.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases(configure: { $0.bufferPoolBytes = 1 << 30 }) { fixture in
+            let client = fixture.client
+            let imports = fixture.importDirectory
+            // 1,000,000 node rows: identifiers n0..n899999 (100,000 of them twice).
+            try StagingFixtures.write(
+                "SELECT 'n' || (range % 900000) AS identifier, 'name' || range AS name, range AS age, 0.5 AS score FROM range(1000000)",
+                to: imports + "/big/nodes.parquet")
+            // 2,000,000 relationship rows: 1,900,000 over valid endpoints (some pairs repeat), 50,000
+            // exact repeats of them, and 50,000 rows whose target does not exist.
+            try StagingFixtures.write(
+                """
+                SELECT 'n' || (range % 900000) AS "from", 'n' || ((range // 900000) * 1000 + (range * 7 + 13) % 900000) % 900000 AS "to", range AS since
+                FROM range(1900000)
+                UNION ALL SELECT 'n' || (range % 900000), 'n' || ((range // 900000) * 1000 + (range * 7 + 13) % 900000) % 900000, -1 FROM range(50000)
+                UNION ALL SELECT 'n' || range, 'missing' || range, -2 FROM range(50000)
+                """, to: imports + "/big/rels.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             let nodes = try await client.send(.post, "/databases/g1/tables", object: ["table_name": "Person", "source": "big/nodes.parquet"])
             #expect(try nodes.object()["row_count"] as? Int == 900_000)

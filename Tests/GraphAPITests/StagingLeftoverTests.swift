@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import Logging
 import Testing
@@ -10,9 +11,9 @@ import Testing
 /// start removes them, and leaves the graph's own files alone.
 @Suite struct StagingLeftoverTests {
     @Test func startingTheStagingServiceEmptiesEveryStagingIOFolder() async throws {
-        let dir = try QueryTestServer.makeDataDirectory()
+        let dir = TestServer.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await QueryTestServer.createGraphs([TestGraph(id: "g", ddl: ["CREATE NODE TABLE P(id INT64 PRIMARY KEY)"])], in: dir)
+        try await TestServer.createGraphs([TestGraph(id: "g", ddl: ["CREATE NODE TABLE P(id INT64 PRIMARY KEY)"])], in: dir)
         let io = dir + "/databases/g/staging-io"
         try FileManager.default.createDirectory(atPath: io, withIntermediateDirectories: true)
         try Data(count: 4096).write(to: URL(fileURLWithPath: io + "/load-1.parquet"))

@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Staging
 import Testing
 
@@ -13,18 +13,18 @@ import Testing
 @Suite struct StagingQueryTests {
     static func withStagedTable(
         configure: @escaping (inout ServerConfiguration) -> Void = { _ in },
-        _ body: @Sendable (any TestClientProtocol, DatabasesTestServer) async throws -> Void
+        _ body: (TestServer.Client, TestServer) async throws -> Void
     ) async throws {
-        let fixture = try DatabasesTestServer(configure: configure)
-        try StagingFixtures.write(
-            """
-            SELECT 'p' || range AS identifier, range AS n, range / 4 AS ratio, (range * 1.25)::DECIMAL(10,2) AS amount,
-                   DATE '2024-01-02' + range::INTEGER AS day, TIMESTAMP '2024-01-02 03:04:05' AS stamp,
-                   INTERVAL 1 DAY + INTERVAL 2 HOUR AS span, [range, range + 1] AS pair, {'k': range} AS obj,
-                   range % 2 = 0 AS even, 'x''y"z' AS text, '\\x01\\xFF'::BLOB AS bytes
-            FROM range(2500)
-            """, to: fixture.importDirectory + "/things.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases(configure: configure) { fixture in
+            let client = fixture.client
+            try StagingFixtures.write(
+                """
+                SELECT 'p' || range AS identifier, range AS n, range / 4 AS ratio, (range * 1.25)::DECIMAL(10,2) AS amount,
+                       DATE '2024-01-02' + range::INTEGER AS day, TIMESTAMP '2024-01-02 03:04:05' AS stamp,
+                       INTERVAL 1 DAY + INTERVAL 2 HOUR AS span, [range, range + 1] AS pair, {'k': range} AS obj,
+                       range % 2 = 0 AS even, 'x''y"z' AS text, '\\x01\\xFF'::BLOB AS bytes
+                FROM range(2500)
+                """, to: fixture.importDirectory + "/things.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             let created = try await client.send(.post, "/databases/g1/tables", object: ["table_name": "things", "source": "things.parquet"])
             #expect(created.status == .created, "\(String(buffer: created.body))")
@@ -32,8 +32,8 @@ import Testing
         }
     }
 
-    static func sql(_ client: some TestClientProtocol, _ sql: String, parameters: [Any]? = nil, path: String = "/databases/g1/tables/query")
-        async throws -> TestResponse
+    static func sql(_ client: TestServer.Client, _ sql: String, parameters: [Any]? = nil, path: String = "/databases/g1/tables/query")
+        async throws -> TestServer.Response
     {
         var object: [String: Any] = ["sql": sql]
         if let parameters { object["parameters"] = parameters }
@@ -146,7 +146,8 @@ import Testing
                 object: ["sql": "SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3", "timeout": 0.3])
             #expect(response.status == .requestTimeout, "\(String(buffer: response.body))")
             #expect(response.errorCode == "query_timeout")
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // The query would run for minutes: a bound a loaded machine keeps.
+            #expect(ContinuousClock.now - started < .seconds(60))
             #expect(try await Self.sql(client, "SELECT 1").status == .ok)
         }
     }

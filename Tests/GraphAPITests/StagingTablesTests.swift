@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Staging
 import Testing
 
@@ -12,15 +12,16 @@ import Testing
 /// `POST|GET /databases/{id}/tables`, `DELETE .../tables/{t}` and `.../files/{file_id}` on local files.
 @Suite struct StagingTablesTests {
     @Test func createsListsAndDeletesATableFromLocalParquetWithDeduplication() async throws {
-        let fixture = try DatabasesTestServer()
-        let imports = fixture.importDirectory
-        // 1,000 rows in two files: identifiers 0..<800 (200 repeated across files), 10 without one.
-        try StagingFixtures.write(
-            "SELECT 'p' || range AS identifier, 'name ' || range AS name, range AS age FROM range(500)", to: imports + "/people/a.parquet")
-        try StagingFixtures.write(
-            "SELECT CASE WHEN range < 10 THEN NULL ELSE 'p' || (range + 290) END AS identifier, 'other' AS name, range AS age FROM range(500)",
-            to: imports + "/people/b.parquet")
-        try await fixture.test { client in
+        let logs = LogCapture()
+        try await TestServer.withDatabases(logs: logs) { fixture in
+            let client = fixture.client
+            let imports = fixture.importDirectory
+            // 1,000 rows in two files: identifiers 0..<800 (200 repeated across files), 10 without one.
+            try StagingFixtures.write(
+                "SELECT 'p' || range AS identifier, 'name ' || range AS name, range AS age FROM range(500)", to: imports + "/people/a.parquet")
+            try StagingFixtures.write(
+                "SELECT CASE WHEN range < 10 THEN NULL ELSE 'p' || (range + 290) END AS identifier, 'other' AS name, range AS age FROM range(500)",
+                to: imports + "/people/b.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             let created = try await client.send(
                 .post, "/databases/g1/tables",
@@ -31,7 +32,7 @@ import Testing
             #expect(body["rows_read"] as? Int == 1000)
             #expect(body["shape"] as? String == "node")
             #expect(body["format"] as? String == "parquet")
-            #expect(fixture.logs.audit("staging_table_created").count == 1)
+            #expect(logs.audit("staging_table_created").count == 1)
 
             let list = try await client.send(.get, "/databases/g1/tables")
             #expect(list.status == .ok)
@@ -75,12 +76,12 @@ import Testing
     }
 
     @Test func relationshipShapedCSVBecomesSrcDstDeduplicatedAndReplacesTheTable() async throws {
-        let fixture = try DatabasesTestServer()
-        try StagingFixtures.write(
-            "SELECT 'p' || (range % 10) AS \"from\", 'p' || ((range + 1) % 10) AS \"to\", range AS since FROM range(30)",
-            to: fixture.importDirectory + "/knows.csv")
-        try StagingFixtures.write("SELECT 'p1' AS \"from\", 'p2' AS \"to\", 7 AS since", to: fixture.importDirectory + "/one.csv")
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            try StagingFixtures.write(
+                "SELECT 'p' || (range % 10) AS \"from\", 'p' || ((range + 1) % 10) AS \"to\", range AS since FROM range(30)",
+                to: fixture.importDirectory + "/knows.csv")
+            try StagingFixtures.write("SELECT 'p1' AS \"from\", 'p2' AS \"to\", 7 AS since", to: fixture.importDirectory + "/one.csv")
             try await StagingFixtures.createPeople(client, "g1")
             let created = try await client.send(.post, "/databases/g1/tables", object: ["table_name": "KNOWS", "source": ["knows.csv"]])
             #expect(created.status == .created, "\(String(buffer: created.body))")
@@ -96,16 +97,16 @@ import Testing
     }
 
     @Test func sourcesOutsideTheImportDirectoryAndOtherBadInputAreRefused() async throws {
-        let fixture = try DatabasesTestServer()
-        let imports = fixture.importDirectory
-        try StagingFixtures.write("SELECT 1 AS identifier", to: imports + "/ok.parquet")
-        let outside = fixture.directory + "/secret.parquet"
-        try StagingFixtures.write("SELECT 'x' AS identifier", to: outside)
-        try FileManager.default.createSymbolicLink(atPath: imports + "/link", withDestinationPath: fixture.directory)
-        try "x".write(toFile: imports + "/notes.txt", atomically: true, encoding: .utf8)
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            let imports = fixture.importDirectory
+            try StagingFixtures.write("SELECT 1 AS identifier", to: imports + "/ok.parquet")
+            let outside = fixture.directory + "/secret.parquet"
+            try StagingFixtures.write("SELECT 'x' AS identifier", to: outside)
+            try FileManager.default.createSymbolicLink(atPath: imports + "/link", withDestinationPath: fixture.directory)
+            try "x".write(toFile: imports + "/notes.txt", atomically: true, encoding: .utf8)
             try await StagingFixtures.createPeople(client, "g1")
-            func create(_ object: [String: Any]) async throws -> TestResponse {
+            func create(_ object: [String: Any]) async throws -> TestServer.Response {
                 try await client.send(.post, "/databases/g1/tables", object: object)
             }
             for source in ["../secret.parquet", outside, "/etc/passwd", "link/secret.parquet", "link/*.parquet"] {
@@ -140,9 +141,9 @@ import Testing
     }
 
     @Test func readOnlyGraphsAndKeysCannotStage() async throws {
-        let fixture = try DatabasesTestServer(keys: [APIKey(secret: "admin"), APIKey(secret: "reader", scope: KeyScope(readOnly: true))])
-        try StagingFixtures.write("SELECT 'a' AS identifier", to: fixture.importDirectory + "/a.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases(keys: [APIKey(secret: "admin"), APIKey(secret: "reader", scope: KeyScope(readOnly: true))]) { fixture in
+            let client = fixture.client
+            try StagingFixtures.write("SELECT 'a' AS identifier", to: fixture.importDirectory + "/a.parquet")
             #expect(try await client.send(.post, "/databases", json: #"{"graph_id": "ro", "read_only": true}"#, key: "admin").status == .created)
             #expect(try await client.send(.post, "/databases", json: #"{"graph_id": "rw"}"#, key: "admin").status == .created)
             let readOnly = try await client.send(.post, "/databases/ro/tables", object: ["table_name": "Entity", "source": "a.parquet"], key: "admin")
@@ -158,9 +159,9 @@ import Testing
     }
 
     @Test func deletingTheGraphRemovesItsStagingFile() async throws {
-        let fixture = try DatabasesTestServer()
-        try StagingFixtures.write("SELECT 'a' AS identifier", to: fixture.importDirectory + "/a.parquet")
-        try await fixture.test { client in
+        try await TestServer.withDatabases { fixture in
+            let client = fixture.client
+            try StagingFixtures.write("SELECT 'a' AS identifier", to: fixture.importDirectory + "/a.parquet")
             try await StagingFixtures.createPeople(client, "g1")
             #expect(try await client.send(.post, "/databases/g1/tables", object: ["table_name": "Person", "source": "a.parquet"]).status == .created)
             #expect(FileManager.default.fileExists(atPath: fixture.directory + "/databases/g1/staging.duckdb"))

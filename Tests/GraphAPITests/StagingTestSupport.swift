@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Staging
 import Testing
 
@@ -31,7 +31,7 @@ enum StagingFixtures {
         CREATE REL TABLE LIVES_IN(FROM Person TO City)
         """
 
-    static func createPeople(_ client: some TestClientProtocol, _ id: String) async throws {
+    static func createPeople(_ client: TestServer.Client, _ id: String) async throws {
         let response = try await client.send(
             .post, "/databases", object: ["graph_id": id, "schema_type": "custom", "custom_schema_ddl": peopleDDL]
         )
@@ -39,9 +39,7 @@ enum StagingFixtures {
     }
 }
 
-extension DatabasesTestServer {
-    var importDirectory: String { server.configuration.importDirectory }
-
+extension TestServer {
     /// The single integer a Cypher count returns.
     func count(_ graph: String, _ cypher: String) async throws -> Int64 {
         let rows = try await run(graph, cypher)

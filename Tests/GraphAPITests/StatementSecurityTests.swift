@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Synchronization
 import Testing
@@ -164,13 +164,14 @@ final class FileAccessWatch: Sendable {
     /// Runs `body` with a server holding the two graphs, the canary and a watch over the canary
     /// folder and the victim's database file (checkpointed first, so its WAL is gone).
     func withTarget(
-        _ body: @Sendable (any TestClientProtocol, Canary, String, FileAccessWatch) async throws -> Void
+        _ body: @Sendable (TestServer.Client, Canary, String, FileAccessWatch) async throws -> Void
     ) async throws {
         let canary = try Canary()
         defer { try? FileManager.default.removeItem(atPath: canary.directory) }
-        let dataDirectory = try QueryTestServer.makeDataDirectory()
+        let dataDirectory = TestServer.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-        try await QueryTestServer.run(graphs: Self.graphs, dataDirectory: dataDirectory) { client, _ in
+        try await TestServer.withServer(graphs: Self.graphs, dataDirectory: dataDirectory) { server in
+            let client = server.client
             let victimFile = dataDirectory + "/databases/victim/graph.lbug"
             #expect(FileManager.default.fileExists(atPath: victimFile))
             let watch = try FileAccessWatch([canary.directory, victimFile])
@@ -189,7 +190,7 @@ final class FileAccessWatch: Sendable {
         #expect(!prefixes.contains("x"))
     }
 
-    @Test func everyForbiddenQueryFormIsRefusedBeforeAnyFileIsTouched() async throws {
+    @Test(.slow) func everyForbiddenQueryFormIsRefusedBeforeAnyFileIsTouched() async throws {
         try await withTarget { client, canary, other, watch in
             var tried = 0
             for form in Self.cypherForms {
@@ -283,7 +284,7 @@ final class FileAccessWatch: Sendable {
 
     /// Random insertions around forbidden statements for a bounded time: whatever comes back,
     /// nothing outside the graph was touched and nothing of the canary or the victim leaked.
-    @Test func fuzzedForbiddenStatementsNeverReachOutside() async throws {
+    @Test(.slow) func fuzzedForbiddenStatementsNeverReachOutside() async throws {
         let seed = UInt64.random(in: 1...UInt64.max)
         try await withTarget { client, canary, other, watch in
             var generator = SeededGenerator(seed: seed)
@@ -311,10 +312,11 @@ final class FileAccessWatch: Sendable {
     }
 
     @Test func readOnlyKeysMayNotCheckpointAndWritersMay() async throws {
-        try await QueryTestServer.run(
+        try await TestServer.withServer(
             graphs: [TestGraph(id: "g", ddl: ["CREATE NODE TABLE P(id INT64 PRIMARY KEY)"])],
             configure: { $0.apiKeys = [APIKey(secret: "writer"), APIKey(secret: "reader", scope: KeyScope(readOnly: true))] }
-        ) { client, _ in
+        ) { server in
+            let client = server.client
             let key = HTTPField.Name("X-Graph-API-Key")!
             for text in ["CHECKPOINT", "\u{00A0}checkpoint", "/* x */ CHECKPOINT;", "ANALYZE"] {
                 let reader = try await client.cypher("g", text, headers: [key: "reader"])

@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPITesting
 import Prometheus
 import Testing
 
@@ -43,9 +44,9 @@ import Testing
         await manager.flush()
         #expect(try TaskFixtures.storedRecord(directory, done.taskID) == done)
         let text = metrics.registry.emitToString()
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks_finished_total", [("type", "copy"), ("status", "completed")]) == 1)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks", [("status", "completed")]) == 1)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks", [("status", "running")]) == 0)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks_finished_total", [("type", "copy"), ("status", "completed")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "completed")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "running")]) == 0)
     }
 
     @Test func failedTaskKeepsTheErrorDetail() async throws {
@@ -67,7 +68,7 @@ import Testing
         #expect(other.error == "the source went away")
         #expect(other.progressPercent == 0)
         let text = metrics.registry.emitToString()
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks_finished_total", [("type", "ingest"), ("status", "failed")]) == 2)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks_finished_total", [("type", "ingest"), ("status", "failed")]) == 2)
     }
 
     @Test func cancellingARunningTaskInterruptsItsWork() async throws {
@@ -90,7 +91,8 @@ import Testing
         let requested = try #require(manager.cancel(submitted.taskID))
         #expect(!requested.status.isTerminal || requested.status == .cancelled)
         let done = try await TaskFixtures.terminal(manager, submitted.taskID)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // The work would sleep an hour: a bound a loaded machine keeps.
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(done.status == .cancelled)
         #expect(done.error == "cancelled on request")
         #expect(done.progressPercent == 10)
@@ -218,9 +220,9 @@ import Testing
         #expect(second.stats().total == 2)
         #expect(!FileManager.default.fileExists(atPath: directory + "/.\(blocked.taskID).json.tmp"))
         let text = metrics.registry.emitToString()
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks_finished_total", [("type", "backup"), ("status", "failed")]) == 1)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks", [("status", "failed")]) == 1)
-        #expect(ObservabilityFixture.sample(text, "graph_api_tasks", [("status", "completed")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks_finished_total", [("type", "backup"), ("status", "failed")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "failed")]) == 1)
+        #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "completed")]) == 1)
 
         // The first manager's task is still running in this process: stop it.
         await first.shutdown()

@@ -1,7 +1,7 @@
 import Foundation
+import GraphAPITesting
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -11,7 +11,7 @@ import Testing
 /// `GET /tasks/{task_id}/monitor` on a live server, read as the events arrive; and the task
 /// answers checked against the OpenAPI document.
 @Suite struct TasksMonitorTests {
-    typealias Keys = TasksTestServer
+    typealias Keys = TasksTestKeys
 
     struct Failure: Error, CustomStringConvertible {
         var description: String { "the bucket is gone" }
@@ -22,19 +22,18 @@ import Testing
     }
 
     @Test func monitorSendsConnectedProgressHeartbeatsThenCompleted() async throws {
-        let server = try TasksTestServer()
-        let start = TaskGate()
-        let submitted = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: ["table": "Entity"]) { progress in
-            await start.wait()
-            for step in 1...3 {
-                // Slower than the heartbeat interval (200 ms), so heartbeats come between.
-                try await Task.sleep(for: .milliseconds(450))
-                progress.report(percent: Double(step) * 25, rowsProcessed: Int64(step) * 100, message: "step \(step)")
+        try await TestServer.withTasks { server in
+            let start = TaskGate()
+            let submitted = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: ["table": "Entity"]) { progress in
+                await start.wait()
+                for step in 1...3 {
+                    // Slower than the heartbeat interval (200 ms), so heartbeats come between.
+                    try await Task.sleep(for: .milliseconds(450))
+                    progress.report(percent: Double(step) * 25, rowsProcessed: Int64(step) * 100, message: "step \(step)")
+                }
+                return ["rows": 300]
             }
-            return ["rows": 300]
-        }
-        try await server.test(.live) { _, port in
-            let port = try #require(port)
+            let port = server.port
             let answer = try await SSEClient.get(port: port, path: "/tasks/\(submitted.taskID)/monitor", key: Keys.graphAKey) { event in
                 if event.name == "connected" { start.open() }
                 return true
@@ -70,11 +69,10 @@ import Testing
     }
 
     @Test func monitorOfAFinishedTaskSendsConnectedThenItsEnd() async throws {
-        let server = try TasksTestServer()
-        let failed = try await server.finishedTask(graph: "a", error: Failure())
-        let completed = try await server.finishedTask(graph: nil)
-        try await server.test(.live) { _, port in
-            let port = try #require(port)
+        try await TestServer.withTasks { server in
+            let failed = try await server.finishedTask(graph: "a", error: Failure())
+            let completed = try await server.finishedTask(graph: nil)
+            let port = server.port
             var answer = try await SSEClient.get(port: port, path: "/tasks/\(failed.taskID)/monitor", key: Keys.adminKey)
             #expect(answer.events.map(\.name) == ["connected", "failed"])
             #expect(try answer.events.last?.json()["error"] as? String == "the bucket is gone")
@@ -91,22 +89,21 @@ import Testing
     }
 
     @Test func monitorEndsWithCancelledAfterDelete() async throws {
-        let server = try TasksTestServer()
-        let running = server.tasks.submit(type: "ingest", graphID: try GraphID(validating: "a"), metadata: [:]) { progress in
-            progress.report(percent: 5, message: "waiting")
-            try await Task.sleep(for: .seconds(3_600))
-            return .null
-        }
-        try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
-        try await server.test(.live) { _, port in
-            let port = try #require(port)
+        try await TestServer.withTasks { server in
+            let running = server.tasks.submit(type: "ingest", graphID: try GraphID(validating: "a"), metadata: [:]) { progress in
+                progress.report(percent: 5, message: "waiting")
+                try await Task.sleep(for: .seconds(3_600))
+                return .null
+            }
+            try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
+            let port = server.port
             let deleteStatus = ObservabilityBox<Int?>(nil)
             let answer = try await SSEClient.get(port: port, path: "/tasks/\(running.taskID)/monitor", key: Keys.adminKey) { event in
                 if event.name == "connected" {
                     // Cancel on another connection while the monitor is open.
-                    let status = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
-                        try await client.execute(
-                            .init("/tasks/\(running.taskID)", method: .delete, headers: [HTTPField.Name("X-Graph-API-Key")!: Keys.adminKey])
+                    let status = try await server.withClient { client in
+                        try await client.executeRequest(
+                            uri: "/tasks/\(running.taskID)", method: .delete, headers: [HTTPField.Name("X-Graph-API-Key")!: Keys.adminKey]
                         ).status.code
                     }
                     deleteStatus.withLock { $0 = status }
@@ -123,11 +120,10 @@ import Testing
     }
 
     @Test func aClientThatHangsUpEndsTheMonitorNotTheTask() async throws {
-        let server = try TasksTestServer()
-        let running = server.tasks.submit(type: "copy", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
-        try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
-        try await server.test(.live) { _, port in
-            let port = try #require(port)
+        try await TestServer.withTasks { server in
+            let running = server.tasks.submit(type: "copy", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
+            try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
+            let port = server.port
             let answer = try await SSEClient.get(port: port, path: "/tasks/\(running.taskID)/monitor", key: Keys.adminKey) { event in
                 #expect(server.tasks.watcherCount(running.taskID) == 1)
                 return event.name != "heartbeat"  // hang up after the first heartbeat
@@ -146,32 +142,32 @@ import Testing
 
     /// Real task answers validated against the schemas of the served OpenAPI document.
     @Test func taskAnswersMatchTheOpenAPIDocument() async throws {
-        let server = try TasksTestServer()
-        let completed = try await server.finishedTask(graph: "a", result: ["rows": 3, "nested": ["x": [1, 2.5, "y"]]])
-        let failed = try await server.finishedTask(type: "ingest", graph: nil, error: Failure())
-        let running = server.tasks.submit(type: "backup", graphID: nil, metadata: ["compression": true]) { progress in
-            progress.report(percent: 12.5, rowsProcessed: 10, bytesProcessed: 2048, totalRows: 80, totalBytes: 16384, message: "copying")
-            try await Task.sleep(for: .seconds(3_600))
-            return .null
-        }
-        try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
-        let cases = ObservabilityBox<[String]>([])
-        @Sendable func record(_ method: String, _ path: String, _ status: Int, _ instance: String) {
-            cases.withLock {
-                $0.append(#"{"method":"\#(method)","path":"\#(path)","status":\#(status),"media":"application/json","instance":\#(instance)}"#)
+        try await TestServer.withTasks { server in
+            let completed = try await server.finishedTask(graph: "a", result: ["rows": 3, "nested": ["x": [1, 2.5, "y"]]])
+            let failed = try await server.finishedTask(type: "ingest", graph: nil, error: Failure())
+            let running = server.tasks.submit(type: "backup", graphID: nil, metadata: ["compression": true]) { progress in
+                progress.report(percent: 12.5, rowsProcessed: 10, bytesProcessed: 2048, totalRows: 80, totalBytes: 16384, message: "copying")
+                try await Task.sleep(for: .seconds(3_600))
+                return .null
             }
-        }
-        @Sendable func component(_ name: String, _ instance: String) {
-            cases.withLock { $0.append(#"{"schema":"\#(name)","instance":\#(instance)}"#) }
-        }
-        let documentFile = server.directory + "-doc.json"
-        let casesFile = server.directory + "-cases.json"
-        let scriptFile = server.directory + "-validate.py"
-        defer {
-            for file in [documentFile, casesFile, scriptFile] { try? FileManager.default.removeItem(atPath: file) }
-        }
-        try await server.test(.live) { client, port in
-            let port = try #require(port)
+            try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
+            let cases = ObservabilityBox<[String]>([])
+            @Sendable func record(_ method: String, _ path: String, _ status: Int, _ instance: String) {
+                cases.withLock {
+                    $0.append(#"{"method":"\#(method)","path":"\#(path)","status":\#(status),"media":"application/json","instance":\#(instance)}"#)
+                }
+            }
+            @Sendable func component(_ name: String, _ instance: String) {
+                cases.withLock { $0.append(#"{"schema":"\#(name)","instance":\#(instance)}"#) }
+            }
+            let documentFile = server.directory + "-doc.json"
+            let casesFile = server.directory + "-cases.json"
+            let scriptFile = server.directory + "-validate.py"
+            defer {
+                for file in [documentFile, casesFile, scriptFile] { try? FileManager.default.removeItem(atPath: file) }
+            }
+            let client = server.client
+            let port = server.port
             let admin: HTTPFields = [HTTPField.Name("X-Graph-API-Key")!: Keys.adminKey]
             for (uri, path, status) in [
                 ("/tasks", "/tasks", 200), ("/tasks?limit=2", "/tasks", 200), ("/tasks?status=nope", "/tasks", 400),
@@ -191,24 +187,24 @@ import Testing
             for event in events.events {
                 component(event.name == "heartbeat" ? "TaskHeartbeat" : "TaskRecord", event.data)
             }
-            let document = try await TestClient.withClient(host: "127.0.0.1", port: port) { other in
-                try await other.get("/openapi.json").body.map { String(buffer: $0) } ?? ""
+            let document = try await server.withClient { other in
+                try await other.executeRequest(uri: "/openapi.json", method: .get).text
             }
             try Data(document.utf8).write(to: URL(fileURLWithPath: documentFile))
             for (id, status) in [(running.taskID, 200), (completed.taskID, 409)] {
-                let response = try await TestClient.withClient(host: "127.0.0.1", port: port) { other in
-                    try await other.execute(.init("/tasks/\(id)", method: .delete, headers: admin))
+                let response = try await server.withClient { other in
+                    try await other.executeRequest(uri: "/tasks/\(id)", method: .delete, headers: admin)
                 }
                 #expect(Int(response.status.code) == status)
-                record("delete", "/tasks/{task_id}", status, response.body.map { String(buffer: $0) } ?? "")
+                record("delete", "/tasks/{task_id}", status, response.text)
             }
+            let all = cases.withLock { $0 }
+            #expect(all.count >= 13)
+            try Data(("[" + all.joined(separator: ",\n") + "]").utf8).write(to: URL(fileURLWithPath: casesFile))
+            try Data(OpenAPIResponseConformanceTests.validator.utf8).write(to: URL(fileURLWithPath: scriptFile))
+            let result = try runPython([scriptFile, documentFile, casesFile])
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("validated \(all.count)"))
         }
-        let all = cases.withLock { $0 }
-        #expect(all.count >= 13)
-        try Data(("[" + all.joined(separator: ",\n") + "]").utf8).write(to: URL(fileURLWithPath: casesFile))
-        try Data(OpenAPIResponseConformanceTests.validator.utf8).write(to: URL(fileURLWithPath: scriptFile))
-        let result = try runPython([scriptFile, documentFile, casesFile])
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("validated \(all.count)"))
     }
 }

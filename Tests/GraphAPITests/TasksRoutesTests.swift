@@ -1,7 +1,7 @@
 import Foundation
+import GraphAPITesting
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import NIOCore
 import Testing
 
@@ -11,24 +11,24 @@ import Testing
 /// `GET /tasks`, `GET /tasks/stats`, `GET /tasks/{task_id}/status` and `DELETE /tasks/{task_id}`
 /// through the real router: answers, filters, scope, cancellation and every error.
 @Suite struct TasksRoutesTests {
-    typealias Keys = TasksTestServer
+    typealias Keys = TasksTestKeys
 
     struct Failure: Error, CustomStringConvertible {
         var description: String { "boom" }
     }
 
-    static func tasks(_ response: TestResponse) throws -> [[String: Any]] {
+    static func tasks(_ response: TestServer.Response) throws -> [[String: Any]] {
         try #require(try response.object()["tasks"] as? [[String: Any]])
     }
 
     @Test func listIsNewestFirstWithTotalFiltersAndLimit() async throws {
-        let server = try TasksTestServer()
-        let first = try await server.finishedTask(type: "copy", graph: "a")
-        try await Task.sleep(for: .milliseconds(5))
-        let second = try await server.finishedTask(type: "ingest", graph: "b", error: Failure())
-        try await Task.sleep(for: .milliseconds(5))
-        let third = try await server.finishedTask(type: "copy", graph: nil)
-        try await server.test { client, _ in
+        try await TestServer.withTasks { server in
+            let first = try await server.finishedTask(type: "copy", graph: "a")
+            try await Task.sleep(for: .milliseconds(5))
+            let second = try await server.finishedTask(type: "ingest", graph: "b", error: Failure())
+            try await Task.sleep(for: .milliseconds(5))
+            let third = try await server.finishedTask(type: "copy", graph: nil)
+            let client = server.client
             var response = try await client.send(.get, "/tasks", key: Keys.adminKey)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/json; charset=utf-8")
@@ -72,8 +72,8 @@ import Testing
     }
 
     @Test func badFiltersAre400() async throws {
-        let server = try TasksTestServer()
-        try await server.test { client, _ in
+        try await TestServer.withTasks { server in
+            let client = server.client
             for (query, code) in [
                 ("status=done", "invalid_status"), ("status=", "invalid_status"), ("limit=0", "invalid_limit"),
                 ("limit=1001", "invalid_limit"), ("limit=ten", "invalid_limit"), ("task_type=copy%20all", "invalid_task_type"),
@@ -89,8 +89,8 @@ import Testing
     }
 
     @Test func unknownAndMalformedTaskIds() async throws {
-        let server = try TasksTestServer()
-        try await server.test { client, _ in
+        try await TestServer.withTasks { server in
+            let client = server.client
             let unknown = "3f0c8a52-1111-4d0e-9c53-6a1b2c3d4e5f"
             for (method, path) in [
                 (HTTPRequest.Method.get, "/tasks/\(unknown)/status"), (.delete, "/tasks/\(unknown)"), (.get, "/tasks/\(unknown)/monitor"),
@@ -113,12 +113,12 @@ import Testing
     }
 
     @Test func aScopedKeySeesOnlyTheTasksOfItsGraphs() async throws {
-        let server = try TasksTestServer()
-        let inA = try await server.finishedTask(graph: "a")
-        let inB = try await server.finishedTask(graph: "b")
-        let global = try await server.finishedTask(type: "backup", graph: nil)
-        let runningInB = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "b"), metadata: [:], work: TaskFixtures.untilCancelled)
-        try await server.test { client, _ in
+        try await TestServer.withTasks { server in
+            let inA = try await server.finishedTask(graph: "a")
+            let inB = try await server.finishedTask(graph: "b")
+            let global = try await server.finishedTask(type: "backup", graph: nil)
+            let runningInB = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "b"), metadata: [:], work: TaskFixtures.untilCancelled)
+            let client = server.client
             var response = try await client.send(.get, "/tasks", key: Keys.graphAKey)
             #expect(try Self.tasks(response).map { $0["task_id"] as? String } == [inA.taskID])
             #expect(try response.object()["total"] as? Int == 1)
@@ -153,10 +153,10 @@ import Testing
     }
 
     @Test func cancellingARunningTaskAnswersTheCancelledTask() async throws {
-        let server = try TasksTestServer()
-        let running = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: [:], work: TaskFixtures.untilCancelled)
-        try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
-        try await server.test { client, _ in
+        try await TestServer.withTasks { server in
+            let running = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: [:], work: TaskFixtures.untilCancelled)
+            try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
+            let client = server.client
             // A read-only key may look but not cancel.
             var response = try await client.send(.delete, "/tasks/\(running.taskID)", key: Keys.readOnlyKey)
             #expect(response.status == .forbidden)
@@ -179,10 +179,10 @@ import Testing
     }
 
     @Test func cancellingAFinishedTaskIs409() async throws {
-        let server = try TasksTestServer()
-        let completed = try await server.finishedTask(graph: "a")
-        let failed = try await server.finishedTask(graph: "a", error: Failure())
-        try await server.test { client, _ in
+        try await TestServer.withTasks { server in
+            let completed = try await server.finishedTask(graph: "a")
+            let failed = try await server.finishedTask(graph: "a", error: Failure())
+            let client = server.client
             for record in [completed, failed] {
                 let response = try await client.send(.delete, "/tasks/\(record.taskID)", key: Keys.adminKey)
                 #expect(response.status == .conflict)
@@ -195,23 +195,23 @@ import Testing
     @Test func aTaskStillStoppingAnswers202AndATaskThatFinishesFirstAnswers409() async throws {
         var settings = TaskFixtures.settings
         settings.cancelWait = .milliseconds(300)
-        let server = try TasksTestServer(settings: settings)
-        // Work that notices the cancellation only when the gate opens.
-        let slowGate = TaskGate()
-        let slow = server.tasks.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
-            await slowGate.wait()
-            if progress.isCancelled { throw CancellationError() }
-            return .null
-        }
-        // Work that completes although it was asked to stop.
-        let stubbornGate = TaskGate()
-        let stubborn = server.tasks.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
-            await stubbornGate.wait()
-            return "done anyway"
-        }
-        try await TaskFixtures.waitFor(server.tasks, slow.taskID, status: .running)
-        try await TaskFixtures.waitFor(server.tasks, stubborn.taskID, status: .running)
-        try await server.test { client, _ in
+        try await TestServer.withTasks(settings: settings) { server in
+            // Work that notices the cancellation only when the gate opens.
+            let slowGate = TaskGate()
+            let slow = server.tasks.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
+                await slowGate.wait()
+                if progress.isCancelled { throw CancellationError() }
+                return .null
+            }
+            // Work that completes although it was asked to stop.
+            let stubbornGate = TaskGate()
+            let stubborn = server.tasks.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
+                await stubbornGate.wait()
+                return "done anyway"
+            }
+            try await TaskFixtures.waitFor(server.tasks, slow.taskID, status: .running)
+            try await TaskFixtures.waitFor(server.tasks, stubborn.taskID, status: .running)
+            let client = server.client
             var response = try await client.send(.delete, "/tasks/\(slow.taskID)", key: Keys.adminKey)
             #expect(response.status == .accepted)
             #expect(try response.object()["status"] as? String == "running")

@@ -1,8 +1,8 @@
 import Foundation
+import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOPosix
@@ -88,73 +88,29 @@ final class TaskGate: Sendable {
     }
 }
 
-/// The real router over a temporary data folder, with a task manager of short timings and three
-/// keys: unrestricted, scoped to graph `a`, and read-only.
-final class TasksTestServer: Sendable {
+/// The three keys of the task tests' server: unrestricted, scoped to graph `a`, and read-only.
+enum TasksTestKeys {
     static let adminKey = "tasks-admin-key"
     static let graphAKey = "tasks-graph-a-key"
     static let readOnlyKey = "tasks-read-only-key"
+}
 
-    let directory: String
-    let server: ServerContext
-    var tasks: TaskManager { server.tasks }
-    var metrics: ServerMetrics { server.metrics }
-
-    init(settings: TaskManager.Settings = TaskFixtures.settings, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
-        directory = TaskFixtures.temporaryDirectory()
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = directory
-        configuration.port = 0
-        configuration.apiKeys = [
-            APIKey(secret: Self.adminKey), APIKey(secret: Self.graphAKey, scope: KeyScope(graphs: ["a"])),
-            APIKey(secret: Self.readOnlyKey, scope: KeyScope(readOnly: true)),
-        ]
-        configuration.bufferPoolBytes = 64 << 20
-        configuration.maxDatabaseSizeBytes = 1 << 34
-        configuration.threadsPerQuery = 1
-        configuration.engineThreads = 2
-        configure(&configuration)
-        let logger = TaskFixtures.quietLogger()
-        let registry = GraphRegistry(
-            dataDirectory: try DataDirectory(path: directory), settings: configuration.tenancySettings,
-            executor: EngineExecutor(threadCount: configuration.engineThreads), logger: logger
-        )
-        let metrics = ServerMetrics()
-        let tasks = try TaskManager(directory: directory + "/tasks", logger: logger, metrics: metrics, settings: settings)
-        server = ServerContext(
-            configuration: configuration, registry: registry, authenticator: Authenticator(keys: configuration.apiKeys),
-            startedAt: .now, metrics: metrics, tasks: tasks
-        )
-    }
-
-    /// The application with the real router and the server's own HTTP channel (timeouts included).
-    func application() -> some ApplicationProtocol {
-        Application(
-            router: buildRouter(server), server: .graphAPI(server.configuration),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TaskFixtures.quietLogger()
-        )
-    }
-
-    func tearDown() async {
-        await tasks.shutdown()
-        await server.staging.shutdown()
-        await server.registry.shutdown()
-        try? await server.registry.executor.shutdown()
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    /// Runs `body` against the router (`.router`) or a live server (`.live`, with its port), then
-    /// tears everything down, also when `body` throws.
-    func test(
-        _ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol, Int?) async throws -> Void
-    ) async throws {
-        do {
-            try await application().test(setup) { client in try await body(client, client.port) }
-        } catch {
-            await tearDown()
-            throw error
-        }
-        await tearDown()
+extension TestServer {
+    /// Runs `body` with a server for the task tests: task timings of `settings`, the three
+    /// ``TasksTestKeys``, two engine threads.
+    static func withTasks<T>(
+        settings: TaskManager.Settings = TaskFixtures.settings, configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (TestServer) async throws -> T
+    ) async throws -> T {
+        try await withServer(taskSettings: settings, configure: { configuration in
+            configuration.apiKeys = [
+                APIKey(secret: TasksTestKeys.adminKey), APIKey(secret: TasksTestKeys.graphAKey, scope: KeyScope(graphs: ["a"])),
+                APIKey(secret: TasksTestKeys.readOnlyKey, scope: KeyScope(readOnly: true)),
+            ]
+            configuration.engineThreads = 2
+            configuration.threadsPerQuery = 1
+            configure(&configuration)
+        }, body)
     }
 
     /// Submits a task of `graph` that finishes at once with `result` (or fails with `error`).

@@ -2,64 +2,40 @@ import Foundation
 import GraphEngine
 import Logging
 import NIOCore
+import GraphAPITesting
 import Testing
 
+@testable import GraphAPI
 @testable import GraphService
 
-/// A node's services over a temporary data folder, without HTTP: for the tests of tenancy
-/// under churn and of delete and re-create.
-struct ServiceNodeFixture {
-    let directory: String
-    let node: GraphNode
-
-    init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-node-\(UUID().uuidString)").path
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = directory
-        configuration.importDirectory = directory + "/import"
-        configuration.bufferPoolBytes = 16 << 20
-        configuration.engineThreads = 4
-        configure(&configuration)
-        var logger = Logger(label: "node-test")
-        logger.logLevel = .error
-        node = try GraphNode(configuration: configuration, logger: logger, metrics: ServerMetrics())
-    }
-
+/// What the tenancy tests do with a server's node directly, without HTTP: create a graph, and
+/// run Cypher as a request does (lease, execute, release).
+extension TestServer {
     /// Creates graph `id` with one node table `N(id INT64)`.
     func createGraph(_ id: String) async throws -> GraphID {
         let graph = try GraphID(validating: id)
-        try await node.registry.create(
+        try await registry.create(
             graph, metadata: GraphMetadata(graphID: id, schemaType: .custom, repositoryName: nil, readOnly: false),
             ddl: ["CREATE NODE TABLE N(id INT64 PRIMARY KEY)"]
         )
         return graph
     }
 
-    /// Runs `cypher` on graph `id` as a request does (lease, execute, release); the row count.
-    func query(_ id: GraphID, _ cypher: String) async throws -> Int {
-        let lease = try await node.queries.lease(id)
+    /// Runs `cypher` on graph `id` through the query service; the row count.
+    func countRows(_ id: GraphID, _ cypher: String) async throws -> Int {
+        let queries = node.queries
+        let lease = try await queries.lease(id)
         defer { lease.release() }
-        let request = try QueryRequest(parsing: ByteBuffer(string: #"{"cypher": \#(Self.quoted(cypher))}"#))
-        return try await node.queries.execute(
-            request, on: lease, timeoutSeconds: 30, cancellation: CancellationFlag(), beforeWrite: { _ in },
+        let body = String(decoding: try JSONEncoder().encode(["cypher": cypher]), as: UTF8.self)
+        return try await queries.execute(
+            try QueryRequest(parsing: ByteBuffer(string: body)), on: lease, timeoutSeconds: 30, cancellation: CancellationFlag(),
+            beforeWrite: { _ in },
             encode: { result in
                 var rows = 0
                 while try result.next() != nil { rows += 1 }
                 return rows
             }
         )
-    }
-
-    static func quoted(_ text: String) -> String {
-        String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
-    }
-
-    func tearDown() async {
-        await node.tasks.shutdown()
-        await node.staging.shutdown()
-        await node.registry.shutdown()
-        try? await node.executor.shutdown()
-        try? FileManager.default.removeItem(atPath: directory)
     }
 }
 
@@ -69,16 +45,17 @@ struct TenancyChurnTests {
     /// succeeds or is refused with a retry hint. Before: the least-recently-used close freed the
     /// slot before the close finished, so the same files were opened beside themselves ("Could not
     /// set lock on file") and graphs that exist were reported missing.
-    @Test func moreBusyGraphsThanOpenSlotsGiveOnlyRetryableRefusals() async throws {
+    @Test(.slow) func moreBusyGraphsThanOpenSlotsGiveOnlyRetryableRefusals() async throws {
         let seconds = Double(ProcessInfo.processInfo.environment["GRAPH_API_CHURN_SECONDS"] ?? "") ?? 60
-        let fixture = try ServiceNodeFixture { configuration in
+        try await TestServer.withServer(logLevel: .error, configure: { configuration in
             configuration.maxOpenDatabases = 5
             configuration.maxDatabases = 40
+            configuration.bufferPoolBytes = 16 << 20
             configuration.connectionWaitMilliseconds = 200
-        }
+        }) { fixture in
         var graphs: [GraphID] = []
         for index in 0..<30 { graphs.append(try await fixture.createGraph("churn\(index)")) }
-        for graph in graphs { _ = try await fixture.query(graph, "CREATE (:N {id: 1})") }
+        for graph in graphs { _ = try await fixture.countRows(graph, "CREATE (:N {id: 1})") }
 
         struct Tally: Sendable {
             var ok = 0
@@ -94,7 +71,7 @@ struct TenancyChurnTests {
                     while ContinuousClock.now < deadline {
                         let graph = snapshot.randomElement()!
                         do {
-                            let rows = try await fixture.query(graph, "MATCH (n:N) RETURN n.id")
+                            let rows = try await fixture.countRows(graph, "MATCH (n:N) RETURN n.id")
                             if rows == 1 { tally.ok += 1 } else { tally.other.append("\(graph): \(rows) rows") }
                         } catch let error as ServiceError where error.category == .unavailable && error.retryAfterSeconds != nil {
                             tally.retryable += 1
@@ -116,16 +93,16 @@ struct TenancyChurnTests {
         }
         #expect(result.other.isEmpty, "errors other than a retryable refusal: \(result.other)")
         #expect(result.ok > 100, "only \(result.ok) queries succeeded (\(result.retryable) refused)")
-        #expect(await fixture.node.registry.openCount <= 5)
-        await fixture.tearDown()
+        #expect(await fixture.registry.openCount <= 5)
+        }
     }
 }
 
 @Suite(.serialized)
 struct DeleteRecreateTests {
     /// Stages `rows` people into table `table` of graph `id` from a CSV in the import folder.
-    static func stage(_ fixture: ServiceNodeFixture, _ id: GraphID, table: String, rows: Int) async throws {
-        let imports = fixture.node.configuration.importDirectory
+    static func stage(_ fixture: TestServer, _ id: GraphID, table: String, rows: Int) async throws {
+        let imports = fixture.importDirectory
         try FileManager.default.createDirectory(atPath: imports, withIntermediateDirectories: true)
         let file = "\(id)-\(table).csv"
         let csv = "identifier,name\n" + (0..<rows).map { "p\($0),name \($0)" }.joined(separator: "\n") + "\n"
@@ -143,9 +120,10 @@ struct DeleteRecreateTests {
     /// Before: a raced listing answered 500 ("Cannot open file .../staging.duckdb"), the new graph
     /// showed the deleted one's staged rows, and rows staged into it were lost at restart.
     @Test func deleteAndRecreateAreCleanCuts() async throws {
-        var fixture = try ServiceNodeFixture()
-        let directory = fixture.directory
+        let directory = TestServer.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let id = try GraphID(validating: "tenant")
+        try await TestServer.withServer(dataDirectory: directory, logLevel: .error) { fixture in
         for round in 0..<5 {
             _ = try await fixture.createGraph(id.rawValue)
             try await Self.stage(fixture, id, table: "old", rows: 3)
@@ -178,16 +156,13 @@ struct DeleteRecreateTests {
         }
         _ = try await fixture.createGraph(id.rawValue)
         try await Self.stage(fixture, id, table: "new", rows: 4)
-        // A restart: everything closed, the data folder opened again.
-        await fixture.node.tasks.shutdown()
-        await fixture.node.staging.shutdown()
-        await fixture.node.registry.shutdown()
-        try? await fixture.node.executor.shutdown()
-        fixture = try ServiceNodeFixture { $0.dataDirectory = directory; $0.importDirectory = directory + "/import" }
-        let tables = try await fixture.node.staging.listTables(graph: id)
-        #expect(tables.map(\.tableName) == ["new"])
-        #expect(tables.first?.rowCount == 4)
-        await fixture.tearDown()
+        }
+        // A restart: the data folder served again.
+        try await TestServer.withServer(dataDirectory: directory, logLevel: .error) { fixture in
+            let tables = try await fixture.staging.listTables(graph: id)
+            #expect(tables.map(\.tableName) == ["new"])
+            #expect(tables.first?.rowCount == 4)
+        }
     }
 
     /// The mechanism of the race above, made deterministic: a staging store left open for a graph
@@ -195,31 +170,31 @@ struct DeleteRecreateTests {
     /// used for the new graph of the same id. Before: the new graph listed the old one's table,
     /// and rows staged into it went to the deleted file.
     @Test func aStoreOfTheDeletedGraphIsNotReused() async throws {
-        let fixture = try ServiceNodeFixture()
+        try await TestServer.withServer(logLevel: .error) { fixture in
         let id = try await fixture.createGraph("reused")
         try await Self.stage(fixture, id, table: "old", rows: 3)
         try await fixture.node.registry.delete(id)  // the staging store stays open and cached
         _ = try await fixture.createGraph("reused")
         #expect(try await fixture.node.staging.listTables(graph: id).isEmpty)
-        await fixture.tearDown()
+        }
     }
 
     /// A folder without `metadata.json` (what a staging write after a delete used to leave) is
     /// not a graph: creating the graph of that id succeeds. Before: `409 database_exists`, and
     /// every other call `404`, for good.
     @Test func aFolderWithoutMetadataDoesNotBlockItsID() async throws {
-        let fixture = try ServiceNodeFixture()
+        try await TestServer.withServer(logLevel: .error) { fixture in
         let stray = fixture.node.registry.folder(of: try GraphID(validating: "stray")) + "/staging-io"
         try FileManager.default.createDirectory(atPath: stray, withIntermediateDirectories: true)
         let id = try await fixture.createGraph("stray")
-        #expect(try await fixture.query(id, "RETURN 1") == 1)
+        #expect(try await fixture.countRows(id, "RETURN 1") == 1)
         #expect(!FileManager.default.fileExists(atPath: stray))
-        await fixture.tearDown()
+        }
     }
 
     /// Staging a deleted graph never makes its folder again.
     @Test func stagingADeletedGraphLeavesNoFolder() async throws {
-        let fixture = try ServiceNodeFixture()
+        try await TestServer.withServer(logLevel: .error) { fixture in
         let id = try await fixture.createGraph("gone")
         _ = try await fixture.node.databases.delete(id)
         await #expect { try await fixture.node.staging.listTables(graph: id) } throws: {
@@ -227,6 +202,6 @@ struct DeleteRecreateTests {
         }
         _ = try? fixture.node.staging.ioDirectory(id)
         #expect(!FileManager.default.fileExists(atPath: fixture.node.registry.folder(of: id)))
-        await fixture.tearDown()
+        }
     }
 }

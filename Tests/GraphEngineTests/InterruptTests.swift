@@ -62,12 +62,14 @@ extension GraphEngineCoreTests {
             }
         }
 
-        @Test("the query timeout stops a long query within 100 ms of the deadline, as kind timeout")
+        @Test("the query timeout stops a long query within a second of the deadline, as kind timeout")
         func timeout() throws {
             try withTestDatabase { database, _ in
                 let connection = try database.connect()
                 try createPeople(connection, count: 3000)
-                let timeout: UInt64 = 300
+                // Margins a loaded 2-core machine keeps: still running 0.9 s before the deadline,
+                // stopped within a second after it (the query itself would run for minutes).
+                let timeout: UInt64 = 1_000
                 try connection.setQueryTimeout(milliseconds: timeout)
                 #expect(connection.queryTimeoutMilliseconds == timeout)
                 let query = RunningQuery(connection)
@@ -76,7 +78,7 @@ extension GraphEngineCoreTests {
                 let (result, ended) = query.wait()
                 let elapsed = ended - query.started
                 #expect(elapsed >= Double(timeout) - 5, "stopped after \(elapsed) ms")
-                #expect(elapsed < Double(timeout) + 100, "stopped after \(elapsed) ms")
+                #expect(elapsed < Double(timeout) + 1_000, "stopped after \(elapsed) ms")
                 let error = try #require(result.error as? EngineError)
                 #expect(error.kind == .timeout, "\(error)")
                 // Still usable, timeout still set; then cleared.

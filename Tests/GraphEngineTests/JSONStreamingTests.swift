@@ -80,7 +80,7 @@ struct JSONStreamingTests {
     }
 
     /// The same rows, written in chunks of many sizes over both paths, give the bytes of one call.
-    @Test(arguments: [1, 7, 100, 2_047, 2_048, 5_000])
+    @Test(.slow, arguments: [1, 7, 100, 2_047, 2_048, 5_000])
     func chunkedWritingMatchesOneCall(chunkRows: Int) throws {
         let database = try JSONTestDatabase()
         let query =

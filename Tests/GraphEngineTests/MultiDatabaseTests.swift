@@ -6,7 +6,7 @@ import Testing
 extension GraphEngineCoreTests {
     @Suite("Many databases in one process")
     struct MultiDatabaseTests {
-        @Test("50 databases open at once with explicit memory settings: created, written, queried, closed")
+        @Test("50 databases open at once with explicit memory settings: created, written, queried, closed", .slow)
         func fiftyDatabases() throws {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }

@@ -52,8 +52,9 @@ struct StagingInterruptTests {
         connection.interrupt()
         let (error, finished) = await outcome
         #expect(error?.kind == .interrupted)
-        #expect(finished - interruptedAt < .seconds(2), "stopped \(finished - interruptedAt) after interrupt()")
-        #expect(finished - started < .seconds(10))
+        // The query runs until interrupted: bounds a loaded machine keeps.
+        #expect(finished - interruptedAt < .seconds(30), "stopped \(finished - interruptedAt) after interrupt()")
+        #expect(finished - started < .seconds(60))
         // The connection is usable afterwards.
         #expect(try connection.scalar("SELECT 42") == .int(42))
     }
@@ -69,7 +70,7 @@ struct StagingInterruptTests {
         try await Task.sleep(for: .milliseconds(300))
         let closing = ContinuousClock.now
         connection.close()
-        #expect(ContinuousClock.now - closing < .seconds(2))
+        #expect(ContinuousClock.now - closing < .seconds(30))  // the query runs until interrupted
         #expect(await error?.kind == .interrupted)
         #expect(connection.isClosed)
     }
@@ -86,7 +87,8 @@ struct StagingInterruptTests {
         try await Task.sleep(for: .milliseconds(200))
         let closing = ContinuousClock.now
         statement.close()
-        #expect(ContinuousClock.now - closing < .milliseconds(100))
+        // It does not wait for the query, which runs until interrupted: a bound a loaded machine keeps.
+        #expect(ContinuousClock.now - closing < .seconds(5))
         #expect(stagingError { _ = try statement.execute() }?.kind == .closed)
         connection.interrupt()
         #expect(await error?.kind == .interrupted)
@@ -109,7 +111,8 @@ struct StagingInterruptTests {
             let stoppedAfter = ContinuousClock.now - cancelledAt
             #expect(throws: StagingError.self) { try result.get() }
             if case .failure(let error as StagingError) = result { #expect(error.kind == .interrupted) }
-            #expect(stoppedAfter < .seconds(2), "stopped \(stoppedAfter) after cancel()")
+            // The query runs until interrupted: a bound a loaded machine keeps.
+            #expect(stoppedAfter < .seconds(30), "stopped \(stoppedAfter) after cancel()")
 
             // The connection is usable afterwards, and a late cancellation does not leak into it.
             let answer = try await executor.run(on: connection) { try $0.scalar("SELECT 42") }

@@ -8,7 +8,7 @@ import FoundationNetworking
 
 /// Reads and writes `s3://` through the pinned httpfs extension against a local S3 server (moto),
 /// which `scripts/test.sh` starts and announces in `GRAPH_API_TEST_S3_ENDPOINT`.
-@Suite("S3 through httpfs against a local S3 server")
+@Suite("S3 through httpfs against a local S3 server", .slow)
 struct StagingS3Tests {
     static let endpointVariable = "GRAPH_API_TEST_S3_ENDPOINT"
 

@@ -84,6 +84,7 @@ var cScanArrow = Measurement(name: "scan (Arrow chunks)", unit: "rows/s")
 var swiftReturnOne = Measurement(name: "RETURN 1", unit: "queries/s")
 var swiftLookup = Measurement(name: "prepared primary-key lookup", unit: "lookups/s")
 var swiftScan = Measurement(name: "scan + NDJSON encode", unit: "rows/s")
+var swiftScanObjects = Measurement(name: "scan + NDJSON encode, rows as objects", unit: "rows/s")
 var swiftExecutorReturnOne = Measurement(name: "RETURN 1 via EngineExecutor (async hop)", unit: "queries/s")
 var ndjsonBytes = 0
 
@@ -152,6 +153,24 @@ for _ in 0..<options.repetitions {
     guard r1.ok == 1, r2.ok == 1, r3.ok == 1, r4.ok == 1, r3.rows == UInt64(options.rows), r4.rows == UInt64(options.rows) else {
         fatalError("a baseline failed: \(r1) \(r2) \(r3) \(r4)")
     }
+    // The same scan with rows as JSON objects (`{"id": …}`), the shape of the server's answers.
+    let t4 = try seconds {
+        let result = try connection.query("MATCH (r:R) RETURN r.id, r.name, r.score")
+        let writer = try QueryResultJSONWriter(result, shape: .objects)
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(1 << 20)
+        var total = 0
+        while true {
+            buffer.clear()
+            buffer.writeStaticString("{\"data\":[")
+            let written = try writer.writeRows(into: &buffer, maxRows: options.chunkSize)
+            buffer.writeStaticString("]}\n")
+            total += written
+            if written == 0 { break }
+        }
+        guard total == options.rows else { fatalError("object scan wrote \(total) rows, expected \(options.rows)") }
+    }
+    swiftScanObjects.values.append(Double(options.rows) / t4)
     cScanFlat.values.append(Double(r3.rows) / r3.seconds)
     cScanArrow.values.append(Double(r4.rows) / r4.seconds)
     swiftScan.values.append(Double(options.rows) / t3)
@@ -189,4 +208,5 @@ for (c, swift) in [(cReturnOne, swiftReturnOne), (cLookup, swiftLookup), (cScanF
     print("| \(swift.name) (\(swift.unit)) | \(format(c.median)) | \(format(swift.median)) | \(String(format: "%.2f", swift.median / c.median)) |")
 }
 print("| scan: C Arrow chunks vs wrapper scan + NDJSON (rows/s) | \(format(cScanArrow.median)) | \(format(swiftScan.median)) | \(String(format: "%.2f", swiftScan.median / cScanArrow.median)) |")
+print("| scan: C Arrow chunks vs wrapper scan + NDJSON, rows as objects (rows/s) | \(format(cScanArrow.median)) | \(format(swiftScanObjects.median)) | \(String(format: "%.2f", swiftScanObjects.median / cScanArrow.median)) |")
 print("| \(swiftExecutorReturnOne.name) (\(swiftExecutorReturnOne.unit)) | \(format(cReturnOne.median)) | \(format(swiftExecutorReturnOne.median)) | \(String(format: "%.2f", swiftExecutorReturnOne.median / cReturnOne.median)) |")

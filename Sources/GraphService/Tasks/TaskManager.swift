@@ -102,7 +102,7 @@ public final class TaskManager: Sendable {
     }
 
     /// ``init(directory:logger:metrics:)`` with shorter timings (tests).
-    convenience init(directory: String, logger: Logger, metrics: ServerMetrics, settings: Settings) throws {
+    package convenience init(directory: String, logger: Logger, metrics: ServerMetrics, settings: Settings) throws {
         self.init(unloadedDirectory: directory, logger: logger, metrics: metrics, settings: settings)
         try load()
     }
@@ -123,12 +123,23 @@ public final class TaskManager: Sendable {
     }
 
     /// Tunables, shortened by tests.
-    struct Settings: Sendable {
-        var maxFinishedTasks = 1_000
-        var persistInterval: Duration = .seconds(1)
-        var shutdownGrace: Duration = .seconds(30)
-        var heartbeatInterval: Duration = .seconds(15)
-        var cancelWait: Duration = .seconds(5)
+    package struct Settings: Sendable {
+        package var maxFinishedTasks = 1_000
+        package var persistInterval: Duration = .seconds(1)
+        package var shutdownGrace: Duration = .seconds(30)
+        package var heartbeatInterval: Duration = .seconds(15)
+        package var cancelWait: Duration = .seconds(5)
+
+        package init(
+            maxFinishedTasks: Int = 1_000, persistInterval: Duration = .seconds(1), shutdownGrace: Duration = .seconds(30),
+            heartbeatInterval: Duration = .seconds(15), cancelWait: Duration = .seconds(5)
+        ) {
+            self.maxFinishedTasks = maxFinishedTasks
+            self.persistInterval = persistInterval
+            self.shutdownGrace = shutdownGrace
+            self.heartbeatInterval = heartbeatInterval
+            self.cancelWait = cancelWait
+        }
     }
 
     /// A store that has not read its folder yet (``load()`` does).
