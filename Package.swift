@@ -182,6 +182,7 @@ let package = Package(
                 "GraphAPIClient",
                 "GraphJSON",
                 "GraphAPI",
+                "GraphAPITesting",
                 "GraphService",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

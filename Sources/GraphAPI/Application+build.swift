@@ -93,7 +93,7 @@ public struct GraphAPIServer: Sendable {
     public init(context: ServerContext, logger: Logger, onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }) {
         self.context = context
         self.logger = logger
-        self.application = makeHTTPApplication(context, services: [], logger: logger, onServerRunning: onServerRunning)
+        self.application = makeHTTPApplication(context, logger: logger, onServerRunning: onServerRunning)
     }
 
     /// The one group of every service of the process, in start order (they stop in reverse).
@@ -108,39 +108,10 @@ public struct GraphAPIServer: Sendable {
     }
 }
 
-/// Builds the HTTP application for a configuration with the node's services attached to it, for
-/// Hummingbird's test framework (which runs an application's own services). The server itself
-/// runs ``GraphAPIServer``.
-public func buildApplication(
-    configuration: GraphService.ServerConfiguration,
-    logger: Logger,
-    metrics: ServerMetrics = ServerMetrics(),
-    onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try makeApplication(configuration: configuration, logger: logger, metrics: metrics, onServerRunning: onServerRunning).app
-}
-
-/// ``buildApplication(configuration:logger:metrics:onServerRunning:)`` with the server context.
-func makeApplication(
-    configuration: GraphService.ServerConfiguration,
-    logger: Logger,
-    metrics: ServerMetrics,
-    onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void
-) throws -> (app: some ApplicationProtocol, server: ServerContext) {
-    let node = try GraphNode(configuration: configuration, logger: logger, metrics: metrics)
-    let server = ServerContext(
-        node: node, authenticator: Authenticator(keys: configuration.apiKeys, limits: configuration.authenticationLimits), startedAt: .now
-    )
-    let app = makeHTTPApplication(
-        server, services: node.servicesBeforeServer + [TaskShutdown(tasks: node.tasks)], logger: logger, onServerRunning: onServerRunning
-    )
-    return (app, server)
-}
-
 /// The Hummingbird application: the router of every area of the API on the server's HTTP/1.1
-/// channel, with `services` of its own.
+/// channel. It has no services of its own: ``GraphAPIServer`` runs them all in one group.
 func makeHTTPApplication(
-    _ server: ServerContext, services: [any Service], logger: Logger,
+    _ server: ServerContext, logger: Logger,
     onServerRunning: @escaping @Sendable (SocketAddress?) async -> Void
 ) -> Application<RouterResponder<GraphAPIRequestContext>> {
     let configuration = server.configuration
@@ -154,7 +125,6 @@ func makeHTTPApplication(
         router: buildRouter(server),
         server: .graphAPI(configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "graph-api"),
-        services: services,
         onServerRunning: { channel in
             let address = channel.localAddress
             logger.info(

@@ -1,10 +1,12 @@
 import Foundation
 import GraphAPI
+import GraphAPITesting
 @testable import GraphService
 import Hummingbird
 import Logging
 
-/// A real Graph API server in this process, on a free port, with its data in a fresh temporary
+/// A real Graph API server in this process (the test harness's ``TestServer``: the production
+/// builder, stopped as production stops), on a free port, with its data in a fresh temporary
 /// folder (removed afterwards). Kept in its own file: `GraphAPI` and `GraphAPIClient` both have a
 /// `SchemaType`.
 enum LiveServer {
@@ -48,54 +50,19 @@ enum LiveServer {
     static func withServer<Value: Sendable>(
         _ settings: Settings = Settings(), _ body: @Sendable (_ server: Instance) async throws -> Value
     ) async throws -> Value {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = directory
-        configuration.importDirectory = directory + "/import"
-        configuration.port = settings.port
-        configuration.apiKeys = [APIKey(secret: apiKey), APIKey(secret: readOnlyKey, scope: KeyScope(readOnly: true))]
-        configuration.bufferPoolBytes = 64 << 20
-        configuration.maxDatabaseSizeBytes = 1 << 30
-        configuration.threadsPerQuery = 1
-        configuration.engineThreads = 4
-        configuration.maxRows = settings.maxRows
-        configuration.chunkSize = settings.chunkSize
-        configuration.maxStagingStreamRows = settings.maxStagingStreamRows
-        configuration.connectionsPerDatabase = settings.connectionsPerDatabase
-        configuration.connectionWaitMilliseconds = settings.connectionWaitMilliseconds
-        configuration.maxAuthFailuresPerMinute = settings.maxAuthFailuresPerMinute
-        var logger = Logger(label: "graph-api-client-tests")
-        logger.logLevel = .critical
-
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = try buildApplication(
-            configuration: configuration, logger: logger,
-            onServerRunning: { address in
-                portContinuation.yield(address?.port ?? 0)
-                portContinuation.finish()
-            }
-        )
-        return try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask {
-                try await app.runService()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw LiveServerError.didNotStart
-            }
-            do {
-                let result = try await body(Instance(url: "http://127.0.0.1:\(port)", importDirectory: configuration.importDirectory))
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+        try await TestServer.withServer(logLevel: .critical, configure: { configuration in
+            configuration.port = settings.port
+            configuration.apiKeys = [APIKey(secret: apiKey), APIKey(secret: readOnlyKey, scope: KeyScope(readOnly: true))]
+            configuration.maxDatabaseSizeBytes = 1 << 30
+            configuration.threadsPerQuery = 1
+            configuration.maxRows = settings.maxRows
+            configuration.chunkSize = settings.chunkSize
+            configuration.maxStagingStreamRows = settings.maxStagingStreamRows
+            configuration.connectionsPerDatabase = settings.connectionsPerDatabase
+            configuration.connectionWaitMilliseconds = settings.connectionWaitMilliseconds
+            configuration.maxAuthFailuresPerMinute = settings.maxAuthFailuresPerMinute
+        }) { server in
+            try await body(Instance(url: "http://127.0.0.1:\(server.port)", importDirectory: server.importDirectory))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPITesting
 import Hummingbird
 import Logging
 import Synchronization
@@ -22,48 +23,17 @@ final class TaskTestServer: Sendable {
 
     /// Runs `body` with a running server (keys of ``LiveServer``), then stops it.
     static func with<Value: Sendable>(_ body: @Sendable (TaskTestServer) async throws -> Value) async throws -> Value {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-cli-tasks-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var configuration = ServerConfiguration()
-        configuration.dataDirectory = directory
-        configuration.importDirectory = directory + "/import"
-        configuration.port = 0
-        configuration.apiKeys = [
-            APIKey(secret: LiveServer.apiKey), APIKey(secret: LiveServer.readOnlyKey, scope: KeyScope(readOnly: true)),
-        ]
-        configuration.bufferPoolBytes = 64 << 20
-        configuration.maxDatabaseSizeBytes = 1 << 30
-        configuration.threadsPerQuery = 1
-        configuration.engineThreads = 2
-        var logger = Logger(label: "graph-api-client-task-tests")
-        logger.logLevel = .critical
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let (app, server) = try makeApplication(configuration: configuration, logger: logger, metrics: ServerMetrics()) { address in
-            portContinuation.yield(address?.port ?? 0)
-            portContinuation.finish()
-        }
-        return try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask {
-                try await app.runService()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw LiveServer.LiveServerError.didNotStart
-            }
-            let handle = TaskTestServer(url: "http://127.0.0.1:\(port)", tasks: server.tasks)
-            do {
-                let result = try await body(handle)
-                handle.openAllGates()
-                group.cancelAll()
-                return result
-            } catch {
-                handle.openAllGates()
-                group.cancelAll()
-                throw error
-            }
+        try await TestServer.withServer(logLevel: .critical, configure: { configuration in
+            configuration.apiKeys = [
+                APIKey(secret: LiveServer.apiKey), APIKey(secret: LiveServer.readOnlyKey, scope: KeyScope(readOnly: true)),
+            ]
+            configuration.maxDatabaseSizeBytes = 1 << 30
+            configuration.threadsPerQuery = 1
+            configuration.engineThreads = 2
+        }) { server in
+            let handle = TaskTestServer(url: "http://127.0.0.1:\(server.port)", tasks: server.tasks)
+            defer { handle.openAllGates() }
+            return try await body(handle)
         }
     }
 
