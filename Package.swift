@@ -79,6 +79,7 @@ let package = Package(
             name: "GraphService",
             dependencies: [
                 "GraphEngine",
+                "GraphJSON",
                 "Staging",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,5 @@
 /// `Codable` for use inside other `Codable` models. Through `JSONDecoder`/`JSONEncoder` numbers go
-/// through `Int64`, `UInt64` or `Double` and object members may be reordered; use
+/// through `Int64`, `UInt64` or `Double` and object members come back sorted by key; use
 /// ``JSONValue/init(parsing:)-(String)`` and ``JSONValue/jsonText`` where exact digits and order matter
 /// (the client does for query results).
 extension JSONValue: Codable {
@@ -12,7 +12,9 @@ extension JSONValue: Codable {
         }
         if let members = try? decoder.container(keyedBy: AnyCodingKey.self) {
             var object: [JSONObject.Member] = []
-            for key in members.allKeys {
+            // A decoder keeps no member order: sorted, so that decoding is deterministic and a value
+            // written with `.sortedKeys` reads back equal.
+            for key in members.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
                 object.append(JSONObject.Member(key: key.stringValue, value: try members.decode(JSONValue.self, forKey: key)))
             }
             self = .object(JSONObject(object))

@@ -146,6 +146,29 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// An integer.
+    public static func int<Integer: BinaryInteger>(_ value: Integer) -> JSONValue {
+        .number(JSONNumber(value))
+    }
+
+    /// The same value with every object's members sorted by key, at every depth: what a JSON
+    /// encoder with `.sortedKeys` writes, so a value kept in memory equals the one read back.
+    public var sortingKeys: JSONValue {
+        switch self {
+        case .array(let items): .array(items.map(\.sortingKeys))
+        case .object(let object):
+            .object(JSONObject(object.members.sorted { $0.key < $1.key }.map { JSONObject.Member(key: $0.key, value: $0.value.sortingKeys) }))
+        default: self
+        }
+    }
+
+    /// A floating-point number; `null` for NaN and the infinities, which JSON cannot express.
+    public static func double(_ value: Double) -> JSONValue {
+        JSONNumber(value).map(JSONValue.number) ?? .null
+    }
+}
+
 extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {

@@ -1,4 +1,5 @@
 import Foundation
+import GraphJSON
 import GraphAPITesting
 import HTTPTypes
 import NIOCore

@@ -1,7 +1,7 @@
 import GraphJSON
 
 /// A JSON value of the OpenAPI document: the shared ``GraphJSON/JSONValue`` (ordered members,
-/// exact numbers), named apart from this module's own `JSONValue` of task results.
+/// exact numbers).
 typealias OpenAPIJSON = GraphJSON.JSONValue
 
 /// The OpenAPI 3.1 description of the server, served at `GET /openapi.json` and rendered at

@@ -1,4 +1,5 @@
 import Foundation
+import GraphJSON
 import GraphEngine
 import Logging
 import Staging

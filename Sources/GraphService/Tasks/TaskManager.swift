@@ -1,4 +1,5 @@
 import Foundation
+import GraphJSON
 import Logging
 import Synchronization
 
@@ -221,7 +222,9 @@ public final class TaskManager: Sendable {
         work: @escaping @Sendable (TaskProgress) async throws -> JSONValue
     ) -> TaskRecord {
         let id = UUID().uuidString.lowercased()
-        var record = TaskRecord(taskID: id, taskType: type, graphID: graphID?.rawValue, createdAt: Self.now(), metadata: metadata)
+        var record = TaskRecord(
+            taskID: id, taskType: type, graphID: graphID?.rawValue, createdAt: Self.now(), metadata: metadata.mapValues(\.sortingKeys)
+        )
         let accepted = state.withLock { state -> Bool in
             if state.shuttingDown {
                 record.status = .failed
@@ -298,7 +301,7 @@ public final class TaskManager: Sendable {
             switch outcome {
             case .returned(let value):
                 record.status = .completed
-                record.result = value == .null ? nil : value  // as it reads back
+                record.result = value.isNull ? JSONValue?.none : value.sortingKeys  // as it reads back
                 record.progressPercent = 100
             case .threw(let error):
                 if entry.stop == .shutdown {

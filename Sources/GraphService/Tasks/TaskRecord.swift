@@ -1,4 +1,5 @@
 import Foundation
+import GraphJSON
 
 /// Where a background task is in its life: `pending` → `running` → one of the terminal
 /// statuses `completed`, `failed` or `cancelled`.
@@ -122,7 +123,7 @@ public struct TaskRecord: Codable, Sendable, Equatable {
         completedAt = try Self.date(container, .completedAt)
         error = try container.decodeIfPresent(String.self, forKey: .error)
         // A `null` result is no result.
-        result = try container.decodeIfPresent(JSONValue.self, forKey: .result).flatMap { $0 == .null ? nil : $0 }
+        result = try container.decodeIfPresent(JSONValue.self, forKey: .result).flatMap { $0.isNull ? JSONValue?.none : $0 }
         metadata = try container.decodeIfPresent([String: JSONValue].self, forKey: .metadata) ?? [:]
         rowsProcessed = try container.decodeIfPresent(Int64.self, forKey: .rowsProcessed)
         bytesProcessed = try container.decodeIfPresent(Int64.self, forKey: .bytesProcessed)
