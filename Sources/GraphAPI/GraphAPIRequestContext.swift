@@ -1,4 +1,5 @@
 import GraphService
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -17,8 +18,22 @@ public struct GraphAPIRequestContext: RequestContext {
 
     public var maxUploadSize: Int { maxBodyBytes }
 
+    /// JSON answers with their object keys sorted, and `/` written as is (``JSONEncoder/graphAPI``).
+    public var responseEncoder: JSONEncoder { .graphAPI }
+
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+}
+
+extension JSONEncoder {
+    /// The encoder of every JSON answer built from a model: object keys in alphabetical order (the
+    /// same bytes on every call, whatever the order of a dictionary), slashes not escaped. Query
+    /// results and error bodies are written by hand, in their documented order.
+    static var graphAPI: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 }

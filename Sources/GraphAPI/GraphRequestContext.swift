@@ -1,4 +1,5 @@
 import GraphService
+import Foundation
 import Hummingbird
 
 /// The context of every route below `/databases/{graph_id}`: the graph id is already validated
@@ -20,6 +21,9 @@ public struct GraphRequestContext: ChildRequestContext {
     public let maxBodyBytes: Int
 
     public var maxUploadSize: Int { maxBodyBytes }
+
+    /// As ``GraphAPIRequestContext/responseEncoder``.
+    public var responseEncoder: JSONEncoder { .graphAPI }
 
     public init(context: GraphAPIRequestContext) throws {
         self.coreContext = context.coreContext

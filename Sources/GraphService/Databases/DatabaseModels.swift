@@ -83,7 +83,7 @@ package enum DatabaseRequestDecoder {
         case .valueNotFound(let type, let context):
             return "field '\(path(context.codingPath))' must be \(typeName(type)), not null"
         case .dataCorrupted(let context):
-            return "field '\(path(context.codingPath))': \(context.debugDescription)"
+            return "field '\(path(context.codingPath))' \(context.debugDescription)"
         @unknown default:
             return "the request body does not match the schema"
         }

@@ -7,6 +7,10 @@ package enum StagingFileFormat: String, Sendable, Decodable, CaseIterable {
     case parquet
     case csv
 
+    package init(from decoder: any Decoder) throws {
+        self = try decodeChoice(from: decoder)
+    }
+
     /// The format a path's extension names, if any.
     static func inferred(from path: String) -> StagingFileFormat? {
         let lowercased = path.lowercased()

@@ -8,6 +8,20 @@ public enum SchemaType: String, Codable, Sendable, CaseIterable {
     case shared
     /// The caller's own DDL.
     case custom
+
+    public init(from decoder: any Decoder) throws {
+        self = try decodeChoice(from: decoder)
+    }
+}
+
+/// Decodes one of an enumeration's raw values; anything else is a `dataCorrupted` error whose
+/// description names the accepted values (shown in `422` answers), not Swift's own wording.
+func decodeChoice<Choice: RawRepresentable & CaseIterable>(from decoder: any Decoder) throws -> Choice where Choice.RawValue == String {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
+    if let value = Choice(rawValue: text) { return value }
+    let allowed = Choice.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+    throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be one of \(allowed), not '\(text.prefix(64))'")
 }
 
 /// What the server keeps about a graph besides the engine files: `metadata.json` in the graph's
