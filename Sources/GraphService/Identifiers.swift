@@ -6,7 +6,7 @@ public struct GraphID: Hashable, Sendable, CustomStringConvertible, Comparable {
     /// The id as text.
     public let rawValue: String
 
-    /// Validates `text`; throws a 400 ``APIError`` (`invalid_graph_id`) when it does not match.
+    /// Validates `text`; throws ``ServiceError`` `invalid_graph_id` when it does not match.
     public init(validating text: String) throws(ServiceError) {
         guard Self.isValid(text) else {
             throw ServiceError(.invalidGraphID, "invalid graph_id '\(text.prefix(80))': use 1-64 letters, digits, '_' or '-', starting with a letter or digit")
@@ -30,7 +30,7 @@ public struct TableName: Hashable, Sendable, CustomStringConvertible {
     /// The name as text.
     public let rawValue: String
 
-    /// Validates `text`; throws a 400 ``APIError`` (`invalid_table_name`) when it does not match.
+    /// Validates `text`; throws ``ServiceError`` `invalid_table_name` when it does not match.
     public init(validating text: String) throws(ServiceError) {
         let bytes = Array(text.utf8)
         let valid =

@@ -107,9 +107,16 @@ import Testing
         #expect(status == 202, "\(String(decoding: body, as: UTF8.self))")
         let taskID = try #require(LifecycleTests.json(body)["task_id"] as? String)
         let deadline = ContinuousClock.now + .seconds(60)
+        // Running, and recorded so on disk (task files are written after the answer: issue 14).
+        let taskFile = dir + "/tasks/\(taskID).json"
         while ContinuousClock.now < deadline {
             let record = LifecycleTests.json(try await server.request("GET", "/tasks/\(taskID)/status").1)
-            if record["status"] as? String == "running", (record["progress_percent"] as? Double ?? 0) >= 5 { break }
+            let stored = (try? String(contentsOfFile: taskFile, encoding: .utf8)) ?? ""
+            if record["status"] as? String == "running", (record["progress_percent"] as? Double ?? 0) >= 5,
+                stored.contains(#""status":"running""#)
+            {
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         // At once: the COPY of 2M rows ends within a second on an idle machine, and this test is

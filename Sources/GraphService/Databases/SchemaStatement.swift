@@ -29,7 +29,7 @@ package struct SchemaStatement: Equatable, Sendable {
     /// Splits `ddl` into statements and classifies each; refuses the whole text if any statement
     /// is not a schema statement, before anything runs.
     ///
-    /// - Throws: a `400` ``APIError``: `invalid_ddl` (unclosed quote or comment, or no statement)
+    /// - Throws: ``ServiceError``: `invalid_ddl` (unclosed quote or comment, or no statement)
     ///   or `not_a_schema_statement` naming the first statement refused.
     static func parse(_ ddl: String) throws(ServiceError) -> [SchemaStatement] {
         let statements: [CypherStatementScanner.Statement]

@@ -4,7 +4,7 @@ import Synchronization
 
 /// The server's metrics, exposed at `GET /metrics` in the Prometheus text format.
 ///
-/// Each server has its own ``registry``, held in ``ServerContext/metrics``, so tests see real
+/// Each server has its own ``registry``, held in ``GraphNode/metrics``, so tests see real
 /// numbers without a process-wide bootstrap. The executable additionally bootstraps
 /// swift-metrics with ``makeMetricsFactory()`` so that metrics of libraries land in the same
 /// registry (see ``ObservabilityBootstrap``).
@@ -14,7 +14,7 @@ import Synchronization
 ///   method, route template and status; errors by code). Controllers do nothing for these.
 /// - Gauges of the node's state (databases, open databases, leased connections, waiting
 ///   requests, memory, uptime) are read when `/metrics` is scraped. A component whose state is
-///   not reachable from ``ServerContext`` registers a sampler with ``addSampler(_:)``.
+///   not reachable from ``GraphNode`` registers a sampler with ``addSampler(_:)``.
 /// - Everything else is reported by the component that knows it, through the typed functions
 ///   below. They are cheap (a lock and an add), never throw and may be called from any thread,
 ///   including the ``EngineExecutor``'s.
@@ -24,7 +24,7 @@ import Synchronization
 /// server.metrics.queryCompleted(graph: context.graphID, seconds: elapsed, rows: rowsSent)
 /// // for a streamed answer, also once per chunk written:
 /// server.metrics.rowsStreamed(rowsInChunk)
-/// // when a query fails (before or after the first byte), with the APIError's code:
+/// // when a query fails (before or after the first byte), with the error's code:
 /// server.metrics.queryFailed(graph: context.graphID, code: error.code)
 /// // admission control refusing work with 503:
 /// server.metrics.admissionRejected(reason: "query_queue_full")
@@ -132,7 +132,7 @@ public final class ServerMetrics: Sendable {
         series.duration.record(Self.duration(seconds: seconds))
     }
 
-    /// A Cypher query on `graph` failed; `code` is the ``APIError/code`` it failed with (e.g.
+    /// A Cypher query on `graph` failed; `code` is the code it failed with (e.g.
     /// `cypher_syntax_error`, `query_timeout`). Records `graph_api_query_errors_total{graph,code}`.
     public func queryFailed(graph: GraphID, code: String) {
         let series = self.series(of: graph)

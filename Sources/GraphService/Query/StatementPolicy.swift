@@ -40,7 +40,7 @@ enum StatementPolicy {
     /// Decides whether one statement sent to `POST /databases/{id}/query` may run; how it runs is
     /// the engine's classification of the prepared statement, or a write when ``isMaintenance(_:)``.
     ///
-    /// - Throws: ``APIError`` 400 or 403 as in the table of ``StatementPolicy``.
+    /// - Throws: ``ServiceError`` (an invalid request or forbidden) as in the table of ``StatementPolicy``.
     @Sendable static func admit(_ facts: StatementFacts) throws(ServiceError) {
         if facts.topLevel.isEmpty {
             throw ServiceError(.cypherSyntaxError, "the statement is empty")

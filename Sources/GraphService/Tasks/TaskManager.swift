@@ -109,7 +109,7 @@ public final class TaskManager: Sendable {
     }
 
     /// The task store of the data folder `dataDirectory` (`<dataDirectory>/tasks`), for a
-    /// ``ServerContext`` made without one. If the folder cannot be read, the error is logged and
+    /// node assembled without one. If the folder cannot be read, the error is logged and
     /// the store starts empty (writes keep being tried and logged).
     package static func inDataDirectory(_ dataDirectory: String, logger: Logger, metrics: ServerMetrics) -> TaskManager {
         let manager = TaskManager(

@@ -3,11 +3,10 @@ import ServiceLifecycle
 /// Stops the background tasks on graceful shutdown (``TaskManager/shutdown()``: cancels them,
 /// waits for them, writes their records).
 ///
-/// It is one of the application's services, listed after the registry and the staging service
-/// so that it stops before them: tasks use both. ``runGraphAPIServer(configuration:logger:metrics:)``
-/// also runs one before the HTTP server drains, so that task monitors (server-sent events that
-/// last as long as their task) end and do not hold the HTTP server's drain up. Stopping twice is
-/// harmless.
+/// It is one of the node's services listed after the HTTP server
+/// (``GraphNode/servicesAfterServer(grace:logger:)``), so it stops first: task monitors
+/// (server-sent events that last as long as their task) end and do not hold the HTTP server's
+/// drain up. Stopping twice is harmless.
 public struct TaskShutdown: Service {
     let tasks: TaskManager
 

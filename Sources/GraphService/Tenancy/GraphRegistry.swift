@@ -74,7 +74,7 @@ public actor GraphRegistry: Service {
         }.sorted()
     }
 
-    /// The metadata of a graph, or a `404` ``APIError``.
+    /// The metadata of a graph, or `database_not_found`.
     public nonisolated func metadata(of id: GraphID) throws(ServiceError) -> GraphMetadata {
         do {
             return try GraphMetadata.read(from: folder(of: id))
