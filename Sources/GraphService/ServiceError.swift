@@ -83,6 +83,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             case interrupted = "interrupted"
             case stagingOutOfMemory = "staging_out_of_memory"
             case nodeAtCapacity = "node_at_capacity"
+            case diskFull = "disk_full"
+            case taskNotRecorded = "task_not_recorded"
             case engineError = "engine_error"
             case stagingError = "staging_error"
         }
@@ -152,6 +154,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let interrupted = Code(.interrupted, .unavailable)
         public static let stagingOutOfMemory = Code(.stagingOutOfMemory, .unavailable)
         public static let nodeAtCapacity = Code(.nodeAtCapacity, .insufficientStorage)
+        public static let diskFull = Code(.diskFull, .insufficientStorage)
+        public static let taskNotRecorded = Code(.taskNotRecorded, .internal)
         public static let engineError = Code(.engineError, .internal)
         public static let stagingError = Code(.stagingError, .internal)
 
@@ -165,7 +169,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             .ingestRowsRejected, .ingestFailed, .noFileIDs, .forbiddenStatement, .sourceOutsideImportDir, .readOnlyDatabase, .readOnlyNode,
             .databaseNotFound, .tableNotFound, .fileNotFound, .taskNotFound, .databaseExists, .taskFinished, .queryTimeout,
             .shuttingDown, .tooManyOpenDatabases, .databaseBusy, .queryInterrupted, .databaseClosed, .writeConflict,
-            .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .engineError, .stagingError,
+            .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .diskFull, .taskNotRecorded, .engineError, .stagingError,
         ]
 
         /// Whether ``all`` lists every declared code exactly once (checked by a test).

@@ -67,7 +67,7 @@ import Testing
 
     @Test func tasksWatchUsesAlmostNoCPUWhileTheTaskRuns() async throws {
         try await TaskTestServer.with { server in
-            let id = try server.submitProgressing(graph: nil, steps: 6, stepMilliseconds: 500)
+            let id = try await server.submitProgressing(graph: nil, steps: 6, stepMilliseconds: 500)
             let measured = try await CLIProcess.runMeasured(
                 ["tasks", "watch", id, "--url", server.url], environment: ["GRAPH_API_KEY": LiveServer.apiKey]
             )

@@ -56,10 +56,10 @@ final class TaskTestServer: Sendable {
     /// Submits a `copy` task that reports `steps` progress steps `stepMilliseconds` apart (rows
     /// `100 × step` of `100 × steps`), then completes with `{"rows": 100 × steps}`. With `gated`,
     /// the work waits for ``openGate(_:)`` first.
-    func submitProgressing(graph: String?, steps: Int, stepMilliseconds: Int, gated: Bool = false) throws -> String {
+    func submitProgressing(graph: String?, steps: Int, stepMilliseconds: Int, gated: Bool = false) async throws -> String {
         let id = UUID().uuidString.lowercased()
         let gate = gated ? self.gate(for: id) : nil
-        let record = tasks.submit(type: "copy", graphID: try graph.map { try GraphID(validating: $0) }, metadata: ["source": "test"]) {
+        let record = try await tasks.submit(type: "copy", graphID: try graph.map { try GraphID(validating: $0) }, metadata: ["source": "test"]) {
             progress in
             if let gate {
                 for await _ in gate {}
@@ -81,16 +81,16 @@ final class TaskTestServer: Sendable {
     }
 
     /// Submits a task that runs until it is cancelled.
-    func submitBlocking(type: String = "backup", graph: String?) throws -> String {
-        tasks.submit(type: type, graphID: try graph.map { try GraphID(validating: $0) }, metadata: [:]) { _ in
+    func submitBlocking(type: String = "backup", graph: String?) async throws -> String {
+        try await tasks.submit(type: type, graphID: try graph.map { try GraphID(validating: $0) }, metadata: [:]) { _ in
             try await Task.sleep(for: .seconds(3_600))
             return .null
         }.taskID
     }
 
     /// Submits a task that fails at once with `message`.
-    func submitFailing(graph: String?, message: String) throws -> String {
-        tasks.submit(type: "ingest", graphID: try graph.map { try GraphID(validating: $0) }, metadata: [:]) { _ in
+    func submitFailing(graph: String?, message: String) async throws -> String {
+        try await tasks.submit(type: "ingest", graphID: try graph.map { try GraphID(validating: $0) }, metadata: [:]) { _ in
             throw ServiceError(.ingestFailed, message)
         }.taskID
     }

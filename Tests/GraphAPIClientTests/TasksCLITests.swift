@@ -14,9 +14,9 @@ import Testing
 
     @Test func listStatusAndCancel() async throws {
         try await TaskTestServer.with { server in
-            let failed = try server.submitFailing(graph: "g", message: "bad rows")
+            let failed = try await server.submitFailing(graph: "g", message: "bad rows")
             #expect(try await server.wait(failed, status: "failed"))
-            let running = try server.submitBlocking(graph: nil)
+            let running = try await server.submitBlocking(graph: nil)
             #expect(try await server.wait(running, status: "running"))
 
             var run = try await Self.graphAPI(server.url, ["tasks", "list"])
@@ -63,7 +63,7 @@ import Testing
 
     @Test func watchFollowsATaskToItsEnd() async throws {
         try await TaskTestServer.with { server in
-            let id = try server.submitProgressing(graph: "g", steps: 4, stepMilliseconds: 100, gated: true)
+            let id = try await server.submitProgressing(graph: "g", steps: 4, stepMilliseconds: 100, gated: true)
             async let watching = Self.graphAPI(server.url, ["tasks", "watch", id])
             #expect(try await server.waitForWatcher(id))
             server.openGate(id)
@@ -88,14 +88,14 @@ import Testing
 
     @Test func watchExitsWithTheErrorOfAFailedOrCancelledTask() async throws {
         try await TaskTestServer.with { server in
-            let failed = try server.submitFailing(graph: nil, message: "the bucket is gone")
+            let failed = try await server.submitFailing(graph: nil, message: "the bucket is gone")
             #expect(try await server.wait(failed, status: "failed"))
             var run = try await Self.graphAPI(server.url, ["tasks", "watch", failed])
             #expect(run.status == 1, "\(run)")
             #expect(run.stdout.isEmpty, "\(run)")
             #expect(run.stderr.contains("Error: task \(failed) failed: the bucket is gone\n"), "\(run)")
 
-            let running = try server.submitBlocking(graph: nil)
+            let running = try await server.submitBlocking(graph: nil)
             async let watching = Self.graphAPI(server.url, ["tasks", "watch", running])
             #expect(try await server.waitForWatcher(running))
             server.cancel(running)

@@ -16,11 +16,11 @@ import Testing
     @Test func taskCallsRoundTrip() async throws {
         try await TaskTestServer.with { server in
             let client = try Self.client(server.url)
-            let failed = try server.submitFailing(graph: "g", message: "3 rows have no identifier")
+            let failed = try await server.submitFailing(graph: "g", message: "3 rows have no identifier")
             #expect(try await server.wait(failed, status: "failed"))
-            let completed = try server.submitProgressing(graph: nil, steps: 2, stepMilliseconds: 1)
+            let completed = try await server.submitProgressing(graph: nil, steps: 2, stepMilliseconds: 1)
             #expect(try await server.wait(completed, status: "completed"))
-            let running = try server.submitBlocking(graph: "g")
+            let running = try await server.submitBlocking(graph: "g")
             #expect(try await server.wait(running, status: "running"))
 
             let list = try await client.listTasks()
@@ -61,7 +61,7 @@ import Testing
             #expect(bad?.status == 400)
             #expect(bad?.code == "invalid_status")
             // A read-only key may not cancel.
-            let another = try server.submitBlocking(graph: nil)
+            let another = try await server.submitBlocking(graph: nil)
             let readOnly = try Self.client(server.url, key: LiveServer.readOnlyKey)
             let refused = await #expect(throws: GraphAPIClientError.self) { try await readOnly.cancelTask(another) }
             #expect(refused?.isAccessDenied == true)
@@ -73,7 +73,7 @@ import Testing
     @Test func monitorStreamsTheEventsOfATaskUntilItEnds() async throws {
         try await TaskTestServer.with { server in
             let client = try Self.client(server.url)
-            let id = try server.submitProgressing(graph: "g", steps: 3, stepMilliseconds: 50, gated: true)
+            let id = try await server.submitProgressing(graph: "g", steps: 3, stepMilliseconds: 50, gated: true)
             var names: [String] = []
             var tasks: [TaskInfo] = []
             for try await event in client.monitorTask(id) {
@@ -90,7 +90,7 @@ import Testing
             #expect(tasks.map(\.progressPercent) == tasks.map(\.progressPercent).sorted())
 
             // A finished task: connected, then its end.
-            let failed = try server.submitFailing(graph: nil, message: "no such bucket")
+            let failed = try await server.submitFailing(graph: nil, message: "no such bucket")
             #expect(try await server.wait(failed, status: "failed"))
             var events: [TaskEvent] = []
             for try await event in client.monitorTask(failed) { events.append(event) }

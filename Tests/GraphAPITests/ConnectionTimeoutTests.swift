@@ -82,7 +82,7 @@ import Testing
             $0.connectionIdleTimeoutSeconds = 1
         }) { server in
             let start = TaskGate()
-            let submitted = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: [:]) { _ in
+            let submitted = try await server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: [:]) { _ in
                 await start.wait()
                 try await Task.sleep(for: .seconds(3))
                 return ["rows": 1]

@@ -94,6 +94,41 @@ import Testing
     /// `kill -9` while a COPY runs: after the restart the task reads `failed` ("interrupted by
     /// restart"), the engine recovered the table without the half-done COPY, and the COPY can be
     /// run again.
+    /// Issue 14: a task acknowledged with `202` is on disk before the answer. Copies are submitted
+    /// one after the other and the server is killed right after the last `202`; after a restart
+    /// every acknowledged task exists (finished, or failed "interrupted by restart"). Before: the
+    /// task file was written after the answer, and 19 of 25 such tasks were gone.
+    @Test func everyAcknowledgedTaskSurvivesAKillRightAfterItsAnswer() async throws {
+        let dir = LifecycleTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/import", withIntermediateDirectories: true)
+        try "id\n" .appending((0..<2_000).map { "n\($0)" }.joined(separator: "\n")).appending("\n")
+            .write(toFile: dir + "/import/n.csv", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: dir)
+        let ddl = #"{"graph_id":"acked","schema_type":"custom","custom_schema_ddl":"CREATE NODE TABLE N(id STRING PRIMARY KEY)"}"#
+        #expect(try await server.request("POST", "/databases", json: ddl).0 == 201)
+        var acknowledged: [String] = []
+        for _ in 0..<25 {
+            let (status, body) = try await server.request("POST", "/databases/acked/copy", json: #"{"table_name":"N","source":"n.csv"}"#)
+            #expect(status == 202)
+            if let id = LifecycleTests.json(body)["task_id"] as? String { acknowledged.append(id) }
+        }
+        try server.stop(signal: SIGKILL)
+        #expect(acknowledged.count == 25)
+
+        let restarted = try ServerProcess(dataDirectory: dir)
+        var missing: [String] = []
+        for id in acknowledged {
+            let (status, body) = try await restarted.request("GET", "/tasks/\(id)/status")
+            if status != 200 { missing.append(id) }
+            let record = LifecycleTests.json(body)
+            if status == 200 {
+                #expect(["completed", "failed"].contains(record["status"] as? String ?? ""), "\(record)")
+            }
+        }
+        #expect(missing.isEmpty, "\(missing.count) of 25 acknowledged tasks are gone after kill -9")
+    }
+
     @Test func aServerKilledMidCopyReportsTheTaskAndRecoversTheTable() async throws {
         let dir = LifecycleTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

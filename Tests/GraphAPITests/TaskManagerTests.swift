@@ -20,7 +20,7 @@ import Testing
         let metrics = ServerMetrics()
         let manager = try TaskFixtures.manager(directory: directory, metrics: metrics)
         let graph = try GraphID(validating: "sales")
-        let submitted = manager.submit(type: "copy", graphID: graph, metadata: ["table": "Entity"]) { progress in
+        let submitted = try await manager.submit(type: "copy", graphID: graph, metadata: ["table": "Entity"]) { progress in
             progress.report(percent: 40, rowsProcessed: 400, bytesProcessed: 4096, totalRows: 1000, totalBytes: 10240, message: "copying")
             return ["rows_copied": 1000, "table": "Entity"]
         }
@@ -55,10 +55,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let metrics = ServerMetrics()
         let manager = try TaskFixtures.manager(directory: directory, metrics: metrics)
-        let apiFailure = manager.submit(type: "ingest", graphID: nil, metadata: [:]) { _ in
+        let apiFailure = try await manager.submit(type: "ingest", graphID: nil, metadata: [:]) { _ in
             throw ServiceError(.ingestRowsRejected, "3 rows have no identifier")
         }
-        let otherFailure = manager.submit(type: "ingest", graphID: nil, metadata: [:]) { _ in throw Failure() }
+        let otherFailure = try await manager.submit(type: "ingest", graphID: nil, metadata: [:]) { _ in throw Failure() }
         let api = try await TaskFixtures.terminal(manager, apiFailure.taskID)
         #expect(api.status == .failed)
         #expect(api.error == "3 rows have no identifier")
@@ -77,7 +77,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let manager = try TaskFixtures.manager(directory: directory)
         let sawCancellation = ObservabilityBox(false)
-        let submitted = manager.submit(type: "backup", graphID: nil, metadata: [:]) { progress in
+        let submitted = try await manager.submit(type: "backup", graphID: nil, metadata: [:]) { progress in
             progress.report(percent: 10)
             do {
                 try await Task.sleep(for: .seconds(3_600))
@@ -107,7 +107,7 @@ import Testing
         let directory = TaskFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let manager = try TaskFixtures.manager(directory: directory)
-        let submitted = manager.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
+        let submitted = try await manager.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
             // Work that turns the interruption into an error of its own, as an engine call does.
             do {
                 try await Task.sleep(for: .seconds(3_600))
@@ -122,7 +122,7 @@ import Testing
         #expect(done.status == .cancelled)
 
         // Work that throws CancellationError by itself ends cancelled too.
-        let unprompted = manager.submit(type: "copy", graphID: nil, metadata: [:]) { _ in throw CancellationError() }
+        let unprompted = try await manager.submit(type: "copy", graphID: nil, metadata: [:]) { _ in throw CancellationError() }
         let second = try await TaskFixtures.terminal(manager, unprompted.taskID)
         #expect(second.status == .cancelled)
         #expect(second.error == "cancelled")
@@ -134,7 +134,7 @@ import Testing
         let manager = try TaskFixtures.manager(directory: directory)
         let gate = TaskGate()
         let seen = ObservabilityBox<[Double]>([])
-        let submitted = manager.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
+        let submitted = try await manager.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
             for percent in [50, 30, -5, .nan, .infinity, 70, 150, 99] as [Double] {
                 progress.report(percent: percent)
                 let now = manager.record(progress.taskID)?.progressPercent ?? -1
@@ -164,7 +164,7 @@ import Testing
         let manager = try TaskFixtures.manager(directory: directory, settings: settings)
         let gate = TaskGate()
         let reported = TaskGate()
-        let submitted = manager.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
+        let submitted = try await manager.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
             for step in 1...200 { progress.report(percent: Double(step) / 2, rowsProcessed: Int64(step)) }
             reported.open()
             await gate.wait()
@@ -189,11 +189,11 @@ import Testing
         let directory = TaskFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try TaskFixtures.manager(directory: directory)
-        let finished = first.submit(type: "copy", graphID: try GraphID(validating: "g1"), metadata: ["source": "s3://b/x.parquet"]) { _ in
+        let finished = try await first.submit(type: "copy", graphID: try GraphID(validating: "g1"), metadata: ["source": "s3://b/x.parquet"]) { _ in
             ["rows": 12]
         }
         let finishedRecord = try await TaskFixtures.terminal(first, finished.taskID)
-        let blocked = first.submit(type: "backup", graphID: try GraphID(validating: "g2"), metadata: [:]) { progress in
+        let blocked = try await first.submit(type: "backup", graphID: try GraphID(validating: "g2"), metadata: [:]) { progress in
             progress.report(percent: 25, message: "half way to half way")
             try await Task.sleep(for: .seconds(3_600))
             return .null
@@ -235,10 +235,10 @@ import Testing
         var settings = TaskFixtures.settings
         settings.maxFinishedTasks = 3
         let manager = try TaskFixtures.manager(directory: directory, settings: settings)
-        let running = manager.submit(type: "backup", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
+        let running = try await manager.submit(type: "backup", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
         var ids: [String] = []
         for index in 0..<5 {
-            let record = manager.submit(type: "copy", graphID: nil, metadata: ["index": .int(Int64(index))]) { _ in .null }
+            let record = try await manager.submit(type: "copy", graphID: nil, metadata: ["index": .int(Int64(index))]) { _ in .null }
             _ = try await TaskFixtures.terminal(manager, record.taskID)
             ids.append(record.taskID)
         }
@@ -261,14 +261,14 @@ import Testing
         let directory = TaskFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let manager = try TaskFixtures.manager(directory: directory)
-        let running = manager.submit(type: "restore", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
+        let running = try await manager.submit(type: "restore", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
         try await TaskFixtures.waitFor(manager, running.taskID, status: .running)
         await manager.shutdown()
         let stopped = try #require(manager.record(running.taskID))
         #expect(stopped.status == .failed)
         #expect(stopped.error == "interrupted by server shutdown")
         #expect(try TaskFixtures.storedRecord(directory, running.taskID) == stopped)
-        let late = manager.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
+        let late = try await manager.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
             Issue.record("work of a task submitted after shutdown ran")
             return .null
         }
@@ -286,7 +286,7 @@ import Testing
         settings.shutdownGrace = .milliseconds(200)
         let manager = try TaskFixtures.manager(directory: directory, settings: settings)
         let gate = TaskGate()
-        let stubborn = manager.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
+        let stubborn = try await manager.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
             await gate.wait()
             return "finished anyway"
         }
@@ -306,7 +306,7 @@ import Testing
         #expect(manager.updates("00000000-0000-0000-0000-000000000000") == nil)
         let gate = TaskGate()
         let step = TaskGate()
-        let submitted = manager.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
+        let submitted = try await manager.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
             await gate.wait()
             progress.report(percent: 50)
             await step.wait()
@@ -334,7 +334,7 @@ import Testing
         let directory = TaskFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let manager = try TaskFixtures.manager(directory: directory)
-        let submitted = manager.submit(type: "copy", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
+        let submitted = try await manager.submit(type: "copy", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
         let updates = try #require(manager.updates(submitted.taskID))
         let watcher = Task {
             for await _ in updates {}
@@ -354,7 +354,7 @@ import Testing
         let b = try GraphID(validating: "b")
         var ids: [String] = []
         for (type, graph, fails) in [("copy", a, false), ("ingest", b, false), ("copy", nil, true), ("backup", a, true)] as [(String, GraphID?, Bool)] {
-            let record = manager.submit(type: type, graphID: graph, metadata: [:]) { _ in
+            let record = try await manager.submit(type: type, graphID: graph, metadata: [:]) { _ in
                 if fails { throw Failure() }
                 return .null
             }

@@ -25,7 +25,7 @@ import Testing
     @Test func monitorSendsConnectedProgressHeartbeatsThenCompleted() async throws {
         try await TestServer.withTasks { server in
             let start = TaskGate()
-            let submitted = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: ["table": "Entity"]) { progress in
+            let submitted = try await server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: ["table": "Entity"]) { progress in
                 await start.wait()
                 for step in 1...3 {
                     // Slower than the heartbeat interval (200 ms), so heartbeats come between.
@@ -91,7 +91,7 @@ import Testing
 
     @Test func monitorEndsWithCancelledAfterDelete() async throws {
         try await TestServer.withTasks { server in
-            let running = server.tasks.submit(type: "ingest", graphID: try GraphID(validating: "a"), metadata: [:]) { progress in
+            let running = try await server.tasks.submit(type: "ingest", graphID: try GraphID(validating: "a"), metadata: [:]) { progress in
                 progress.report(percent: 5, message: "waiting")
                 try await Task.sleep(for: .seconds(3_600))
                 return .null
@@ -122,7 +122,7 @@ import Testing
 
     @Test func aClientThatHangsUpEndsTheMonitorNotTheTask() async throws {
         try await TestServer.withTasks { server in
-            let running = server.tasks.submit(type: "copy", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
+            let running = try await server.tasks.submit(type: "copy", graphID: nil, metadata: [:], work: TaskFixtures.untilCancelled)
             try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
             let port = server.port
             let answer = try await SSEClient.get(port: port, path: "/tasks/\(running.taskID)/monitor", key: Keys.adminKey) { event in
@@ -146,7 +146,7 @@ import Testing
         try await TestServer.withTasks { server in
             let completed = try await server.finishedTask(graph: "a", result: ["rows": 3, "nested": ["x": [1, 2.5, "y"]]])
             let failed = try await server.finishedTask(type: "ingest", graph: nil, error: Failure())
-            let running = server.tasks.submit(type: "backup", graphID: nil, metadata: ["compression": true]) { progress in
+            let running = try await server.tasks.submit(type: "backup", graphID: nil, metadata: ["compression": true]) { progress in
                 progress.report(percent: 12.5, rowsProcessed: 10, bytesProcessed: 2048, totalRows: 80, totalBytes: 16384, message: "copying")
                 try await Task.sleep(for: .seconds(3_600))
                 return .null

@@ -118,7 +118,7 @@ import Testing
             let inA = try await server.finishedTask(graph: "a")
             let inB = try await server.finishedTask(graph: "b")
             let global = try await server.finishedTask(type: "backup", graph: nil)
-            let runningInB = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "b"), metadata: [:], work: TaskFixtures.untilCancelled)
+            let runningInB = try await server.tasks.submit(type: "copy", graphID: try GraphID(validating: "b"), metadata: [:], work: TaskFixtures.untilCancelled)
             let client = server.client
             var response = try await client.send(.get, "/tasks", key: Keys.graphAKey)
             #expect(try Self.tasks(response).map { $0["task_id"] as? String } == [inA.taskID])
@@ -155,7 +155,7 @@ import Testing
 
     @Test func cancellingARunningTaskAnswersTheCancelledTask() async throws {
         try await TestServer.withTasks { server in
-            let running = server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: [:], work: TaskFixtures.untilCancelled)
+            let running = try await server.tasks.submit(type: "copy", graphID: try GraphID(validating: "a"), metadata: [:], work: TaskFixtures.untilCancelled)
             try await TaskFixtures.waitFor(server.tasks, running.taskID, status: .running)
             let client = server.client
             // A read-only key may look but not cancel.
@@ -199,14 +199,14 @@ import Testing
         try await TestServer.withTasks(settings: settings) { server in
             // Work that notices the cancellation only when the gate opens.
             let slowGate = TaskGate()
-            let slow = server.tasks.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
+            let slow = try await server.tasks.submit(type: "copy", graphID: nil, metadata: [:]) { progress in
                 await slowGate.wait()
                 if progress.isCancelled { throw CancellationError() }
                 return .null
             }
             // Work that completes although it was asked to stop.
             let stubbornGate = TaskGate()
-            let stubborn = server.tasks.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
+            let stubborn = try await server.tasks.submit(type: "copy", graphID: nil, metadata: [:]) { _ in
                 await stubbornGate.wait()
                 return "done anyway"
             }

@@ -119,7 +119,7 @@ extension TestServer {
     func finishedTask(
         type: String = "copy", graph: String?, result: JSONValue = ["rows": 1], error: (any Error & Sendable)? = nil
     ) async throws -> TaskRecord {
-        let record = tasks.submit(type: type, graphID: try graph.map { try GraphID(validating: $0) }, metadata: ["source": "test"]) { _ in
+        let record = try await tasks.submit(type: type, graphID: try graph.map { try GraphID(validating: $0) }, metadata: ["source": "test"]) { _ in
             if let error { throw error }
             return result
         }

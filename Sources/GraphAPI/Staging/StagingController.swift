@@ -51,7 +51,7 @@ struct StagingController: Sendable {
     func copy(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<TaskAcceptedResponse> {
         try context.requireWriteScope()
         let body = try await request.decodeStrictly(CopyRequest.self, keys: CopyRequest.CodingKeys.self, context: context)
-        let record = try staging.submitCopy(graph: context.graphID, request: body, logger: context.logger)
+        let record = try await staging.submitCopy(graph: context.graphID, request: body, logger: context.logger)
         return EditedResponse(status: .accepted, response: TaskAcceptedResponse(record))
     }
 }

@@ -123,7 +123,7 @@ extension StagingService {
 extension StagingService {
     /// Starts the background COPY of `request` into graph `id` as a `copy` task, after checking
     /// everything that can be checked before: the table name, the sources, the credentials.
-    package func submitCopy(graph id: GraphID, request body: CopyRequest, logger: Logger) throws -> TaskRecord {
+    package func submitCopy(graph id: GraphID, request body: CopyRequest, logger: Logger) async throws -> TaskRecord {
         let table = try TableName(validating: body.tableName)
         try requireWritable(id)
         let sources = try StagingSources(try body.sources(), format: body.format, importDirectory: importDirectory)
@@ -137,7 +137,7 @@ extension StagingService {
             "table_name": .string(table.rawValue), "sources": .array(sources.paths.map(JSONValue.string)),
             "format": .string(sources.format.rawValue), "ignore_errors": .bool(ignoreErrors),
         ]
-        return tasks.submit(type: "copy", graphID: id, metadata: metadata) { progress in
+        return try await tasks.submit(type: "copy", graphID: id, metadata: metadata) { progress in
             let started = ContinuousClock.now
             let outcome = try await self.copy(
                 graph: id, table: table, sources: sources, credentials: credentials, ignoreErrors: ignoreErrors, progress: progress

@@ -215,12 +215,15 @@ public final class TaskManager: Sendable {
     ///   - metadata: what to show about the task (source, table, options, …).
     ///   - work: the operation. It may report progress; it should end soon after its task is
     ///     cancelled (engine calls are interrupted by cancellation).
-    /// - Returns: the new record (`pending`; `failed` at once if the server is shutting down).
+    /// - Returns: the new record (`pending`; `failed` at once if the server is shutting down),
+    ///   once it is on disk: a task acknowledged is a task recorded, also after `kill -9`.
+    /// - Throws: ``ServiceError`` `disk_full` or `task_not_recorded` when the record cannot be
+    ///   written; the work then never starts and the task does not exist.
     @discardableResult
     public func submit(
         type: String, graphID: GraphID?, metadata: [String: JSONValue],
         work: @escaping @Sendable (TaskProgress) async throws -> JSONValue
-    ) -> TaskRecord {
+    ) async throws -> TaskRecord {
         let id = UUID().uuidString.lowercased()
         var record = TaskRecord(
             taskID: id, taskType: type, graphID: graphID?.rawValue, createdAt: Self.now(), metadata: metadata.mapValues(\.sortingKeys)
@@ -236,7 +239,13 @@ public final class TaskManager: Sendable {
             if state.shuttingDown { state.entries[id]?.finishOrder = state.nextOrder - 1 }
             return !state.shuttingDown
         }
-        persist(id)
+        do {
+            try await store.writeNow(record)
+        } catch {
+            state.withLock { _ = $0.entries.removeValue(forKey: id) }
+            logger.error("cannot record a new task", metadata: ["task_type": "\(type)", "error": "\(error)"])
+            throw (error as? TaskFileError)?.serviceError ?? ServiceError(.taskNotRecorded, "the task could not be recorded: \(error)")
+        }
         publishCounts()
         guard accepted else {
             metrics.taskFinished(type: type, status: TaskStatus.failed.rawValue)

@@ -70,6 +70,21 @@ final class TaskStore: Sendable {
         }
     }
 
+    /// Writes `record` on the queue, after every write queued before it, and returns once it is on
+    /// disk (synced and renamed into place).
+    func writeNow(_ record: TaskRecord) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            queue.async { [self] in
+                do {
+                    try write(record)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
     /// Queues the removal of the task's file.
     func remove(_ id: String) {
         let path = directory + "/" + id + ".json"
@@ -147,4 +162,13 @@ struct TaskFileError: Error, CustomStringConvertible {
     var code: Int32
 
     var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+
+    /// The service's error for a task that could not be recorded: `disk_full` when the disk has
+    /// no room left, `task_not_recorded` otherwise.
+    var serviceError: ServiceError {
+        if code == ENOSPC || code == EDQUOT {
+            return ServiceError(.diskFull, "the data folder's disk is full: the task could not be recorded (\(operation) failed); free space and retry")
+        }
+        return ServiceError(.taskNotRecorded, "the task could not be recorded: \(description)")
+    }
 }
