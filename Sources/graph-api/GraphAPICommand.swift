@@ -172,6 +172,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("invalid log level '\(levelText)'")
         }
         logger.logLevel = level
-        try await runGraphAPIServer(configuration: configuration, logger: logger, metrics: metrics)
+        do {
+            try await runGraphAPIServer(configuration: configuration, logger: logger, metrics: metrics)
+        } catch let error as ListenAddressUnavailable {
+            FileHandle.standardError.write(Data("graph-api serve: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
