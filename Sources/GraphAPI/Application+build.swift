@@ -161,9 +161,11 @@ extension HTTPServerBuilder {
 
 /// Builds the router: each area of the API is a small controller mounted here.
 func buildRouter(_ server: ServerContext) -> Router<GraphAPIRequestContext> {
-    let router = Router(context: GraphAPIRequestContext.self)
+    // HEAD is answered wherever GET is (the GET handler's headers, no body).
+    let router = Router(context: GraphAPIRequestContext.self, options: .autoGenerateHeadEndpoints)
+    let routes = RouteTable()
     router.add(middleware: RequestObservabilityMiddleware(metrics: server.metrics))  // first: sees every response
-    router.add(middleware: ErrorMiddleware(environment: server.configuration.environment))
+    router.add(middleware: ErrorMiddleware(environment: server.configuration.environment, routes: routes))
     router.add(middleware: AuthMiddleware(authenticator: server.authenticator, maxBodyBytes: server.configuration.maxBodyBytes))
     OperationsController(server: server).addRoutes(to: router)
     DatabasesController(databases: server.node.databases).addRoutes(to: router)
@@ -174,6 +176,7 @@ func buildRouter(_ server: ServerContext) -> Router<GraphAPIRequestContext> {
     MetricsController(server: server).addRoutes(to: router)
     TasksController(tasks: server.tasks).addRoutes(to: router)
     OpenAPIController(router: router, logger: server.registry.logger).addRoutes(to: router)  // last: documents every route above
+    routes.fill(from: router)
     return router
 }
 

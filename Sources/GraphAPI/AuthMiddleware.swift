@@ -14,7 +14,7 @@ struct AuthMiddleware: RouterMiddleware {
 
     let authenticator: Authenticator
     let maxBodyBytes: Int
-    static let publicPaths: Set<String> = ["/health", "/status", "/openapi.json", "/docs"]
+    static let publicPaths: Set<String> = ["/", "/health", "/status", "/openapi.json", "/docs"]
     static let keyHeader = HTTPField.Name("X-Graph-API-Key")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

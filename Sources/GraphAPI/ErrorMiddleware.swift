@@ -9,10 +9,22 @@ import Logging
 /// shown in development mode only.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let environment: DeploymentEnvironment
+    /// The router's routes: a known path asked with another method is `405` with `Allow`.
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as any HTTPResponseError where error.status == .notFound && !(error is APIError) {
+            // No route: an unknown path, or a known one asked with a method it does not take.
+            let allowed = routes.allowedMethods(for: request.uri.path)
+            guard allowed.isEmpty else {
+                throw APIError(
+                    .methodNotAllowed, "\(request.method.rawValue) is not allowed on \(request.uri.path.prefix(200)); allowed: \(allowed.joined(separator: ", "))",
+                    headers: [.allow: allowed.joined(separator: ", ")]
+                )
+            }
+            throw APIError(.notFound, "no route for \(request.method.rawValue) \(request.uri.path.prefix(200)); see /docs")
         } catch let error as any HTTPResponseError where !(error is APIError) {
             throw APIError(error.status, code: Self.code(for: error.status), detail: Self.detail(for: error))
         } catch {

@@ -28,6 +28,7 @@ struct OpenAPIController: Sendable {
         var served = Set(router.routes.map { OpenAPIDocument.Route(method: $0.method.rawValue, path: $0.path.description) })
         served.insert(OpenAPIDocument.Route(method: "get", path: Self.documentPath))
         served.insert(OpenAPIDocument.Route(method: "get", path: Self.docsPath))
+        served.insert(OpenAPIDocument.Route(method: "get", path: "/"))
         let undocumented = served.subtracting(OpenAPIDocument.routes)
         if !undocumented.isEmpty {
             logger.warning(
@@ -45,6 +46,10 @@ struct OpenAPIController: Sendable {
     }
 
     func addRoutes(to router: Router<GraphAPIRequestContext>) {
+        // The root points to the documentation.
+        router.get("/") { _, _ in
+            Response(status: .permanentRedirect, headers: [.location: Self.docsPath, .cacheControl: "no-cache"])
+        }
         router.get(RouterPath(Self.documentPath)) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-cache"],
