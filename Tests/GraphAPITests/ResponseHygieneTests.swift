@@ -81,3 +81,32 @@ struct ResponseHygieneTests {
         }
     }
 }
+
+/// Issue 14: `last_accessed` moves with use, not only when a database closes.
+struct LastAccessedTests {
+    static func lastAccessed(_ server: TestServer, _ uri: String) async throws -> String? {
+        try await server.client.execute(uri: uri, method: .get) { response in
+            let body = try JSONValue(parsing: String(buffer: response.body))
+            return (body["last_accessed"] ?? body["databases"]?.arrayValue?.first?["last_accessed"])?.stringValue
+        }
+    }
+
+    @Test func queriesMoveLastAccessedWhileTheDatabaseStaysOpen() async throws {
+        try await TestServer.withServer(graphs: [TestGraph(id: "g", ddl: ["CREATE NODE TABLE N(id INT64 PRIMARY KEY)"])]) { server in
+            let query = ByteBuffer(string: #"{"cypher": "RETURN 1"}"#)
+            try await server.client.execute(uri: "/databases/g/query", method: .post, body: query) { #expect($0.status == .ok) }
+            let first = try #require(try await Self.lastAccessed(server, "/databases/g"))
+            #expect(try await Self.lastAccessed(server, "/databases") == first)
+            try await Task.sleep(for: .milliseconds(20))
+            try await server.client.execute(uri: "/databases/g/query", method: .post, body: query) { #expect($0.status == .ok) }
+            let second = try #require(try await Self.lastAccessed(server, "/databases/g"))
+            #expect(second > first, "\(first) → \(second)")
+            #expect(await server.registry.isOpen(try GraphID(validating: "g")))
+            // Written to the metadata by the sweep, so it survives a crash.
+            await server.registry.recordLastAccess()
+            let stored = try #require(try server.registry.metadata(of: try GraphID(validating: "g")).lastAccessed)
+            let shown = try #require(ISO8601Timestamp.date(from: second))
+            #expect(abs(stored.timeIntervalSince(shown)) < 0.002, "\(stored) vs \(second)")  // to the millisecond
+        }
+    }
+}

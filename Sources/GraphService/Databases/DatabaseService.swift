@@ -82,6 +82,8 @@ public struct DatabaseService: Sendable {
         }
         var summaries: [DatabaseSummary] = []
         for (id, metadata, size) in entries {
+            var metadata = metadata
+            metadata.lastAccessed = await registry.lastAccessed(id, recorded: metadata.lastAccessed)
             summaries.append(Self.summary(id, metadata: metadata, sizeBytes: size, isOpen: await registry.isOpen(id)))
         }
         let maxDatabases = registry.settings.maxDatabases
@@ -125,7 +127,8 @@ public struct DatabaseService: Sendable {
         } catch let error as EngineError {
             throw Self.serviceError(for: error, graph: id)
         }
-        let metadata = try registry.metadata(of: id)
+        var metadata = try registry.metadata(of: id)
+        metadata.lastAccessed = await registry.lastAccessed(id, recorded: metadata.lastAccessed)
         let size = try await executor.run { [registry] in registry.sizeBytes(of: id) }
         return DatabaseInfo(
             summary: Self.summary(id, metadata: metadata, sizeBytes: size, isOpen: await registry.isOpen(id)),

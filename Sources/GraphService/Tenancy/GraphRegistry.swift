@@ -105,6 +105,32 @@ public actor GraphRegistry: Service {
 
     // MARK: Open databases
 
+    /// When a request last used the graph: the open database's in-memory time (every lease moves
+    /// it), else what its metadata recorded.
+    public func lastAccessed(_ id: GraphID, recorded: Date?) -> Date? {
+        guard case .open(let graph) = slots[id] else { return recorded }
+        let used = graph.lastUsedDate
+        return max(used, recorded ?? used)
+    }
+
+    /// Writes the in-memory last use of every open graph used since its metadata last said so
+    /// (by the idle sweep, so `last_accessed` survives a crash to within one sweep).
+    public func recordLastAccess() async {
+        let open = slots.values.compactMap { slot -> OpenGraph? in
+            if case .open(let graph) = slot { return graph }
+            return nil
+        }
+        for graph in open {
+            let folder = folder(of: graph.id)
+            guard var metadata = try? GraphMetadata.read(from: folder) else { continue }
+            let used = graph.lastUsedDate
+            guard metadata.lastAccessed.map({ used.timeIntervalSince($0) >= 1 }) ?? true else { continue }
+            metadata.lastAccessed = used
+            let updated = metadata
+            try? await executor.run { try updated.write(to: folder) }
+        }
+    }
+
     /// Whether the graph's database is open now.
     public func isOpen(_ id: GraphID) -> Bool {
         if case .open = slots[id] { return true }
@@ -480,13 +506,15 @@ public actor GraphRegistry: Service {
         logger.info("closed every database", metadata: ["count": "\(graphs.count)"])
     }
 
-    /// Runs the idle sweep until graceful shutdown, then ``shutdown()``.
+    /// Runs the idle sweep (recording last uses, closing idle databases) until graceful shutdown,
+    /// then ``shutdown()``.
     public nonisolated func run() async throws {
         let interval = min(settings.idleTimeout, .seconds(30))
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { break }
+                await self.recordLastAccess()
                 await self.closeIdleDatabases()
             }
         }
