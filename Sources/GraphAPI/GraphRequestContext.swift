@@ -34,7 +34,7 @@ public struct GraphRequestContext: ChildRequestContext {
         }
         let raw = context.parameters.get("graph_id") ?? ""
         let id = try GraphID(validating: raw)
-        guard scope.allows(id.rawValue) else { throw GraphRegistry.notFound(id) }
+        guard scope.allows(id.rawValue) else { throw ServiceError.databaseNotFound(id) }
         self.graphID = id
         self.scope = scope
     }

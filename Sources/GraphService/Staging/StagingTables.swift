@@ -27,7 +27,7 @@ extension StagingService {
     /// Refuses changes on read-only nodes and graphs.
     func requireWritable(_ id: GraphID) throws(ServiceError) {
         if registry.settings.readOnlyNode {
-            throw ServiceError(.readOnlyNode, "this node is read-only: staging tables cannot be changed here")
+            throw ServiceError.readOnlyNode("staging tables cannot be changed here")
         }
         if try registry.metadata(of: id).readOnly {
             throw ServiceError(.readOnlyDatabase, "database '\(id)' is read-only")

@@ -79,7 +79,7 @@ public actor GraphRegistry: Service {
         do {
             return try GraphMetadata.read(from: folder(of: id))
         } catch {
-            throw Self.notFound(id)
+            throw ServiceError.databaseNotFound(id)
         }
     }
 
@@ -97,10 +97,6 @@ public actor GraphRegistry: Service {
             }
         }
         return total
-    }
-
-    package static func notFound(_ id: GraphID) -> ServiceError {
-        ServiceError(.databaseNotFound, "database '\(id)' not found")
     }
 
     // MARK: Open databases
@@ -161,7 +157,7 @@ public actor GraphRegistry: Service {
         if isShutDown || isDraining {
             throw ServiceError(.shuttingDown, "the server is shutting down", retryAfterSeconds: 5)
         }
-        if creating.contains(id) || deleting.contains(id) { throw Self.notFound(id) }
+        if creating.contains(id) || deleting.contains(id) { throw ServiceError.databaseNotFound(id) }
         while swapping.contains(id) {
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -329,7 +325,7 @@ public actor GraphRegistry: Service {
     ///   naming the failing statement.
     public func create(_ id: GraphID, metadata: GraphMetadata, ddl: [String]) async throws {
         if settings.readOnlyNode {
-            throw ServiceError(.readOnlyNode, "this node is read-only: databases cannot be created here")
+            throw ServiceError.readOnlyNode("databases cannot be created here")
         }
         if creating.contains(id) || deleting.contains(id) {
             throw ServiceError(.databaseExists, "database '\(id)' already exists")
@@ -387,10 +383,10 @@ public actor GraphRegistry: Service {
     /// - Throws: `404` when it does not exist, `403` on a read-only node.
     public func delete(_ id: GraphID) async throws {
         if settings.readOnlyNode {
-            throw ServiceError(.readOnlyNode, "this node is read-only: databases cannot be deleted here")
+            throw ServiceError.readOnlyNode("databases cannot be deleted here")
         }
         guard !creating.contains(id), !deleting.contains(id), FileManager.default.fileExists(atPath: folder(of: id)) else {
-            throw Self.notFound(id)
+            throw ServiceError.databaseNotFound(id)
         }
         deleting.insert(id)
         defer { deleting.remove(id) }
@@ -418,7 +414,7 @@ public actor GraphRegistry: Service {
         guard !creating.contains(id), !deleting.contains(id), !swapping.contains(id),
             FileManager.default.fileExists(atPath: self.folder(of: id))
         else {
-            throw Self.notFound(id)
+            throw ServiceError.databaseNotFound(id)
         }
         swapping.insert(id)
         defer { swapping.remove(id) }
