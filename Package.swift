@@ -46,10 +46,27 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // AES-256-GCM, HKDF and SHA-256 for backup archives.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CLadybug", path: "Sources/CLadybug"),
         .systemLibrary(name: "CDuckDB", path: "Sources/CDuckDB"),
+        // Debian's libzstd-dev and zlib1g-dev (scripts/setup-engines.sh installs them).
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // The backup archive format: segments compressed (zstd, gzip) and sealed (AES-256-GCM),
+        // written and checked without an engine, so the CLI can verify and extract offline.
+        .target(
+            name: "BackupArchive",
+            dependencies: [
+                "CZstd",
+                "CZlib",
+                "GraphJSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GraphEngine",
             dependencies: [
@@ -170,6 +187,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineSetupTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BackupArchiveTests",
+            dependencies: ["BackupArchive", "GraphJSON"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

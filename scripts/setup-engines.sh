@@ -76,6 +76,24 @@ make_link() {
     fi
 }
 
+# C libraries from Debian that the server links: libzstd (backup archives) and zlib (gzip). Their
+# -dev packages are installed when missing and this runs as root with apt-get; otherwise it says
+# what to install.
+step "check system libraries (libzstd, zlib)"
+missing_debs=()
+[ -f /usr/include/zstd.h ] || missing_debs+=(libzstd-dev)
+[ -f /usr/include/zlib.h ] || missing_debs+=(zlib1g-dev)
+if [ ${#missing_debs[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup-engines: installing ${missing_debs[*]} from Debian" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing_debs[@]}" >&2 ||
+            { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing_debs[@]}" >&2; } ||
+            fail "could not install ${missing_debs[*]} with apt-get"
+    else
+        fail "missing C libraries: install ${missing_debs[*]} (on Debian: sudo apt-get install -y ${missing_debs[*]})"
+    fi
+fi
+
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
     make_link
     echo "setup-engines: engines ready in $out" >&2
