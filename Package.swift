@@ -95,6 +95,7 @@ let package = Package(
         .target(
             name: "GraphService",
             dependencies: [
+                "BackupArchive",
                 "GraphEngine",
                 "GraphJSON",
                 "Staging",

@@ -29,6 +29,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         case invalidTaskType = "invalid_task_type"
         case invalidLimit = "invalid_limit"
         case invalidTaskID = "invalid_task_id"
+        case missingParameter = "missing_parameter"
         case queryQueueFull = "query_queue_full"
         case memoryPressure = "memory_pressure"
         // The framework's own refusals, by status (see ``ErrorMiddleware``).
@@ -51,7 +52,8 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .keyNotOperator, .graphNotInScope, .readOnlyKey, .forbidden: .forbidden
             case .clientClosedRequest: HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
             case .internalError: .internalServerError
-            case .invalidChunkSize, .invalidStreaming, .invalidStatus, .invalidTaskType, .invalidLimit, .invalidTaskID, .badRequest:
+            case .invalidChunkSize, .invalidStreaming, .invalidStatus, .invalidTaskType, .invalidLimit, .invalidTaskID, .missingParameter,
+                .badRequest:
                 .badRequest
             case .queryQueueFull, .memoryPressure, .unavailable: .serviceUnavailable
             case .notFound: .notFound
@@ -175,6 +177,10 @@ extension Request {
 
 // The service's answers, sent as JSON bodies.
 extension CreateDatabaseResponse: ResponseEncodable {}
+extension BackupAccepted: ResponseEncodable {}
+extension BackupList: ResponseEncodable {}
+extension BackupManifest: ResponseEncodable {}
+extension BackupDeleted: ResponseEncodable {}
 extension DatabaseList: ResponseEncodable {}
 extension DatabaseInfo: ResponseEncodable {}
 extension DeleteDatabaseResponse: ResponseEncodable {}

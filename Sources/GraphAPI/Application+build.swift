@@ -38,19 +38,6 @@ public struct ServerContext: Sendable {
         self.startedAt = startedAt
     }
 
-    /// Creates the context of a node assembled from `registry` (and `tasks`, or the task store of
-    /// the configuration's data folder).
-    public init(
-        configuration: GraphService.ServerConfiguration, registry: GraphRegistry, authenticator: Authenticator,
-        startedAt: ContinuousClock.Instant, metrics: ServerMetrics = ServerMetrics(), tasks: TaskManager? = nil
-    ) {
-        let tasks = tasks ?? TaskManager.inDataDirectory(configuration.dataDirectory, logger: registry.logger, metrics: metrics)
-        self.init(
-            node: GraphNode(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics),
-            authenticator: authenticator, startedAt: startedAt
-        )
-    }
-
     /// Seconds since start.
     public var uptimeSeconds: Double { (ContinuousClock.now - startedAt).seconds }
 }
@@ -172,6 +159,7 @@ func buildRouter(_ server: ServerContext) -> Router<GraphAPIRequestContext> {
     QueryController(queries: server.node.queries, configuration: server.configuration, metrics: server.metrics)
         .addRoutes(to: router.graphGroup())
     StagingController(staging: server.staging).addRoutes(to: router.graphGroup())
+    BackupController(backups: server.node.backups).addRoutes(to: router)
     InfoController(server: server).addRoutes(to: router)
     MetricsController(server: server).addRoutes(to: router)
     TasksController(tasks: server.tasks).addRoutes(to: router)

@@ -214,7 +214,7 @@ package struct TestServer: Sendable {
             dataDirectory: dataDirectory, settings: configuration.tenancySettings, executor: executor, logger: logger
         )
         let tasks = try TaskManager(directory: dataDirectory.path + "/tasks", logger: logger, metrics: metrics, settings: taskSettings)
-        let node = GraphNode(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics)
+        let node = try GraphNode(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics)
         return ServerContext(
             node: node, authenticator: Authenticator(keys: configuration.apiKeys, limits: configuration.authenticationLimits),
             startedAt: .now

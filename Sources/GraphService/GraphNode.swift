@@ -23,6 +23,8 @@ public struct GraphNode: Sendable {
     public let activity: GraphActivity
     /// The node's metrics.
     public let metrics: ServerMetrics
+    /// Backups and restores.
+    public let backups: BackupService
 
     /// Where every engine call runs.
     public var executor: EngineExecutor { registry.executor }
@@ -35,19 +37,22 @@ public struct GraphNode: Sendable {
 
     /// Assembles a node from a registry and a task store already made (the staging service is
     /// made here).
-    public init(configuration: ServerConfiguration, registry: GraphRegistry, tasks: TaskManager, metrics: ServerMetrics) {
+    ///
+    /// - Throws: when the backup folder cannot be made.
+    public init(configuration: ServerConfiguration, registry: GraphRegistry, tasks: TaskManager, metrics: ServerMetrics) throws {
         self.configuration = configuration
         self.registry = registry
         self.tasks = tasks
         self.metrics = metrics
         self.activity = GraphActivity()
         self.staging = StagingService(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics, logger: registry.logger)
+        self.backups = try BackupService(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics, logger: registry.logger)
     }
 
     /// Opens the node's data folder: the folder layout, the engine's executor, the registry and
-    /// the task store (whose records are read back).
+    /// the task store (whose records are read back), the backup folder.
     ///
-    /// - Throws: when the data folder or the task folder cannot be made or read.
+    /// - Throws: when the data folder, the task folder or the backup folder cannot be made or read.
     public init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics) throws {
         let dataDirectory = try DataDirectory(path: configuration.dataDirectory)
         let executor = EngineExecutor(threadCount: configuration.engineThreads)
@@ -55,7 +60,7 @@ public struct GraphNode: Sendable {
             dataDirectory: dataDirectory, settings: configuration.tenancySettings, executor: executor, logger: logger
         )
         let tasks = try TaskManager(directory: dataDirectory.path + "/tasks", logger: logger, metrics: metrics)
-        self.init(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics)
+        try self.init(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics)
     }
 
     /// The services before the HTTP server, in start order (they stop in reverse).

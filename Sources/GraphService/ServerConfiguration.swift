@@ -1,3 +1,4 @@
+import BackupArchive
 import Foundation
 
 /// The role a server node plays, from the `--node-type` flag.
@@ -136,6 +137,13 @@ public struct ServerConfiguration: Sendable {
     /// S3 credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
     /// `AWS_DEFAULT_REGION` and `AWS_ENDPOINT_URL`; a request's own `s3_credentials` win.
     public var s3Credentials: S3Credentials?
+    /// Where backups are kept (`--backup-dir`; default `<data-dir>/backups`).
+    public var backupDirectory: String = "./data/backups"
+    /// Backup keys from `--backup-key-file` or `GRAPH_API_BACKUP_KEY`: the first encrypts, all
+    /// decrypt. None: backups are unencrypted and `encryption: true` is refused.
+    public var backupKeys: BackupKeyRing = .empty
+    /// Threads that compress and encrypt (or check and decompress) one archive.
+    public var backupThreads: Int = 2
 
     /// Creates the default configuration.
     public init() {}
@@ -261,6 +269,16 @@ public struct ServerConfiguration: Sendable {
         config.maxStagingStreamRows = try integer("STAGING_MAX_STREAM_ROWS", 1...100_000_000) ?? config.maxStagingStreamRows
         config.stagingExecutorThreads = try integer("STAGING_EXECUTOR_THREADS", 1...1_024) ?? config.stagingExecutorThreads
         config.s3Credentials = try S3Credentials(environment: env)
+        config.backupDirectory = pick(flags.settings["BACKUP_DIR"], "GRAPH_API_BACKUP_DIR")
+            ?? (config.dataDirectory as NSString).appendingPathComponent("backups")
+        do {
+            config.backupKeys = try BackupKeyRing.load(
+                keyFile: pick(flags.settings["BACKUP_KEY_FILE"], "GRAPH_API_BACKUP_KEY_FILE"), environmentKey: env["GRAPH_API_BACKUP_KEY"]
+            )
+        } catch {
+            throw ConfigurationError("invalid backup key: \(error)")
+        }
+        config.backupThreads = try integer("BACKUP_THREADS", 1...64) ?? config.backupThreads
         config.defaultQueryTimeoutSeconds = min(config.defaultQueryTimeoutSeconds, config.maxQueryTimeoutSeconds)
         if config.environment == .production, keys.isEmpty {
             throw ConfigurationError("production mode needs an API key: set GRAPH_API_KEY or GRAPH_API_KEYS")

@@ -71,6 +71,10 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             case tableNotFound = "table_not_found"
             case fileNotFound = "file_not_found"
             case taskNotFound = "task_not_found"
+            case backupNotFound = "backup_not_found"
+            case backupKeyMissing = "backup_key_missing"
+            case backupDestinationUnavailable = "backup_destination_unavailable"
+            case recoveryUnavailable = "recovery_unavailable"
             case databaseExists = "database_exists"
             case taskFinished = "task_finished"
             case queryTimeout = "query_timeout"
@@ -142,6 +146,10 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let tableNotFound = Code(.tableNotFound, .notFound)
         public static let fileNotFound = Code(.fileNotFound, .notFound)
         public static let taskNotFound = Code(.taskNotFound, .notFound)
+        public static let backupNotFound = Code(.backupNotFound, .notFound)
+        public static let backupKeyMissing = Code(.backupKeyMissing, .invalidRequest)
+        public static let backupDestinationUnavailable = Code(.backupDestinationUnavailable, .invalidRequest)
+        public static let recoveryUnavailable = Code(.recoveryUnavailable, .invalidRequest)
         public static let databaseExists = Code(.databaseExists, .conflict)
         public static let taskFinished = Code(.taskFinished, .conflict)
         public static let queryTimeout = Code(.queryTimeout, .timeout)
@@ -167,7 +175,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             .multipleStatements, .transactionStatementNotSupported, .notASchemaStatement, .schemaError, .sqlSyntaxError,
             .sqlBindingError, .sqlFailed, .sourceError, .sourceNotFound, .graphTableNotFound, .ingestValidationFailed,
             .ingestRowsRejected, .ingestFailed, .noFileIDs, .forbiddenStatement, .sourceOutsideImportDir, .readOnlyDatabase, .readOnlyNode,
-            .databaseNotFound, .tableNotFound, .fileNotFound, .taskNotFound, .databaseExists, .taskFinished, .queryTimeout,
+            .databaseNotFound, .tableNotFound, .fileNotFound, .taskNotFound, .backupNotFound, .backupKeyMissing,
+            .backupDestinationUnavailable, .recoveryUnavailable, .databaseExists, .taskFinished, .queryTimeout,
             .shuttingDown, .tooManyOpenDatabases, .databaseBusy, .queryInterrupted, .databaseClosed, .writeConflict,
             .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .diskFull, .taskNotRecorded, .engineError, .stagingError,
         ]

@@ -202,6 +202,35 @@ public final class ServerMetrics: Sendable {
         registry.makeCounter(descriptor: Names.tasksFinished, labels: [("type", type), ("status", status)]).increment()
     }
 
+    // MARK: Backup and restore
+
+    /// A backup or restore (`kind`) of `graph` completed in `seconds`, with an archive of
+    /// `bytes`. Records `graph_api_backups_total{kind,outcome="completed"}`,
+    /// `graph_api_backup_bytes_total{kind}`, `graph_api_backup_duration_seconds{kind}` and, for a
+    /// backup, `graph_api_backup_last_success_timestamp_seconds{graph_id}`.
+    public func backupCompleted(graph: GraphID, kind: String, seconds: Double, bytes: Int64) {
+        registry.makeCounter(descriptor: Names.backups, labels: [("kind", kind), ("outcome", "completed")]).increment()
+        registry.makeCounter(descriptor: Names.backupBytes, labels: [("kind", kind)]).increment(by: max(0, bytes))
+        registry.makeDurationHistogram(descriptor: Names.backupDuration, labels: [("kind", kind)], buckets: Self.backupBuckets)
+            .record(.milliseconds(Int64(seconds * 1000)))
+        if kind == "backup" {
+            registry.makeGauge(descriptor: Names.backupLastSuccess, labels: [("graph_id", graph.rawValue)])
+                .set(to: Date().timeIntervalSince1970)
+        }
+    }
+
+    /// A backup or restore (`kind`) of `graph` failed. Records
+    /// `graph_api_backups_total{kind,outcome="failed"}`.
+    public func backupFailed(graph: GraphID, kind: String) {
+        registry.makeCounter(descriptor: Names.backups, labels: [("kind", kind), ("outcome", "failed")]).increment()
+    }
+
+    /// Buckets of backup and restore durations: 100 ms to 2 hours.
+    static let backupBuckets: [Duration] = [
+        .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(15), .seconds(60), .seconds(300),
+        .seconds(900), .seconds(3600), .seconds(7200),
+    ]
+
     // MARK: Node state (sampled when /metrics is scraped)
 
     /// Registers a closure run at every scrape of `/metrics`, before the text is written; use it to
@@ -291,6 +320,18 @@ public final class ServerMetrics: Sendable {
     enum Names {
         private static func make(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "graph_api", metricName: name, unitName: unit, helpText: help)
+        }
+        static var backups: MetricNameDescriptor {
+            make("backups", "total", "Backups and restores (kind) that completed or failed (outcome).")
+        }
+        static var backupBytes: MetricNameDescriptor {
+            make("backup_bytes", "total", "Archive bytes written by backups and read by restores (kind).")
+        }
+        static var backupDuration: MetricNameDescriptor {
+            make("backup_duration", "seconds", "Time from start to end of completed backups and restores (kind).")
+        }
+        static var backupLastSuccess: MetricNameDescriptor {
+            make("backup_last_success_timestamp", "seconds", "Unix time of each graph's last completed backup.")
         }
         static var requests: MetricNameDescriptor {
             make("http_requests", "total", "HTTP requests by method, route template and status.")

@@ -50,8 +50,10 @@ public actor GraphRegistry: Service {
         self.settings = settings
         self.executor = executor
         self.logger = logger
+        Self.finishInterruptedSwaps(in: dataDirectory.databasesPath, logger: logger)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.databasesPath)) ?? []
-        for name in entries where name.hasPrefix(".creating-") || name.hasPrefix(".deleting-") {
+        let leftovers = [".creating-", ".deleting-", ".restore-", ".rebuild-", ".replaced-"]
+        for name in entries where leftovers.contains(where: { name.hasPrefix($0) }) {
             try? FileManager.default.removeItem(atPath: dataDirectory.databasesPath + "/" + name)
         }
     }
@@ -377,6 +379,33 @@ public actor GraphRegistry: Service {
         }
     }
 
+    /// Adds a graph whose engine files are ready in `folder` (a folder below
+    /// `<data-dir>/databases`, such as a restore's): writes its metadata there and moves the
+    /// folder into place, so the graph appears whole or not at all.
+    ///
+    /// - Throws: `409` if the graph exists, `507` at node capacity, `403` on a read-only node.
+    func adopt(_ id: GraphID, folder: String, metadata: GraphMetadata) async throws {
+        if settings.readOnlyNode { throw ServiceError.readOnlyNode("databases cannot be created here") }
+        if creating.contains(id) || deleting.contains(id)
+            || FileManager.default.fileExists(atPath: self.folder(of: id) + "/" + GraphMetadata.fileName)
+        {
+            throw ServiceError(.databaseExists, "database '\(id)' already exists")
+        }
+        if graphIDs().count + creating.count >= settings.maxDatabases {
+            throw ServiceError(.nodeAtCapacity, "this node holds as many databases as it may (\(settings.maxDatabases))")
+        }
+        if FileManager.default.fileExists(atPath: self.folder(of: id)) {
+            let debris = dataDirectory.databasesPath + "/.deleting-\(id)-\(UUID().uuidString)"
+            try FileManager.default.moveItem(atPath: self.folder(of: id), toPath: debris)
+            try? FileManager.default.removeItem(atPath: debris)
+        }
+        creating.insert(id)
+        defer { creating.remove(id) }
+        try metadata.write(to: folder)
+        try FileManager.default.moveItem(atPath: folder, toPath: self.folder(of: id))
+        syncDirectory(dataDirectory.databasesPath)
+    }
+
     /// Deletes a graph: interrupts its queries, closes its database and removes every file
     /// (engine files, WAL, staging data, metadata).
     ///
@@ -437,20 +466,57 @@ public actor GraphRegistry: Service {
         let fileManager = FileManager.default
         let trash = dataDirectory.databasesPath + "/.replaced-\(id)-\(UUID().uuidString)"
         try fileManager.createDirectory(atPath: trash, withIntermediateDirectories: false)
-        let isEngineFile = { (name: String) in name == Self.databaseFileName || name.hasPrefix(Self.databaseFileName + ".") }
-        let old = try fileManager.contentsOfDirectory(atPath: live).filter(isEngineFile)
-        let new = try fileManager.contentsOfDirectory(atPath: folder).filter(isEngineFile)
+        let old = try fileManager.contentsOfDirectory(atPath: live).filter(Self.isEngineFile)
+        let new = try fileManager.contentsOfDirectory(atPath: folder).filter(Self.isEngineFile)
+        // The intent is written first: a process killed during the renames finishes them at its
+        // next start (``finishInterruptedSwaps(in:logger:)``), so the graph is never left with
+        // half of each.
+        let intent = SwapIntent(live: live, replacement: folder, trash: trash, old: old, new: new)
+        let intentPath = dataDirectory.databasesPath + "/" + SwapIntent.prefix + id.rawValue + ".json"
         do {
-            for name in old { try fileManager.moveItem(atPath: live + "/" + name, toPath: trash + "/" + name) }
-            for name in new { try fileManager.moveItem(atPath: folder + "/" + name, toPath: live + "/" + name) }
+            try intent.write(to: intentPath)
+        } catch {
+            try? fileManager.removeItem(atPath: trash)
+            throw error
+        }
+        do {
+            try intent.apply()
         } catch {
             // Put the old files back: the graph stays as it was.
             for name in new { try? fileManager.removeItem(atPath: live + "/" + name) }
             for name in old { try? fileManager.moveItem(atPath: trash + "/" + name, toPath: live + "/" + name) }
+            try? fileManager.removeItem(atPath: intentPath)
             logger.error("replacing database files failed", metadata: ["graph_id": "\(id)", "error": "\(error)"])
             throw error
         }
+        syncDirectory(live)
+        try? fileManager.removeItem(atPath: intentPath)
         try? fileManager.removeItem(atPath: trash)
+    }
+
+    static func isEngineFile(_ name: String) -> Bool { name == databaseFileName || name.hasPrefix(databaseFileName + ".") }
+
+    /// Completes the file swaps a killed process left half done (see
+    /// ``replaceDatabaseFiles(of:with:drainTimeout:)``): the new files are complete before the
+    /// intent is written, so the swap is always finished, never undone.
+    static func finishInterruptedSwaps(in databases: String, logger: Logger) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: databases)) ?? []
+        for name in names where name.hasPrefix(SwapIntent.prefix) && name.hasSuffix(".json") {
+            let path = databases + "/" + name
+            guard let intent = try? SwapIntent.read(from: path) else {
+                try? FileManager.default.removeItem(atPath: path)
+                continue
+            }
+            do {
+                try intent.apply()
+                try? FileManager.default.removeItem(atPath: path)
+                try? FileManager.default.removeItem(atPath: intent.trash)
+                try? FileManager.default.removeItem(atPath: intent.replacement)
+                logger.notice("finished replacing a graph's files after an interruption", metadata: ["folder": "\(intent.live)"])
+            } catch {
+                logger.error("cannot finish replacing a graph's files", metadata: ["folder": "\(intent.live)", "error": "\(error)"])
+            }
+        }
     }
 
     // MARK: Lifecycle
@@ -534,4 +600,56 @@ public struct OpenGraphHandle: Sendable {
 extension Duration {
     package var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
     package var milliseconds: Double { seconds * 1000 }
+}
+
+/// A swap of a graph's engine files, written before the first rename so that it can be
+/// finished after a crash. Applying it is idempotent: the old files move to the trash unless the
+/// new ones have started to arrive, then every new file still in the replacement folder moves in.
+struct SwapIntent: Codable {
+    static let prefix = ".swap-"
+    var live: String
+    var replacement: String
+    var trash: String
+    var old: [String]
+    var new: [String]
+
+    func apply() throws {
+        let fileManager = FileManager.default
+        try? fileManager.createDirectory(atPath: trash, withIntermediateDirectories: true)
+        let arriving = new.contains { !fileManager.fileExists(atPath: replacement + "/" + $0) }
+        if !arriving {
+            for name in old where fileManager.fileExists(atPath: live + "/" + name) {
+                try? fileManager.removeItem(atPath: trash + "/" + name)
+                try fileManager.moveItem(atPath: live + "/" + name, toPath: trash + "/" + name)
+            }
+        }
+        for name in new where fileManager.fileExists(atPath: replacement + "/" + name) {
+            if fileManager.fileExists(atPath: live + "/" + name) { try fileManager.removeItem(atPath: live + "/" + name) }
+            try fileManager.moveItem(atPath: replacement + "/" + name, toPath: live + "/" + name)
+        }
+    }
+
+    func write(to path: String) throws {
+        let data = try JSONEncoder().encode(self)
+        let handle = FileManager.default.createFile(atPath: path, contents: nil)
+        guard handle, let file = FileHandle(forWritingAtPath: path) else {
+            throw ServiceError(.diskFull, "cannot write '\(path)'")
+        }
+        defer { try? file.close() }
+        try file.write(contentsOf: data)
+        try file.synchronize()
+        syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    static func read(from path: String) throws -> SwapIntent {
+        try JSONDecoder().decode(SwapIntent.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
+/// Makes renames and new files in `folder` durable.
+func syncDirectory(_ folder: String) {
+    let fd = open(folder, O_RDONLY | O_DIRECTORY)
+    guard fd >= 0 else { return }
+    _ = fsync(fd)
+    _ = close(fd)
 }

@@ -1,0 +1,103 @@
+import Foundation
+import GraphService
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The *Backup and restore* area of the API (``BackupService`` does the work):
+///
+/// - `POST /databases/{graph_id}/backup` → `202` with the `backup` task and the backup's id;
+/// - `GET /databases/{graph_id}/backups`, `GET|DELETE /databases/{graph_id}/backups/{backup_id}`;
+/// - `GET /databases/{graph_id}/backup-download?backup_id=` (and `POST` with `{backup_id}`): the
+///   archive as stored, streamed, with its length and SHA-256;
+/// - `POST /databases/{graph_id}/restore` → `202` with the `restore` task.
+///
+/// Deletes, downloads and restores write an audit line naming the client (backups and restores
+/// write theirs when they finish).
+struct BackupController: Sendable {
+    let backups: BackupService
+
+    func addRoutes(to router: Router<GraphAPIRequestContext>) {
+        let graph = router.graphGroup()
+        graph.post("/backup") { request, context in try await self.backup(request, context: context) }
+        graph.get("/backups") { _, context in try self.list(context: context) }
+        graph.get("/backups/:backup_id") { _, context in try self.backups.manifest(graph: context.graphID, backupID: try Self.backupID(context)) }
+        graph.delete("/backups/:backup_id") { _, context in try self.delete(context: context) }
+        graph.get("/backup-download") { request, context in
+            try await self.download(backupID: request.uri.queryParameters.get("backup_id"), context: context)
+        }
+        graph.post("/backup-download") { request, context in
+            let body = try await request.decodeStrictly(BackupDownloadRequest.self, keys: BackupDownloadRequest.CodingKeys.self, context: context)
+            return try await self.download(backupID: body.backupID, context: context)
+        }
+        graph.post("/restore") { request, context in try await self.restore(request, context: context) }
+    }
+
+    static func backupID(_ context: GraphRequestContext) throws -> String {
+        context.parameters.get("backup_id") ?? ""
+    }
+
+    func backup(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<BackupAccepted> {
+        try context.requireWriteScope()
+        let body = try await request.decodeStrictly(BackupRequest.self, keys: BackupRequest.CodingKeys.self, context: context)
+        let (record, backupID) = try await backups.submitBackup(graph: context.graphID, request: body)
+        return EditedResponse(
+            status: .accepted,
+            response: BackupAccepted(taskID: record.taskID, backupID: backupID, monitorURL: "/tasks/\(record.taskID)/monitor", status: record.status.rawValue)
+        )
+    }
+
+    func list(context: GraphRequestContext) throws -> BackupList {
+        let all = try backups.list(graph: context.graphID)
+        return BackupList(backups: all, total: all.count)
+    }
+
+    func delete(context: GraphRequestContext) throws -> BackupDeleted {
+        try context.requireWriteScope()
+        let manifest = try backups.delete(graph: context.graphID, backupID: try Self.backupID(context))
+        context.logger.notice(
+            "audit: backup deleted",
+            metadata: ["audit": "delete_backup", "graph_id": "\(context.graphID)", "backup_id": "\(manifest.backupID)", "client": "\(context.clientAddress)"]
+        )
+        return BackupDeleted(status: "deleted", graphID: context.graphID.rawValue, backupID: manifest.backupID)
+    }
+
+    func download(backupID: String?, context: GraphRequestContext) async throws -> Response {
+        guard let backupID, !backupID.isEmpty else {
+            throw APIError(.missingParameter, "the query parameter 'backup_id' is required")
+        }
+        let (path, manifest) = try backups.archive(graph: context.graphID, backupID: backupID)
+        let body = try await FileIO().loadFile(path: path, context: context, chunkLength: 1 << 20)
+        context.logger.notice(
+            "audit: backup downloaded",
+            metadata: [
+                "audit": "download_backup", "graph_id": "\(context.graphID)", "backup_id": "\(manifest.backupID)",
+                "bytes": "\(manifest.storedBytes)", "client": "\(context.clientAddress)",
+            ]
+        )
+        var headers: HTTPFields = [
+            .contentType: "application/octet-stream",
+            .contentLength: String(manifest.storedBytes),
+            .contentDisposition: "attachment; filename=\"\(context.graphID)-\(manifest.backupID).gbak\"",
+        ]
+        headers[HTTPField.Name("X-Backup-SHA256")!] = manifest.sha256
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    func restore(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<TaskAcceptedResponse> {
+        try context.requireWriteScope()
+        let body = try await request.decodeStrictly(RestoreRequest.self, keys: RestoreRequest.CodingKeys.self, context: context)
+        if let target = body.targetGraphID, !context.scope.allows(target) {
+            throw APIError(.graphNotInScope, "this API key may not restore into database '\(target.prefix(64))'")
+        }
+        let record = try await backups.submitRestore(graph: context.graphID, request: body)
+        context.logger.notice(
+            "audit: restore started",
+            metadata: [
+                "audit": "restore_started", "graph_id": "\(record.graphID ?? "-")", "backup_id": "\(body.backupID ?? "-")",
+                "task_id": "\(record.taskID)", "client": "\(context.clientAddress)",
+            ]
+        )
+        return EditedResponse(status: .accepted, response: TaskAcceptedResponse(record))
+    }
+}
