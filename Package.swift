@@ -220,6 +220,7 @@ let package = Package(
         .testTarget(
             name: "GraphAPITests",
             dependencies: [
+                "BackupArchive",
                 "GraphAPI",
                 "GraphAPITesting",
                 "GraphService",

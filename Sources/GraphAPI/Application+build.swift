@@ -107,6 +107,12 @@ func makeHTTPApplication(
             "NO API KEY CONFIGURED: the server is open to anyone who can reach it (development mode only). Set GRAPH_API_KEY."
         )
     }
+    if configuration.backupKeyIDs.isEmpty {
+        logger.warning(
+            "no backup key configured: backups are written unencrypted (set GRAPH_API_BACKUP_KEY or --backup-key-file)",
+            metadata: ["backup_dir": "\(configuration.backupDirectory)"]
+        )
+    }
     let dataDirectory = server.registry.dataDirectory
     return Application(
         router: buildRouter(server),
@@ -120,6 +126,8 @@ func makeHTTPApplication(
                     "address": "\(address?.ipAddress ?? configuration.host):\(address?.port ?? configuration.port)",
                     "data_dir": "\(dataDirectory.path)", "node_type": "\(configuration.nodeType.rawValue)",
                     "tier": "\(configuration.tier.rawValue)", "env": "\(configuration.environment.rawValue)",
+                    "backup_dir": "\(configuration.backupDirectory)",
+                    "backup_keys": "\(configuration.backupKeyIDs.joined(separator: ","))",
                 ]
             )
             await onServerRunning(address)

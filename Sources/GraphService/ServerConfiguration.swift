@@ -142,6 +142,8 @@ public struct ServerConfiguration: Sendable {
     /// Backup keys from `--backup-key-file` or `GRAPH_API_BACKUP_KEY`: the first encrypts, all
     /// decrypt. None: backups are unencrypted and `encryption: true` is refused.
     public var backupKeys: BackupKeyRing = .empty
+    /// The ids of ``backupKeys``, the encrypting one first.
+    public var backupKeyIDs: [String] { backupKeys.keys.map(\.id) }
     /// Threads that compress and encrypt (or check and decompress) one archive.
     public var backupThreads: Int = 2
 

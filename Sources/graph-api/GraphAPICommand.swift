@@ -25,8 +25,9 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Every flag can also be set through its environment variable; a flag wins over the \
             environment. API keys come from GRAPH_API_KEY and GRAPH_API_KEYS (a comma list, for \
-            rotation). Without a key the server runs open, in development mode only. SIGTERM or \
-            SIGINT stops it gracefully.
+            rotation). Without a key the server runs open, in development mode only. Backups are \
+            encrypted with GRAPH_API_BACKUP_KEY (base64 of 32 bytes) or the keys of \
+            --backup-key-file. SIGTERM or SIGINT stops it gracefully.
             """
     )
 
@@ -117,6 +118,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Rows a streamed staging SQL answer sends at most (env GRAPH_API_STAGING_MAX_STREAM_ROWS; default 1000000).")
     var stagingMaxStreamRows: Int?
 
+    @Option(help: "Folder where backups are kept (env GRAPH_API_BACKUP_DIR; default <data-dir>/backups).")
+    var backupDir: String?
+
+    @Option(help: "JSON file of backup keys {\"<key_id>\": \"<base64 of 32 bytes>\", ...}: the first encrypts, all decrypt (env GRAPH_API_BACKUP_KEY_FILE; else GRAPH_API_BACKUP_KEY, one key with id 'default').")
+    var backupKeyFile: String?
+
+    @Option(help: "Threads that compress and encrypt (or check and decompress) one archive (env GRAPH_API_BACKUP_THREADS; default 2).")
+    var backupThreads: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -138,6 +148,7 @@ struct Serve: AsyncParsableCommand {
             "SHUTDOWN_GRACE_SECONDS": shutdownGraceSeconds.map(String.init), "QUERY_TIMEOUT": queryTimeout.map { String($0) }, "MAX_QUERY_TIMEOUT": maxQueryTimeout.map { String($0) },
             "STAGING_MEMORY_MB": stagingMemoryMb.map(String.init), "STAGING_THREADS": stagingThreads.map(String.init),
             "STAGING_EXECUTOR_THREADS": stagingExecutorThreads.map(String.init), "STAGING_MAX_STREAM_ROWS": stagingMaxStreamRows.map(String.init),
+            "BACKUP_DIR": backupDir, "BACKUP_KEY_FILE": backupKeyFile, "BACKUP_THREADS": backupThreads.map(String.init),
         ]
         return values.compactMapValues { $0 }
     }

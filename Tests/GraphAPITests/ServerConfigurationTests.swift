@@ -1,9 +1,42 @@
+import BackupArchive
+import Foundation
 import Testing
 
 @testable import GraphAPI
 @testable import GraphService
 
 @Suite struct ServerConfigurationTests {
+    @Test func backupSettingsComeFromFlagsEnvironmentOrKeyFile() throws {
+        let defaults = try ServerConfiguration.resolve(flags: .init(dataDirectory: "/srv/g"), environment: [:])
+        #expect(defaults.backupDirectory == "/srv/g/backups")
+        #expect(defaults.backupKeys.keys.isEmpty)
+        #expect(defaults.backupThreads == 2)
+        let key = Data(repeating: 7, count: 32).base64EncodedString()
+        let fromEnv = try ServerConfiguration.resolve(
+            flags: .init(), environment: ["GRAPH_API_BACKUP_KEY": key, "GRAPH_API_BACKUP_DIR": "/b", "GRAPH_API_BACKUP_THREADS": "3"]
+        )
+        #expect(fromEnv.backupKeys.encryptionKey?.id == "default")
+        #expect(fromEnv.backupDirectory == "/b")
+        #expect(fromEnv.backupThreads == 3)
+        let file = FileManager.default.temporaryDirectory.path + "/backup-keys-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data("{\"new\": \"\(key)\", \"old\": \"\(Data(repeating: 1, count: 32).base64EncodedString())\"}".utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let fromFile = try ServerConfiguration.resolve(
+            flags: .init(settings: ["BACKUP_KEY_FILE": file, "BACKUP_DIR": "/flag"]), environment: ["GRAPH_API_BACKUP_KEY": key, "GRAPH_API_BACKUP_DIR": "/b"]
+        )
+        #expect(fromFile.backupKeys.keys.map(\.id) == ["new", "old"])
+        #expect(fromFile.backupDirectory == "/flag")
+        for bad in [["GRAPH_API_BACKUP_KEY": "c2hvcnQ="], ["GRAPH_API_BACKUP_KEY_FILE": "/nonexistent/keys.json"], ["GRAPH_API_BACKUP_THREADS": "0"]] {
+            #expect(throws: ConfigurationError.self) { try ServerConfiguration.resolve(flags: .init(), environment: bad) }
+        }
+        do {
+            _ = try ServerConfiguration.resolve(flags: .init(), environment: ["GRAPH_API_BACKUP_KEY": "c2hvcnQ="])
+        } catch {
+            #expect(error.description.contains("base64 of 32 bytes"), "\(error)")
+        }
+    }
+
     @Test func defaultsMatchTheContract() throws {
         let config = try ServerConfiguration.resolve(flags: .init(), environment: [:])
         #expect(config.host == "127.0.0.1")
