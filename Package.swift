@@ -151,6 +151,7 @@ let package = Package(
         .executableTarget(
             name: "graph-api",
             dependencies: [
+                "BackupArchive",
                 "GraphAPI",
                 "GraphService",
                 "GraphAPIClient",
@@ -203,6 +204,7 @@ let package = Package(
         .testTarget(
             name: "GraphAPIClientTests",
             dependencies: [
+                "BackupArchive",
                 "GraphAPIClient",
                 "GraphJSON",
                 "GraphAPI",

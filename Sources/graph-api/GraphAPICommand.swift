@@ -14,7 +14,7 @@ struct GraphAPICommand: AsyncParsableCommand {
         abstract: "A multi-tenant HTTP server for LadybugDB graph databases, with DuckDB staging.",
         version: "graph-api \(GraphAPIVersion.string) (LadybugDB \(EngineVersion.ladybug), DuckDB \(StagingVersion.duckdb))",
         subcommands: [
-            Serve.self, HealthCommand.self, DatabasesCommand.self, QueryCommand.self, TablesCommand.self, CopyCommand.self, TasksCommand.self,
+            Serve.self, HealthCommand.self, DatabasesCommand.self, QueryCommand.self, TablesCommand.self, CopyCommand.self, TasksCommand.self, BackupCommand.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import BackupArchive
 import Foundation
 import GraphAPI
 import GraphAPITesting
@@ -29,6 +30,8 @@ enum LiveServer {
         var maxAuthFailuresPerMinute = 100
         /// The port (0: a free one).
         var port = 0
+        /// The backup key (base64 of 32 bytes, id `default`); none: backups are unencrypted.
+        var backupKey: String?
     }
 
     /// A running server.
@@ -61,6 +64,9 @@ enum LiveServer {
             configuration.connectionsPerDatabase = settings.connectionsPerDatabase
             configuration.connectionWaitMilliseconds = settings.connectionWaitMilliseconds
             configuration.maxAuthFailuresPerMinute = settings.maxAuthFailuresPerMinute
+            if let key = settings.backupKey {
+                configuration.backupKeys = BackupKeyRing([try! BackupKey(id: "default", base64: key)])
+            }
         }) { server in
             try await body(Instance(url: "http://127.0.0.1:\(server.port)", importDirectory: server.importDirectory))
         }

@@ -1,0 +1,374 @@
+import ArgumentParser
+import BackupArchive
+import Foundation
+import GraphAPIClient
+import GraphJSON
+
+/// `graph-api backup`: backups against a server, and two offline tools that need only the
+/// archive (and the key): `verify` and `extract`.
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Back up, list, download, delete and restore a graph's backups; verify and extract archives offline.",
+        discussion: """
+            create, list, show, download, delete and restore talk to a server (see --url and --api-key). \
+            verify and extract work on an archive file alone, without a server: a user can recover a \
+            graph with nothing but the archive and its key (GRAPH_API_BACKUP_KEY, or --key-file with \
+            the server's key file). The extracted folder holds the graph's engine files \
+            (graph.lbug), which LadybugDB opens directly, or which a server serves once placed in \
+            <data-dir>/databases/<graph_id>/ with a metadata.json.
+
+            \(ClientCommandRunner.exitStatusHelp)
+            """,
+        subcommands: [Create.self, List.self, Show.self, Download.self, Delete.self, Restore.self, Verify.self, Extract.self]
+    )
+
+    /// `graph-api backup create`.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Back up a graph, as a background task (POST /databases/{graph_id}/backup).",
+            discussion: """
+                Prints the task's id and the backup's id and exits 0 while the task runs; --watch follows \
+                the task as 'graph-api tasks watch' does and prints the manifest when it completes.
+                """
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Option(help: "zstd | gzip | none (default zstd).")
+        var compression: BackupCompressionOption?
+
+        @Flag(inversion: .prefixedNo, help: "Encrypt with the server's backup key (default: when the server has one).")
+        var encryption: Bool?
+
+        @Option(help: "Free text kept in the manifest.")
+        var label: String?
+
+        @Flag(help: "Follow the task until it ends.")
+        var watch = false
+
+        @Flag(help: "Print the server's JSON answer (with --watch: every event as one JSON line).")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                let request = BackupRequest(compression: compression.map { Components.Schemas.BackupCompression(rawValue: $0.rawValue)! }, encryption: encryption, label: label)
+                if json, !watch { return ClientFormatting.printRaw(try await client.send(try .createBackup(graphID, request))) }
+                let accepted = try await client.createBackup(graphID, request)
+                guard watch else {
+                    StandardStream.output.write(
+                        "started backup task \(accepted.taskId) for backup \(accepted.backupId)\n"
+                            + "monitor: \(accepted.monitorUrl) (graph-api tasks watch \(accepted.taskId))\n"
+                    )
+                    return
+                }
+                StandardStream.error.write("started backup task \(accepted.taskId) for backup \(accepted.backupId)\n")
+                try await TasksCommand.follow(accepted.taskId, client: client, json: json)
+            }
+        }
+    }
+
+    /// `graph-api backup list`.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a graph's backups, newest first (GET /databases/{graph_id}/backups).")
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.listBackups(graphID))) }
+                let backups = try await client.listBackups(graphID)
+                let rows: [[JSONValue]] = backups.map { backup in
+                    [
+                        .string(backup.backupId), .string(ISO8601DateFormatter().string(from: backup.createdAt)), .string(backup.source.rawValue),
+                        .string(ClientFormatting.bytes(UInt64(max(0, backup.sizeBytes)))), .string(ClientFormatting.bytes(UInt64(max(0, backup.storedBytes)))),
+                        .string(backup.compression.rawValue), backup.encryption.map { .string($0.keyId) } ?? .null,
+                        .int(Int64(backup.nodeCount)), .int(Int64(backup.relationshipCount)), backup.label.map(JSONValue.string) ?? .null,
+                    ]
+                }
+                let columns = ["backup_id", "created_at", "source", "size", "stored", "compression", "key_id", "nodes", "relationships", "label"]
+                var output = backups.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                output += "(\(backups.count) backup\(backups.count == 1 ? "" : "s"))\n"
+                StandardStream.output.write(output)
+            }
+        }
+    }
+
+    /// `graph-api backup show`.
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a backup's manifest (GET /databases/{graph_id}/backups/{backup_id}).")
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Argument(help: "The backup's id.")
+        var backupID: String
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                ClientFormatting.printRaw(try await connection.makeClient().send(.backup(graphID, backupID)))
+            }
+        }
+    }
+
+    /// `graph-api backup download`.
+    struct Download: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Download a backup's archive (GET /databases/{graph_id}/backup-download).",
+            discussion: "The archive is written as it arrives, then its SHA-256 is checked against the manifest's; a mismatch removes the file and fails."
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Argument(help: "The backup's id.")
+        var backupID: String
+
+        @Option(name: [.customShort("o"), .customLong("to")], help: "The file to write (must not exist; default <graph_id>-<backup_id>.gbak).")
+        var output: String?
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                let path = output ?? "\(graphID)-\(backupID).gbak"
+                guard !FileManager.default.fileExists(atPath: path) else {
+                    throw GraphAPIClientError(kind: .invalidInput, detail: "'\(path)' exists; name another file with --to")
+                }
+                let manifest = try await client.backup(graphID, backupID)
+                let bytes = try await client.downloadBackup(graphID, backupID, to: path)
+                let sha = try ArchiveReader.sha256(ofFile: path)
+                guard sha == manifest.sha256, bytes == Int64(manifest.storedBytes) else {
+                    try? FileManager.default.removeItem(atPath: path)
+                    throw GraphAPIClientError(
+                        kind: .invalidResponse, detail: "the downloaded archive (\(bytes) bytes, SHA-256 \(sha)) is not the one the manifest names (\(manifest.storedBytes) bytes, \(manifest.sha256))"
+                    )
+                }
+                StandardStream.output.write("wrote \(path) (\(ClientFormatting.bytes(UInt64(bytes))), SHA-256 \(sha) as in the manifest)\n")
+            }
+        }
+    }
+
+    /// `graph-api backup delete`.
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a backup (DELETE /databases/{graph_id}/backups/{backup_id}).")
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Argument(help: "The backup's id.")
+        var backupID: String
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let deleted = try await connection.makeClient().deleteBackup(graphID, backupID)
+                StandardStream.output.write("deleted backup \(deleted.backupId) of \(deleted.graphId)\n")
+            }
+        }
+    }
+
+    /// `graph-api backup restore`.
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup, as a background task (POST /databases/{graph_id}/restore).",
+            discussion: """
+                Restores into the graph itself (which needs --force when it exists; the server backs it \
+                up first unless --no-system-backup) or, with --target, into another graph (a clone). \
+                The archive is checked completely before the graph is touched.
+                """
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph whose backup it is.")
+        var graphID: String
+
+        @Argument(help: "The backup's id.")
+        var backupID: String
+
+        @Option(help: "Restore into this graph instead.")
+        var target: String?
+
+        @Flag(help: "Restore over a graph that exists.")
+        var force = false
+
+        @Flag(help: "Do not back up the graph being replaced.")
+        var noSystemBackup = false
+
+        @Flag(help: "Follow the task until it ends.")
+        var watch = false
+
+        @Flag(help: "Print the server's JSON answer (with --watch: every event as one JSON line).")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                let request = RestoreRequest(
+                    backupId: backupID, forceOverwrite: force ? true : nil, createSystemBackup: noSystemBackup ? false : nil, targetGraphId: target
+                )
+                if json, !watch { return ClientFormatting.printRaw(try await client.send(try .restore(graphID, request))) }
+                let accepted = try await client.restore(graphID, request)
+                guard watch else {
+                    StandardStream.output.write(
+                        "started restore task \(accepted.taskId)\nmonitor: \(accepted.monitorUrl) (graph-api tasks watch \(accepted.taskId))\n"
+                    )
+                    return
+                }
+                StandardStream.error.write("started restore task \(accepted.taskId)\n")
+                try await TasksCommand.follow(accepted.taskId, client: client, json: json)
+            }
+        }
+    }
+
+    /// `graph-api backup verify`.
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check an archive completely, without a server.",
+            discussion: """
+                Reads every segment and checks its authentication tag (encrypted archives, with the key of \
+                GRAPH_API_BACKUP_KEY or --key-file) and the archive's SHA-256 trailer; prints the manifest's \
+                summary and the archive's SHA-256. Exit status 0 when it is whole, 1 with the cause \
+                (tampered, truncated, wrong_key, key_missing, ...) when it is not.
+                """
+        )
+
+        @Argument(help: "The archive.")
+        var file: String
+
+        @Option(help: "The server's backup key file ({\"<key_id>\": \"<base64>\", ...}); default GRAPH_API_BACKUP_KEY.")
+        var keyFile: String?
+
+        @Flag(help: "Print the manifest and the result as JSON.")
+        var json = false
+
+        func run() async throws {
+            try OfflineArchive.run {
+                let keys = try BackupKeyRing.load(keyFile: keyFile, environmentKey: ProcessInfo.processInfo.environment["GRAPH_API_BACKUP_KEY"])
+                let header = try ArchiveReader.header(of: file)
+                let summary = try ArchiveReader.extract(file, to: nil, keys: keys)
+                OfflineArchive.report(header: header, summary: summary, json: json, verb: "verified")
+            }
+        }
+    }
+
+    /// `graph-api backup extract`.
+    struct Extract: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check an archive and write the graph's files into a folder, without a server.",
+            discussion: """
+                The folder must not exist or be empty. Every byte is checked as in 'verify'; on a fault the \
+                files written so far are removed. The folder then holds graph.lbug (and any companion \
+                files), which LadybugDB opens directly.
+                """
+        )
+
+        @Argument(help: "The archive.")
+        var file: String
+
+        @Option(name: .customLong("to"), help: "The folder to write the graph's files into.")
+        var folder: String
+
+        @Option(help: "The server's backup key file ({\"<key_id>\": \"<base64>\", ...}); default GRAPH_API_BACKUP_KEY.")
+        var keyFile: String?
+
+        @Flag(help: "Print the manifest and the result as JSON.")
+        var json = false
+
+        func run() async throws {
+            try OfflineArchive.run {
+                let keys = try BackupKeyRing.load(keyFile: keyFile, environmentKey: ProcessInfo.processInfo.environment["GRAPH_API_BACKUP_KEY"])
+                let fileManager = FileManager.default
+                if fileManager.fileExists(atPath: folder) {
+                    guard (try fileManager.contentsOfDirectory(atPath: folder)).isEmpty else {
+                        throw OfflineArchive.Failure("'\(folder)' is not empty")
+                    }
+                } else {
+                    try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                }
+                let header = try ArchiveReader.header(of: file)
+                do {
+                    let summary = try ArchiveReader.extract(file, to: folder, keys: keys)
+                    OfflineArchive.report(header: header, summary: summary, json: json, verb: "extracted into \(folder)")
+                } catch {
+                    for name in (try? fileManager.contentsOfDirectory(atPath: folder)) ?? [] {
+                        try? fileManager.removeItem(atPath: folder + "/" + name)
+                    }
+                    throw error
+                }
+            }
+        }
+    }
+}
+
+/// `--compression`.
+enum BackupCompressionOption: String, ExpressibleByArgument, CaseIterable {
+    case zstd, gzip, none
+}
+
+/// What the offline tools share: errors as messages and exit statuses, and the report.
+enum OfflineArchive {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as BackupArchiveError {
+            StandardStream.error.write("Error: \(error.kind.rawValue): \(error.message)\n")
+            throw ExitCode.failure
+        } catch let error as BackupKeyError {
+            StandardStream.error.write("Error: \(error.description)\n")
+            throw ExitCode(64)
+        } catch let error as Failure {
+            StandardStream.error.write("Error: \(error.description)\n")
+            throw ExitCode(64)
+        }
+    }
+
+    static func report(header: ArchiveHeader, summary: ArchiveSummary, json: Bool, verb: String) {
+        let manifest = header.manifest
+        if json {
+            let result: JSONValue = [
+                "manifest": manifest, "sha256": .string(summary.sha256), "stored_bytes": .int(summary.storedBytes),
+                "payload_bytes": .int(summary.plainBytes), "segments": .int(Int64(summary.segments)), "status": .string("ok"),
+            ]
+            StandardStream.output.write(result.jsonText + "\n")
+            return
+        }
+        func field(_ name: String) -> String {
+            guard case .object(let object) = manifest, let value = object[name] else { return "?" }
+            if case .string(let text) = value { return text }
+            return value.jsonText
+        }
+        StandardStream.output.write(
+            """
+            \(verb): backup \(field("backup_id")) of graph \(field("graph_id")), taken \(field("created_at"))
+              engine \(field("engine_version")) (storage version \(field("storage_version"))), \(field("node_count")) nodes, \(field("relationship_count")) relationships
+              tables: \(field("tables"))
+              files: \(header.files.map { "\($0.name) (\(ClientFormatting.bytes(UInt64($0.size))))" }.joined(separator: ", "))
+              \(header.compression.rawValue), \(header.encryption.map { "AES-256-GCM with key '\($0.keyID)'" } ?? "not encrypted"), \(summary.segments) segments
+              archive: \(ClientFormatting.bytes(UInt64(summary.storedBytes))), SHA-256 \(summary.sha256)
+
+            """
+        )
+    }
+}
