@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "GraphAPI", targets: ["GraphAPI"]),
         .library(name: "GraphAPIClient", targets: ["GraphAPIClient"]),
         .library(name: "GraphJSON", targets: ["GraphJSON"]),
+        .library(name: "S3Client", targets: ["S3Client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -46,6 +47,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // SHA-256 and HMAC for the S3 client's request signing (AWS Signature Version 4).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CLadybug", path: "Sources/CLadybug"),
@@ -126,6 +129,18 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A small S3 client over AsyncHTTPClient (Signature Version 4, multipart upload, streamed
+        // reads, retries), for backups of databases to S3 or an S3-compatible store. No engine.
+        .target(
+            name: "S3Client",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
