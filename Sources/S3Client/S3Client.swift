@@ -17,6 +17,10 @@ import Foundation
 /// the caller passes in: a download is a stream of buffers, an upload of parts holds one part
 /// (see ``S3MultipartUploader``). Failures are ``S3Error`` (S3 answered with an error),
 /// ``S3TransportError`` (no answer), ``S3ClientError`` (detected here) or `CancellationError`.
+///
+/// Give the `HTTPClient` a connect timeout of a few seconds: AsyncHTTPClient tries a refused
+/// connection again until its connect timeout ends (90 s for `HTTPClient.shared`), and that is one
+/// attempt of this client's retry policy. Its read timeout bounds the pauses of a streamed body.
 public struct S3Client: Sendable {
     /// The HTTP client requests go through; owned by the caller.
     public let httpClient: HTTPClient
@@ -278,7 +282,8 @@ public struct S3Client: Sendable {
                 throw Self.s3Error(for: request, status: Int(head.status.code), headers: head.headers, body: body)
             }
         }
-        let root = try Self.parseXML(response.body, expecting: "CompleteMultipartUploadResult", for: request)
+        // S3 answers <CompleteMultipartUploadResult>; moto, <CompleteMultipartUploadResponse>.
+        let root = try Self.parseXML(response.body, expecting: nil, for: request)
         guard let eTag = root.text(of: "ETag") else {
             throw S3ClientError(.invalidResponse, "S3 CompleteMultipartUpload \(request.location): the answer has no ETag")
         }
@@ -295,6 +300,44 @@ public struct S3Client: Sendable {
             _ = try await sendCollecting(request, limit: Self.errorBodyLimit)
         } catch let error as S3Error where error.code == .noSuchUpload {
             return
+        }
+    }
+
+    /// The multipart uploads of `bucket` (under `prefix`) that were started and neither completed
+    /// nor aborted, oldest key first: what a failed writer may have left behind, for a clean-up
+    /// with ``abortMultipartUpload(bucket:key:uploadID:)``. Every page is fetched.
+    public func listMultipartUploads(bucket: String, prefix: String = "") async throws -> [S3MultipartUploadSummary] {
+        try Self.validate(bucket: bucket)
+        var uploads: [S3MultipartUploadSummary] = []
+        var markers: (key: String, uploadID: String)?
+        while true {
+            var query: [(name: String, value: String)] = [("uploads", ""), ("encoding-type", "url")]
+            if !prefix.isEmpty { query.append(("prefix", prefix)) }
+            if let markers {
+                query.append(("key-marker", markers.key))
+                query.append(("upload-id-marker", markers.uploadID))
+            }
+            let request = S3Request(operation: "ListMultipartUploads", method: .GET, bucket: bucket, key: nil, query: query)
+            let response = try await sendCollecting(request, limit: Self.xmlBodyLimit)
+            let root = try Self.parseXML(response.body, expecting: "ListMultipartUploadsResult", for: request)
+            let urlEncoded = root.text(of: "EncodingType") == "url"
+            for upload in root.children(named: "Upload") {
+                guard let rawKey = upload.text(of: "Key"), let key = urlEncoded ? Self.formURLDecoded(rawKey) : rawKey,
+                    let uploadID = upload.text(of: "UploadId")
+                else {
+                    throw S3ClientError(.invalidResponse, "S3 ListMultipartUploads \(request.location): an upload has no Key or UploadId")
+                }
+                uploads.append(
+                    S3MultipartUploadSummary(
+                        key: key, uploadID: uploadID, initiated: upload.text(of: "Initiated").flatMap(AmazonDate.parseISO8601)))
+            }
+            guard root.text(of: "IsTruncated") == "true" else { return uploads }
+            guard let nextKey = root.text(of: "NextKeyMarker"), let nextUploadID = root.text(of: "NextUploadIdMarker"),
+                !nextKey.isEmpty, markers.map({ $0 != (nextKey, nextUploadID) }) ?? true
+            else {
+                throw S3ClientError(.invalidResponse, "S3 ListMultipartUploads \(request.location): a truncated page without new markers")
+            }
+            markers = (urlEncoded ? Self.formURLDecoded(nextKey) ?? nextKey : nextKey, nextUploadID)
         }
     }
 
@@ -349,17 +392,18 @@ public struct S3Client: Sendable {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    /// Parses an XML answer whose root must be `rootName`.
-    static func parseXML(_ body: ByteBuffer, expecting rootName: String, for request: S3Request) throws(S3ClientError) -> XMLElement {
+    /// Parses an XML answer whose root must be `rootName` (any but `Error` if nil).
+    static func parseXML(_ body: ByteBuffer, expecting rootName: String?, for request: S3Request) throws(S3ClientError) -> XMLElement {
         let root: XMLElement
         do {
             root = try XMLElement.parse(body.readableBytesView)
         } catch {
             throw S3ClientError(.invalidResponse, "S3 \(request.operation) \(request.location): the answer is not XML: \(error)")
         }
-        guard root.name == rootName else {
+        guard rootName.map({ root.name == $0 }) ?? (root.name != "Error") else {
             throw S3ClientError(
-                .invalidResponse, "S3 \(request.operation) \(request.location): expected <\(rootName)>, the answer is <\(root.name)>")
+                .invalidResponse,
+                "S3 \(request.operation) \(request.location): expected <\(rootName ?? "a result")>, the answer is <\(root.name)>")
         }
         return root
     }
@@ -396,5 +440,22 @@ public struct S3CompletedPart: Sendable, Hashable {
     public init(partNumber: Int, eTag: String) {
         self.partNumber = partNumber
         self.eTag = eTag
+    }
+}
+
+/// A multipart upload that was started and is neither completed nor aborted.
+public struct S3MultipartUploadSummary: Sendable, Hashable {
+    /// The key it uploads.
+    public var key: String
+    /// Its upload id.
+    public var uploadID: String
+    /// When it was started.
+    public var initiated: Date?
+
+    /// Creates a summary; the client makes these from S3's answers.
+    public init(key: String, uploadID: String, initiated: Date? = nil) {
+        self.key = key
+        self.uploadID = uploadID
+        self.initiated = initiated
     }
 }
