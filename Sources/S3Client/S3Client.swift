@@ -278,7 +278,7 @@ public struct S3Client: Sendable {
             headers: [("content-type", "application/xml")], body: body, payloadHash: Self.sha256(body))
         let response = try await sendCollecting(request, limit: Self.xmlBodyLimit) { head, body in
             // An error inside a 200: thrown from within the attempt, so that it is retried.
-            if let root = try? XMLElement.parse(body.readableBytesView), root.name == "Error" {
+            if let root = try? S3XMLElement.parse(body.readableBytesView), root.name == "Error" {
                 throw Self.s3Error(for: request, status: Int(head.status.code), headers: head.headers, body: body)
             }
         }
@@ -393,10 +393,10 @@ public struct S3Client: Sendable {
     }
 
     /// Parses an XML answer whose root must be `rootName` (any but `Error` if nil).
-    static func parseXML(_ body: ByteBuffer, expecting rootName: String?, for request: S3Request) throws(S3ClientError) -> XMLElement {
-        let root: XMLElement
+    static func parseXML(_ body: ByteBuffer, expecting rootName: String?, for request: S3Request) throws(S3ClientError) -> S3XMLElement {
+        let root: S3XMLElement
         do {
-            root = try XMLElement.parse(body.readableBytesView)
+            root = try S3XMLElement.parse(body.readableBytesView)
         } catch {
             throw S3ClientError(.invalidResponse, "S3 \(request.operation) \(request.location): the answer is not XML: \(error)")
         }

@@ -246,7 +246,7 @@ extension S3Client {
         var message = HTTPResponseStatus(statusCode: status).reasonPhrase
         var requestID = headers.first(name: "x-amz-request-id")
         var hostID = headers.first(name: "x-amz-id-2")
-        if body.readableBytes > 0, let root = try? XMLElement.parse(body.readableBytesView), root.name == "Error" {
+        if body.readableBytes > 0, let root = try? S3XMLElement.parse(body.readableBytesView), root.name == "Error" {
             if let value = root.text(of: "Code"), !value.isEmpty { code = S3Error.Code(rawValue: value) }
             if let value = root.text(of: "Message") { message = value }
             if let region = root.text(of: "Region") { message += " (region \(region))" }

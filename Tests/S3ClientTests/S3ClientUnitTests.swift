@@ -171,7 +171,7 @@ struct S3XMLTests {
               <!-- a comment --><Contents><Key><![CDATA[plain]]></Key><Size>0</Size><Owner/></Contents>
             </ListBucketResult>
             """
-        let root = try XMLElement.parse(Array(xml.utf8))
+        let root = try S3XMLElement.parse(Array(xml.utf8))
         #expect(root.name == "ListBucketResult")
         #expect(root.text(of: "IsTruncated") == "true")
         let contents = root.children(named: "Contents")
@@ -216,7 +216,7 @@ struct S3XMLTests {
         "<a><![CDATA[x</a>", String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100),
     ])
     func refusesMalformedXML(_ xml: String) {
-        #expect(throws: XMLError.self, "\(xml.prefix(40))") { try XMLElement.parse(Array(xml.utf8)) }
+        #expect(throws: S3XMLError.self, "\(xml.prefix(40))") { try S3XMLElement.parse(Array(xml.utf8)) }
     }
 
     @Test func contentRange() {

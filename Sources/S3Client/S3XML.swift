@@ -4,22 +4,22 @@
 /// It reads elements, text, the five named entities and numeric character references, CDATA,
 /// comments, processing instructions and a DOCTYPE without an internal subset; attributes and
 /// namespaces are skipped (S3's answers carry only the default `xmlns`). Anything else is an
-/// ``XMLError``. Nesting is limited, so a hostile body cannot exhaust the stack.
-struct XMLElement: Sendable, Equatable {
+/// ``S3XMLError``. Nesting is limited, so a hostile body cannot exhaust the stack.
+struct S3XMLElement: Sendable, Equatable {
     /// The tag name as written (with any prefix).
     var name: String
     /// The child elements, in order.
-    var children: [XMLElement]
+    var children: [S3XMLElement]
     /// The element's own text (its text and CDATA, entities decoded), not its children's.
     var text: String
 
     /// The first child named `name`.
-    func child(_ name: String) -> XMLElement? {
+    func child(_ name: String) -> S3XMLElement? {
         children.first { $0.name == name }
     }
 
     /// Every child named `name`, in order.
-    func children(named name: String) -> [XMLElement] {
+    func children(named name: String) -> [S3XMLElement] {
         children.filter { $0.name == name }
     }
 
@@ -29,14 +29,14 @@ struct XMLElement: Sendable, Equatable {
     }
 
     /// Parses a document and returns its root element.
-    static func parse(_ bytes: some Collection<UInt8>) throws(XMLError) -> XMLElement {
+    static func parse(_ bytes: some Collection<UInt8>) throws(S3XMLError) -> S3XMLElement {
         var scanner = XMLScanner(bytes: Array(bytes))
         return try scanner.document()
     }
 }
 
 /// A body that is not the XML expected: where and what.
-struct XMLError: Error, Sendable, CustomStringConvertible {
+struct S3XMLError: Error, Sendable, CustomStringConvertible {
     /// What was wrong, with the byte offset.
     var description: String
 }
@@ -69,7 +69,7 @@ private struct XMLScanner {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
     }
 
-    mutating func document() throws(XMLError) -> XMLElement {
+    mutating func document() throws(S3XMLError) -> S3XMLElement {
         try skipMisc()
         guard peek("<") else { throw error("expected the root element") }
         let root = try element(depth: 0)
@@ -79,7 +79,7 @@ private struct XMLScanner {
     }
 
     /// Skips white space, comments, processing instructions and a DOCTYPE outside the root.
-    private mutating func skipMisc() throws(XMLError) {
+    private mutating func skipMisc() throws(S3XMLError) {
         while true {
             skipWhitespace()
             if peek("<?") {
@@ -94,7 +94,7 @@ private struct XMLScanner {
         }
     }
 
-    private mutating func element(depth: Int) throws(XMLError) -> XMLElement {
+    private mutating func element(depth: Int) throws(S3XMLError) -> S3XMLElement {
         guard depth < Self.maximumDepth else { throw error("elements nested deeper than \(Self.maximumDepth)") }
         index += 1  // "<"
         let name = try self.name()
@@ -118,7 +118,7 @@ private struct XMLScanner {
                 index += 1
             }
         }
-        var result = XMLElement(name: name, children: [], text: "")
+        var result = S3XMLElement(name: name, children: [], text: "")
         if selfClosing { return result }
 
         var text: [UInt8] = []
@@ -150,7 +150,7 @@ private struct XMLScanner {
     }
 
     /// Text up to the next '<', entities decoded.
-    private mutating func characterData(into text: inout [UInt8]) throws(XMLError) {
+    private mutating func characterData(into text: inout [UInt8]) throws(S3XMLError) {
         while index < bytes.count, bytes[index] != UInt8(ascii: "<") {
             if bytes[index] == UInt8(ascii: "&") {
                 guard let end = bytes[index...].prefix(12).firstIndex(of: UInt8(ascii: ";")) else {
@@ -183,7 +183,7 @@ private struct XMLScanner {
         }
     }
 
-    private mutating func name() throws(XMLError) -> String {
+    private mutating func name() throws(S3XMLError) -> String {
         let start = index
         while index < bytes.count {
             let byte = bytes[index]
@@ -234,12 +234,12 @@ private struct XMLScanner {
         return nil
     }
 
-    private mutating func skip(past literal: StaticString) throws(XMLError) {
+    private mutating func skip(past literal: StaticString) throws(S3XMLError) {
         guard let start = find(literal) else { throw error("unterminated markup, expected \(literal)") }
         index = start + literal.utf8CodeUnitCount
     }
 
-    private func error(_ message: String) -> XMLError {
-        XMLError(description: "\(message) at byte \(index)")
+    private func error(_ message: String) -> S3XMLError {
+        S3XMLError(description: "\(message) at byte \(index)")
     }
 }
