@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "GraphAPI", targets: ["GraphAPI"]),
         .library(name: "GraphAPIClient", targets: ["GraphAPIClient"]),
         .library(name: "GraphJSON", targets: ["GraphJSON"]),
+        .library(name: "S3Client", targets: ["S3Client"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -46,7 +47,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
-        // AES-256-GCM, HKDF and SHA-256 for backup archives.
+        // AES-256-GCM, HKDF and SHA-256 for backup archives; SHA-256 and HMAC for the S3
+        // client's request signing (AWS Signature Version 4).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
@@ -148,6 +150,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A small S3 client over AsyncHTTPClient (Signature Version 4, multipart upload, streamed
+        // reads, retries), for backups of databases to S3 or an S3-compatible store. No engine.
+        .target(
+            name: "S3Client",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "graph-api",
             dependencies: [
@@ -231,6 +246,22 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Against the two local S3 servers that scripts/test.sh starts (moto), and for the
+        // retries a closed port and a local server that only fails; no mock of S3.
+        .testTarget(
+            name: "S3ClientTests",
+            dependencies: [
+                "S3Client",
+                "GraphAPITesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
