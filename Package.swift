@@ -98,6 +98,8 @@ let package = Package(
             name: "GraphService",
             dependencies: [
                 "BackupArchive",
+                "S3Client",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "GraphEngine",
                 "GraphJSON",
                 "Staging",
@@ -120,6 +122,7 @@ let package = Package(
             name: "GraphAPI",
             dependencies: [
                 "GraphEngine",
+                "S3Client",
                 "GraphService",
                 "Staging",
                 "GraphJSON",
@@ -238,6 +241,8 @@ let package = Package(
             name: "GraphAPITests",
             dependencies: [
                 "BackupArchive",
+                "S3Client",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "GraphAPI",
                 "GraphAPITesting",
                 "GraphService",

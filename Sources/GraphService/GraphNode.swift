@@ -65,7 +65,7 @@ public struct GraphNode: Sendable {
 
     /// The services before the HTTP server, in start order (they stop in reverse).
     public var servicesBeforeServer: [any Service] {
-        [ExecutorShutdown(executor: executor), registry, StagingShutdown(staging: staging)]
+        [ExecutorShutdown(executor: executor), registry, StagingShutdown(staging: staging), BackupShutdown(backups: backups)]
     }
 
     /// The services after the HTTP server, in start order: on graceful shutdown they stop

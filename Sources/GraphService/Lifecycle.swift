@@ -34,6 +34,22 @@ public struct StagingShutdown: Service {
     }
 }
 
+/// On graceful shutdown (after the tasks stopped): closes the backup service's connections to
+/// its S3 destination.
+public struct BackupShutdown: Service {
+    let backups: BackupService
+
+    /// Creates the service for `backups`.
+    public init(backups: BackupService) {
+        self.backups = backups
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await backups.shutdown()
+    }
+}
+
 /// On graceful shutdown: refuses new queries, waits up to `grace` for running ones, then
 /// interrupts the rest, so the HTTP server's own drain never waits on a query that runs for hours.
 public struct QueryDrain: Service {

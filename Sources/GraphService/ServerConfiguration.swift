@@ -1,5 +1,6 @@
 import BackupArchive
 import Foundation
+import S3Client
 
 /// The role a server node plays, from the `--node-type` flag.
 public enum NodeType: String, Sendable, CaseIterable, Codable {
@@ -137,8 +138,13 @@ public struct ServerConfiguration: Sendable {
     /// S3 credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
     /// `AWS_DEFAULT_REGION` and `AWS_ENDPOINT_URL`; a request's own `s3_credentials` win.
     public var s3Credentials: S3Credentials?
-    /// Where backups are kept (`--backup-dir`; default `<data-dir>/backups`).
-    public var backupDirectory: String = "./data/backups"
+    /// Where backups are kept (`--backup-dir`; default `<data-dir>/backups`, following
+    /// ``dataDirectory`` until set).
+    public var backupDirectory: String {
+        get { explicitBackupDirectory ?? (dataDirectory as NSString).appendingPathComponent("backups") }
+        set { explicitBackupDirectory = newValue }
+    }
+    private var explicitBackupDirectory: String?
     /// Backup keys from `--backup-key-file` or `GRAPH_API_BACKUP_KEY`: the first encrypts, all
     /// decrypt. None: backups are unencrypted and `encryption: true` is refused.
     public var backupKeys: BackupKeyRing = .empty
@@ -146,6 +152,9 @@ public struct ServerConfiguration: Sendable {
     public var backupKeyIDs: [String] { backupKeys.keys.map(\.id) }
     /// Threads that compress and encrypt (or check and decompress) one archive.
     public var backupThreads: Int = 2
+    /// The S3 backup destination (`--backup-s3-uri s3://bucket/prefix`), with the `AWS_*`
+    /// settings it is reached with; `nil`: backups are local only.
+    public var backupS3: BackupS3Settings?
 
     /// Creates the default configuration.
     public init() {}
@@ -271,8 +280,7 @@ public struct ServerConfiguration: Sendable {
         config.maxStagingStreamRows = try integer("STAGING_MAX_STREAM_ROWS", 1...100_000_000) ?? config.maxStagingStreamRows
         config.stagingExecutorThreads = try integer("STAGING_EXECUTOR_THREADS", 1...1_024) ?? config.stagingExecutorThreads
         config.s3Credentials = try S3Credentials(environment: env)
-        config.backupDirectory = pick(flags.settings["BACKUP_DIR"], "GRAPH_API_BACKUP_DIR")
-            ?? (config.dataDirectory as NSString).appendingPathComponent("backups")
+        if let directory = pick(flags.settings["BACKUP_DIR"], "GRAPH_API_BACKUP_DIR") { config.backupDirectory = directory }
         do {
             config.backupKeys = try BackupKeyRing.load(
                 keyFile: pick(flags.settings["BACKUP_KEY_FILE"], "GRAPH_API_BACKUP_KEY_FILE"), environmentKey: env["GRAPH_API_BACKUP_KEY"]
@@ -281,6 +289,13 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("invalid backup key: \(error)")
         }
         config.backupThreads = try integer("BACKUP_THREADS", 1...64) ?? config.backupThreads
+        if let uri = pick(flags.settings["BACKUP_S3_URI"], "GRAPH_API_BACKUP_S3_URI") {
+            do {
+                config.backupS3 = BackupS3Settings(location: try S3Location(uri), client: try S3Client.Configuration.fromEnvironment(env))
+            } catch {
+                throw ConfigurationError("invalid backup S3 destination '\(uri)': \(error)")
+            }
+        }
         config.defaultQueryTimeoutSeconds = min(config.defaultQueryTimeoutSeconds, config.maxQueryTimeoutSeconds)
         if config.environment == .production, keys.isEmpty {
             throw ConfigurationError("production mode needs an API key: set GRAPH_API_KEY or GRAPH_API_KEYS")
@@ -327,5 +342,18 @@ enum ScopedKeysFile {
             keys.append(APIKey(secret: entry.key, scope: KeyScope(graphs: entry.graphs.map(Set.init), readOnly: entry.readOnly ?? false)))
         }
         return keys
+    }
+}
+
+/// Where S3 backups go and how S3 is reached.
+public struct BackupS3Settings: Sendable {
+    /// `s3://bucket/prefix`.
+    public var location: S3Location
+    /// Region, credentials, endpoint, retries.
+    public var client: S3Client.Configuration
+
+    public init(location: S3Location, client: S3Client.Configuration) {
+        self.location = location
+        self.client = client
     }
 }

@@ -75,6 +75,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             case backupKeyMissing = "backup_key_missing"
             case backupDestinationUnavailable = "backup_destination_unavailable"
             case recoveryUnavailable = "recovery_unavailable"
+            case backupStorageUnavailable = "backup_storage_unavailable"
             case databaseExists = "database_exists"
             case taskFinished = "task_finished"
             case queryTimeout = "query_timeout"
@@ -150,6 +151,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let backupKeyMissing = Code(.backupKeyMissing, .invalidRequest)
         public static let backupDestinationUnavailable = Code(.backupDestinationUnavailable, .invalidRequest)
         public static let recoveryUnavailable = Code(.recoveryUnavailable, .invalidRequest)
+        public static let backupStorageUnavailable = Code(.backupStorageUnavailable, .unavailable)
         public static let databaseExists = Code(.databaseExists, .conflict)
         public static let taskFinished = Code(.taskFinished, .conflict)
         public static let queryTimeout = Code(.queryTimeout, .timeout)
@@ -176,7 +178,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             .sqlBindingError, .sqlFailed, .sourceError, .sourceNotFound, .graphTableNotFound, .ingestValidationFailed,
             .ingestRowsRejected, .ingestFailed, .noFileIDs, .forbiddenStatement, .sourceOutsideImportDir, .readOnlyDatabase, .readOnlyNode,
             .databaseNotFound, .tableNotFound, .fileNotFound, .taskNotFound, .backupNotFound, .backupKeyMissing,
-            .backupDestinationUnavailable, .recoveryUnavailable, .databaseExists, .taskFinished, .queryTimeout,
+            .backupDestinationUnavailable, .recoveryUnavailable, .backupStorageUnavailable, .databaseExists, .taskFinished, .queryTimeout,
             .shuttingDown, .tooManyOpenDatabases, .databaseBusy, .queryInterrupted, .databaseClosed, .writeConflict,
             .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .diskFull, .taskNotRecorded, .engineError, .stagingError,
         ]

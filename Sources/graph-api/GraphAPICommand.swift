@@ -121,6 +121,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder where backups are kept (env GRAPH_API_BACKUP_DIR; default <data-dir>/backups).")
     var backupDir: String?
 
+    @Option(help: "S3 backup destination s3://bucket/prefix, reached with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL; the default destination once set (env GRAPH_API_BACKUP_S3_URI).")
+    var backupS3Uri: String?
+
     @Option(help: "JSON file of backup keys {\"<key_id>\": \"<base64 of 32 bytes>\", ...}: the first encrypts, all decrypt (env GRAPH_API_BACKUP_KEY_FILE; else GRAPH_API_BACKUP_KEY, one key with id 'default').")
     var backupKeyFile: String?
 
@@ -148,7 +151,7 @@ struct Serve: AsyncParsableCommand {
             "SHUTDOWN_GRACE_SECONDS": shutdownGraceSeconds.map(String.init), "QUERY_TIMEOUT": queryTimeout.map { String($0) }, "MAX_QUERY_TIMEOUT": maxQueryTimeout.map { String($0) },
             "STAGING_MEMORY_MB": stagingMemoryMb.map(String.init), "STAGING_THREADS": stagingThreads.map(String.init),
             "STAGING_EXECUTOR_THREADS": stagingExecutorThreads.map(String.init), "STAGING_MAX_STREAM_ROWS": stagingMaxStreamRows.map(String.init),
-            "BACKUP_DIR": backupDir, "BACKUP_KEY_FILE": backupKeyFile, "BACKUP_THREADS": backupThreads.map(String.init),
+            "BACKUP_DIR": backupDir, "BACKUP_KEY_FILE": backupKeyFile, "BACKUP_S3_URI": backupS3Uri, "BACKUP_THREADS": backupThreads.map(String.init),
         ]
         return values.compactMapValues { $0 }
     }

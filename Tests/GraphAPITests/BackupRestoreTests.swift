@@ -43,7 +43,6 @@ import Testing
         _ body: (TestServer) async throws -> T
     ) async throws -> T {
         try await TestServer.withServer(graphs: graphs, dataDirectory: directory, logLevel: .debug, configure: { configuration in
-            configuration.backupDirectory = configuration.dataDirectory + "/backups"
             configuration.backupKeys = key.map { BackupKeyRing([try! BackupKey(id: "k1", base64: $0)]) } ?? .empty
         }, body)
     }

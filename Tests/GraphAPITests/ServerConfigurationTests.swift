@@ -1,5 +1,6 @@
 import BackupArchive
 import Foundation
+import S3Client
 import Testing
 
 @testable import GraphAPI
@@ -29,6 +30,21 @@ import Testing
         #expect(fromFile.backupDirectory == "/flag")
         for bad in [["GRAPH_API_BACKUP_KEY": "c2hvcnQ="], ["GRAPH_API_BACKUP_KEY_FILE": "/nonexistent/keys.json"], ["GRAPH_API_BACKUP_THREADS": "0"]] {
             #expect(throws: ConfigurationError.self) { try ServerConfiguration.resolve(flags: .init(), environment: bad) }
+        }
+        // An S3 destination needs credentials, and a valid s3:// URI.
+        let s3 = try ServerConfiguration.resolve(
+            flags: .init(settings: ["BACKUP_S3_URI": "s3://bucket/some/prefix"]),
+            environment: ["AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"]
+        )
+        #expect(s3.backupS3?.location.bucket == "bucket")
+        #expect(s3.backupS3?.location.prefix == "some/prefix")
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.resolve(flags: .init(settings: ["BACKUP_S3_URI": "s3://bucket/p"]), environment: [:])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try ServerConfiguration.resolve(
+                flags: .init(), environment: ["GRAPH_API_BACKUP_S3_URI": "http://x/y", "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "s"]
+            )
         }
         do {
             _ = try ServerConfiguration.resolve(flags: .init(), environment: ["GRAPH_API_BACKUP_KEY": "c2hvcnQ="])

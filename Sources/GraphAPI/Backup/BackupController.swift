@@ -3,6 +3,7 @@ import GraphService
 import HTTPTypes
 import Hummingbird
 import Logging
+import S3Client
 
 /// The *Backup and restore* area of the API (``BackupService`` does the work):
 ///
@@ -20,9 +21,11 @@ struct BackupController: Sendable {
     func addRoutes(to router: Router<GraphAPIRequestContext>) {
         let graph = router.graphGroup()
         graph.post("/backup") { request, context in try await self.backup(request, context: context) }
-        graph.get("/backups") { _, context in try self.list(context: context) }
-        graph.get("/backups/:backup_id") { _, context in try self.backups.manifest(graph: context.graphID, backupID: try Self.backupID(context)) }
-        graph.delete("/backups/:backup_id") { _, context in try self.delete(context: context) }
+        graph.get("/backups") { _, context in try await self.list(context: context) }
+        graph.get("/backups/:backup_id") { _, context in
+            try await self.backups.manifest(graph: context.graphID, backupID: try Self.backupID(context))
+        }
+        graph.delete("/backups/:backup_id") { _, context in try await self.delete(context: context) }
         graph.get("/backup-download") { request, context in
             try await self.download(backupID: request.uri.queryParameters.get("backup_id"), context: context)
         }
@@ -47,14 +50,14 @@ struct BackupController: Sendable {
         )
     }
 
-    func list(context: GraphRequestContext) throws -> BackupList {
-        let all = try backups.list(graph: context.graphID)
+    func list(context: GraphRequestContext) async throws -> BackupList {
+        let all = try await backups.list(graph: context.graphID)
         return BackupList(backups: all, total: all.count)
     }
 
-    func delete(context: GraphRequestContext) throws -> BackupDeleted {
+    func delete(context: GraphRequestContext) async throws -> BackupDeleted {
         try context.requireWriteScope()
-        let manifest = try backups.delete(graph: context.graphID, backupID: try Self.backupID(context))
+        let manifest = try await backups.delete(graph: context.graphID, backupID: try Self.backupID(context))
         context.logger.notice(
             "audit: backup deleted",
             metadata: ["audit": "delete_backup", "graph_id": "\(context.graphID)", "backup_id": "\(manifest.backupID)", "client": "\(context.clientAddress)"]
@@ -66,8 +69,14 @@ struct BackupController: Sendable {
         guard let backupID, !backupID.isEmpty else {
             throw APIError(.missingParameter, "the query parameter 'backup_id' is required")
         }
-        let (path, manifest) = try backups.archive(graph: context.graphID, backupID: backupID)
-        let body = try await FileIO().loadFile(path: path, context: context, chunkLength: 1 << 20)
+        let (source, manifest) = try await backups.archive(graph: context.graphID, backupID: backupID)
+        let body: ResponseBody
+        switch source {
+        case .file(let path):
+            body = try await FileIO().loadFile(path: path, context: context, chunkLength: 1 << 20)
+        case .s3(let key):
+            body = ResponseBody(asyncSequence: try await backups.openS3Archive(key: key).body)
+        }
         context.logger.notice(
             "audit: backup downloaded",
             metadata: [

@@ -1,8 +1,13 @@
+import AsyncHTTPClient
 import BackupArchive
 import Foundation
 import GraphEngine
 import GraphJSON
 import Logging
+import NIOCore
+import NIOPosix
+import S3Client
+import ServiceLifecycle
 
 /// Backups and restores of graphs, as `backup` and `restore` tasks.
 ///
@@ -28,6 +33,9 @@ public final class BackupService: Sendable {
     let keys: BackupKeyRing
     let threads: Int
     let store: LocalBackupStore
+    /// The S3 destination, when one is configured.
+    let s3: S3BackupStore?
+    private let httpClient: HTTPClient?
 
     /// - Throws: when the backup folder cannot be made.
     public init(configuration: ServerConfiguration, registry: GraphRegistry, tasks: TaskManager, metrics: ServerMetrics, logger: Logger) throws {
@@ -40,6 +48,24 @@ public final class BackupService: Sendable {
         self.store = LocalBackupStore(root: configuration.backupDirectory)
         try store.prepare()
         store.removeLeftovers(logger: logger)
+        if let settings = configuration.backupS3 {
+            var http = HTTPClient.Configuration()
+            http.timeout = .init(connect: .seconds(5), read: .seconds(60))
+            let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
+            self.httpClient = client
+            self.s3 = S3BackupStore(client: S3Client(httpClient: client, configuration: settings.client), location: settings.location)
+        } else {
+            self.httpClient = nil
+            self.s3 = nil
+        }
+    }
+
+    /// Where a backup goes when the request does not say: S3 when configured.
+    public var defaultDestination: BackupDestination { s3 == nil ? .local : .s3 }
+
+    /// Closes the S3 connections (after the tasks stopped).
+    func shutdown() async {
+        try? await httpClient?.shutdown()
     }
 
     /// Whether new backups are encrypted when the request does not say.
@@ -53,8 +79,11 @@ public final class BackupService: Sendable {
         _ = try registry.metadata(of: id)
         if registry.settings.readOnlyNode { throw ServiceError.readOnlyNode("backups are taken on the node that writes the graph") }
         let key = try encryptionKey(for: request)
-        if request.destination == .s3 {
-            throw ServiceError(.backupDestinationUnavailable, "no S3 backup destination is configured on this server; use destination 'local'")
+        let destination = request.destination ?? defaultDestination
+        if destination == .s3, s3 == nil {
+            throw ServiceError(
+                .backupDestinationUnavailable, "no S3 backup destination is configured on this server (--backup-s3-uri); use destination 'local'"
+            )
         }
         if request.includeStaging {
             throw ServiceError(.backupDestinationUnavailable, "include_staging is not supported by this server yet: the graph's staging tables are not backed up")
@@ -62,14 +91,15 @@ public final class BackupService: Sendable {
         let backupID = LocalBackupStore.newID(at: Date())
         var metadata: [String: JSONValue] = [
             "backup_id": .string(backupID), "compression": .string(request.compression.rawValue), "encryption": .bool(key != nil),
-            "destination": .string(BackupDestination.local.rawValue), "source": .string(source.rawValue),
+            "destination": .string(destination.rawValue), "source": .string(source.rawValue),
         ]
         if let label = request.label { metadata["label"] = .string(label) }
         let compression = request.compression
         let label = request.label
         let record = try await tasks.submit(type: "backup", graphID: id, metadata: metadata) { progress in
             let manifest = try await self.backup(
-                graph: id, backupID: backupID, compression: compression, key: key, label: label, source: source, progress: progress
+                graph: id, backupID: backupID, compression: compression, key: key, label: label, source: source, destination: destination,
+                progress: progress
             )
             return try manifest.jsonValue()
         }
@@ -96,7 +126,7 @@ public final class BackupService: Sendable {
     /// Takes the backup (the work of a `backup` task, and of the `system` backup before a restore).
     func backup(
         graph id: GraphID, backupID: String, compression: BackupCompression, key: BackupKey?, label: String?, source: BackupSource,
-        progress: TaskProgress?
+        destination: BackupDestination, progress: TaskProgress?
     ) async throws -> BackupManifest {
         let started = ContinuousClock.now
         let createdAt = Date()
@@ -121,12 +151,13 @@ public final class BackupService: Sendable {
                 compression: compression, encryption: key.map { .init(algorithm: "AES-256-GCM", keyID: $0.id) }, sha256: "",
                 journalPosition: nil, writePauseMilliseconds: snapshot.pause.milliseconds.rounded(toPlaces: 3),
                 checkpointMilliseconds: snapshot.checkpoint.milliseconds.rounded(toPlaces: 3), label: label, source: source,
-                destination: .local, includesStaging: false, files: files
+                destination: destination, includesStaging: false, files: files
             )
             progress?.report(percent: 15, bytesProcessed: 0, totalBytes: total, message: "compressing and encrypting")
-            let folder = store.folder(of: id.rawValue)
+            // A local archive is written beside its manifest; one for S3 in the work folder, then uploaded.
+            let folder = destination == .local ? store.folder(of: id.rawValue) : work
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let archive = store.archive(graph: id.rawValue, backupID: backupID)
+            let archive = destination == .local ? store.archive(graph: id.rawValue, backupID: backupID) : work + "/" + backupID + LocalBackupStore.archiveExtension
             let partial = archive + LocalBackupStore.partialExtension
             let sources = files.map { ArchiveSource(name: $0, path: work + "/" + $0) }
             let headerManifest = try manifest.jsonValue()
@@ -137,7 +168,8 @@ public final class BackupService: Sendable {
                     try ArchiveWriter.write(
                         files: sources, manifest: headerManifest, to: partial, compression: compression, key: key, threads: threads,
                         progress: { done in
-                            progress?.report(percent: 15 + 80 * Double(done) / Double(max(total, 1)), bytesProcessed: done, totalBytes: total)
+                            let share = destination == .local ? 80.0 : 50.0
+                            progress?.report(percent: 15 + share * Double(done) / Double(max(total, 1)), bytesProcessed: done, totalBytes: total)
                         },
                         isCancelled: { progress?.isCancelled ?? false }
                     )
@@ -150,11 +182,20 @@ public final class BackupService: Sendable {
             }
             manifest.storedBytes = summary.storedBytes
             manifest.sha256 = summary.sha256
-            do {
-                try store.save(manifest)
-            } catch {
-                try? FileManager.default.removeItem(atPath: archive)
-                throw error
+            if destination == .s3, let s3 {
+                progress?.report(percent: 65, message: "uploading to \(s3.location)")
+                let stored = summary.storedBytes
+                try await s3.upload(archive: archive, graph: id.rawValue, backupID: backupID) { sent in
+                    progress?.report(percent: 65 + 33 * Double(sent) / Double(max(stored, 1)), message: "uploading to \(s3.location)")
+                }
+                try await s3.save(manifest)
+            } else {
+                do {
+                    try store.save(manifest)
+                } catch {
+                    try? FileManager.default.removeItem(atPath: archive)
+                    throw error
+                }
             }
             let seconds = (ContinuousClock.now - started).seconds
             metrics.backupCompleted(graph: id, kind: "backup", seconds: seconds, bytes: summary.storedBytes)
@@ -240,30 +281,53 @@ public final class BackupService: Sendable {
 
     // MARK: List, inspect, delete, download
 
-    /// Every backup of `id`, newest first. `404` when the graph does not exist and has none.
-    package func list(graph id: GraphID) throws -> [BackupManifest] {
-        let backups = store.list(graph: id.rawValue)
+    /// Every backup of `id` in every destination, newest first. `404` when the graph does not
+    /// exist and has none.
+    package func list(graph id: GraphID) async throws -> [BackupManifest] {
+        var backups = store.list(graph: id.rawValue)
+        if let s3 { backups += try await s3.list(graph: id.rawValue) }
+        backups.sort { ($0.createdAt, $0.backupID) > ($1.createdAt, $1.backupID) }
         if backups.isEmpty { _ = try registry.metadata(of: id) }
         return backups
     }
 
-    package func manifest(graph id: GraphID, backupID: String) throws -> BackupManifest {
-        guard let manifest = store.manifest(graph: id.rawValue, backupID: backupID) else {
-            throw ServiceError(.backupNotFound, "database '\(id)' has no backup '\(backupID.prefix(100))'")
+    package func manifest(graph id: GraphID, backupID: String) async throws -> BackupManifest {
+        if let manifest = store.manifest(graph: id.rawValue, backupID: backupID) { return manifest }
+        if LocalBackupStore.isValidID(backupID), let s3, let manifest = try await s3.manifest(graph: id.rawValue, backupID: backupID) {
+            return manifest
+        }
+        throw ServiceError(.backupNotFound, "database '\(id)' has no backup '\(backupID.prefix(100))'")
+    }
+
+    package func delete(graph id: GraphID, backupID: String) async throws -> BackupManifest {
+        let manifest = try await manifest(graph: id, backupID: backupID)
+        switch manifest.destination {
+        case .local: try store.delete(graph: id.rawValue, backupID: backupID)
+        case .s3: try await s3?.delete(graph: id.rawValue, backupID: backupID)
         }
         return manifest
     }
 
-    package func delete(graph id: GraphID, backupID: String) throws -> BackupManifest {
-        let manifest = try manifest(graph: id, backupID: backupID)
-        try store.delete(graph: id.rawValue, backupID: backupID)
-        return manifest
+    /// Where a backup's archive is, for a download.
+    package enum ArchiveLocation: Sendable {
+        case file(String)
+        case s3(key: String)
     }
 
-    /// The archive file of a backup, for a download.
-    package func archive(graph id: GraphID, backupID: String) throws -> (path: String, manifest: BackupManifest) {
-        let manifest = try manifest(graph: id, backupID: backupID)
-        return (store.archive(graph: id.rawValue, backupID: backupID), manifest)
+    package func archive(graph id: GraphID, backupID: String) async throws -> (source: ArchiveLocation, manifest: BackupManifest) {
+        let manifest = try await manifest(graph: id, backupID: backupID)
+        switch manifest.destination {
+        case .local: return (.file(store.archive(graph: id.rawValue, backupID: backupID)), manifest)
+        case .s3:
+            guard let s3 else { throw ServiceError(.backupNotFound, "database '\(id)' has no backup '\(backupID)'") }
+            return (.s3(key: s3.archiveKey(graph: id.rawValue, backupID: backupID)), manifest)
+        }
+    }
+
+    /// The S3 object `key` of the destination, streamed (a download of an S3 backup).
+    package func openS3Archive(key: String) async throws -> S3ObjectResponse {
+        guard let s3 else { throw ServiceError(.backupDestinationUnavailable, "no S3 backup destination is configured on this server") }
+        return try await s3.open(key: key)
     }
 
     // MARK: Restore
@@ -276,13 +340,25 @@ public final class BackupService: Sendable {
                 .recoveryUnavailable, "point-in-time recovery needs the write journal, which this server does not keep yet: restore a backup_id"
             )
         }
-        if request.s3Key != nil {
-            throw ServiceError(.backupDestinationUnavailable, "no S3 backup destination is configured on this server; restore a backup_id")
+        let source: ArchiveLocation
+        let manifest: BackupManifest?
+        if let key = request.s3Key {
+            guard let s3 else {
+                throw ServiceError(.backupDestinationUnavailable, "no S3 backup destination is configured on this server; restore a backup_id")
+            }
+            // A tenant reads only its own graph's archives, even by key.
+            let own = s3.location.key("\(id)/")
+            guard key.hasPrefix(own), key.hasSuffix(LocalBackupStore.archiveExtension), !key.contains("/../") else {
+                throw ServiceError(.backupNotFound, "s3_key must name an archive (.gbak) below '\(own)' of the backup destination")
+            }
+            source = .s3(key: key)
+            manifest = nil
+        } else {
+            guard let backupID = request.backupID else {
+                throw ServiceError.invalidBody("missing required field 'backup_id' (or 's3_key')")
+            }
+            (source, manifest) = try await archive(graph: id, backupID: backupID)
         }
-        guard let backupID = request.backupID else {
-            throw ServiceError.invalidBody("missing required field 'backup_id' (or 's3_key', or the archive as an application/octet-stream body)")
-        }
-        let manifest = try manifest(graph: id, backupID: backupID)
         let target = try request.targetGraphID.map { try GraphID(validating: $0) } ?? id
         if exists(target), !request.forceOverwrite {
             throw ServiceError(
@@ -290,15 +366,16 @@ public final class BackupService: Sendable {
                 "database '\(target)' exists: restore over it with force_overwrite: true (a system backup of it is taken first unless create_system_backup is false), or restore into a new target_graph_id"
             )
         }
-        let archive = store.archive(graph: id.rawValue, backupID: backupID)
-        let metadata: [String: JSONValue] = [
-            "backup_id": .string(backupID), "source_graph_id": .string(id.rawValue), "target_graph_id": .string(target.rawValue),
+        var metadata: [String: JSONValue] = [
+            "source_graph_id": .string(id.rawValue), "target_graph_id": .string(target.rawValue),
             "force_overwrite": .bool(request.forceOverwrite), "create_system_backup": .bool(request.createSystemBackup),
         ]
+        if let manifest { metadata["backup_id"] = .string(manifest.backupID) }
+        if case .s3(let key) = source { metadata["s3_key"] = .string(key) }
         let (force, systemBackup) = (request.forceOverwrite, request.createSystemBackup)
         return try await tasks.submit(type: "restore", graphID: target, metadata: metadata) { progress in
             try await self.restore(
-                archive: archive, expected: manifest, into: target, force: force, systemBackup: systemBackup, progress: progress
+                from: source, expected: manifest, into: target, force: force, systemBackup: systemBackup, progress: progress
             )
         }
     }
@@ -306,11 +383,26 @@ public final class BackupService: Sendable {
     func exists(_ id: GraphID) -> Bool { (try? registry.metadata(of: id)) != nil }
 
     func restore(
-        archive: String, expected: BackupManifest?, into target: GraphID, force: Bool, systemBackup: Bool, progress: TaskProgress
+        from source: ArchiveLocation, expected: BackupManifest?, into target: GraphID, force: Bool, systemBackup: Bool, progress: TaskProgress
     ) async throws -> JSONValue {
         let started = ContinuousClock.now
         let side = registry.dataDirectory.databasesPath + "/.restore-\(target)-\(UUID().uuidString)"
+        let download = store.workDirectory + "/restore-\(UUID().uuidString)\(LocalBackupStore.archiveExtension)"
+        defer { try? FileManager.default.removeItem(atPath: download) }
         do {
+            let archive: String
+            switch source {
+            case .file(let path):
+                archive = path
+            case .s3(let key):
+                guard let s3 else { throw BackupFailure(message: "no S3 backup destination is configured on this server") }
+                progress.report(percent: 1, message: "downloading the archive from \(s3.location)")
+                let size = expected?.storedBytes ?? 0
+                _ = try await s3.download(key: key, to: download) { done in
+                    progress.report(percent: size > 0 ? 1 + 19 * Double(done) / Double(size) : nil, bytesProcessed: done)
+                }
+                archive = download
+            }
             let header = try await BlockingWork.run { try ArchiveReader.header(of: archive) }
             let manifest = try BackupManifest(header.manifest)
             if manifest.storageVersion > EngineVersion.ladybugStorage {
@@ -320,12 +412,12 @@ public final class BackupService: Sendable {
             }
             try FileManager.default.createDirectory(atPath: side, withIntermediateDirectories: false)
             defer { try? FileManager.default.removeItem(atPath: side) }
-            progress.report(percent: 2, bytesProcessed: 0, totalBytes: header.payloadSize, message: "checking and extracting the archive")
+            progress.report(percent: 20, bytesProcessed: 0, totalBytes: header.payloadSize, message: "checking and extracting the archive")
             let (keys, threads, total) = (self.keys, self.threads, max(header.payloadSize, 1))
             let summary = try await BlockingWork.run {
                 try ArchiveReader.extract(
                     archive, to: side, keys: keys, threads: threads,
-                    progress: { done in progress.report(percent: 2 + 68 * Double(done) / Double(total), bytesProcessed: done) },
+                    progress: { done in progress.report(percent: 20 + 50 * Double(done) / Double(total), bytesProcessed: done) },
                     isCancelled: { progress.isCancelled }
                 )
             }
@@ -354,7 +446,7 @@ public final class BackupService: Sendable {
                     let id = LocalBackupStore.newID(at: Date())
                     _ = try await backup(
                         graph: target, backupID: id, compression: .zstd, key: keys.encryptionKey, label: "before restore of \(manifest.backupID)",
-                        source: .system, progress: nil
+                        source: .system, destination: defaultDestination, progress: nil
                     )
                     systemBackupID = id
                 }
