@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "GraphAPI", targets: ["GraphAPI"]),
         .library(name: "GraphAPIClient", targets: ["GraphAPIClient"]),
         .library(name: "GraphJSON", targets: ["GraphJSON"]),
+        .library(name: "BackupArchive", targets: ["BackupArchive"]),
         .library(name: "S3Client", targets: ["S3Client"]),
     ],
     dependencies: [

@@ -34,6 +34,15 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "backup-benchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "BackupArchive", package: "graph-api"),
+                .product(name: "GraphJSON", package: "graph-api"),
+                .product(name: "Staging", package: "graph-api"),
+            ]
+        ),
+        .executableTarget(
             name: "http-benchmark",
             dependencies: ["BenchmarkSupport", "EngineBaseline"]
         ),

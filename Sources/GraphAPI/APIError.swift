@@ -181,6 +181,7 @@ extension BackupAccepted: ResponseEncodable {}
 extension BackupList: ResponseEncodable {}
 extension BackupManifest: ResponseEncodable {}
 extension BackupDeleted: ResponseEncodable {}
+extension BackupScheduleInfo: ResponseEncodable {}
 extension DatabaseList: ResponseEncodable {}
 extension DatabaseInfo: ResponseEncodable {}
 extension DeleteDatabaseResponse: ResponseEncodable {}

@@ -72,7 +72,10 @@ public struct GraphNode: Sendable {
     /// before it, so that running queries are drained within `grace` (then interrupted) and task
     /// monitors end, and the HTTP server's own drain does not wait on them.
     public func servicesAfterServer(grace: Duration, logger: Logger) -> [any Service] {
-        [QueryDrain(registry: registry, grace: grace, logger: logger), TaskShutdown(tasks: tasks)]
+        [
+            QueryDrain(registry: registry, grace: grace, logger: logger), TaskShutdown(tasks: tasks),
+            BackupScheduler(backups: backups, tick: configuration.backupSchedulerTick),
+        ]
     }
 }
 

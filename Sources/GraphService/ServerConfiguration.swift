@@ -155,6 +155,11 @@ public struct ServerConfiguration: Sendable {
     /// The S3 backup destination (`--backup-s3-uri s3://bucket/prefix`), with the `AWS_*`
     /// settings it is reached with; `nil`: backups are local only.
     public var backupS3: BackupS3Settings?
+    /// The node's default backup schedule (`--backup-schedule`, `--backup-keep-last`,
+    /// `--backup-keep-days`) for graphs without their own; `nil`: none.
+    public var backupSchedule: BackupSchedule?
+    /// How often the scheduler looks for due backups.
+    public var backupSchedulerTick: Duration = .seconds(30)
 
     /// Creates the default configuration.
     public init() {}
@@ -289,6 +294,23 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("invalid backup key: \(error)")
         }
         config.backupThreads = try integer("BACKUP_THREADS", 1...64) ?? config.backupThreads
+        if let timing = pick(flags.settings["BACKUP_SCHEDULE"], "GRAPH_API_BACKUP_SCHEDULE") {
+            let isCron = timing.contains(" ")
+            let keepLast = try integer("BACKUP_KEEP_LAST", 1...100_000)
+            let keepDays = try integer("BACKUP_KEEP_DAYS", 1...36_500)
+            let schedule = BackupSchedule(
+                interval: isCron ? nil : timing, cron: isCron ? timing : nil,
+                retention: keepLast == nil && keepDays == nil ? nil : .init(keepLast: keepLast, keepDays: keepDays.map(Double.init))
+            )
+            do {
+                _ = try schedule.validated()
+            } catch let error as ServiceError {
+                throw ConfigurationError("invalid GRAPH_API_BACKUP_SCHEDULE '\(timing)': \(error.message)")
+            } catch {
+                throw ConfigurationError("invalid GRAPH_API_BACKUP_SCHEDULE '\(timing)': \(error)")
+            }
+            config.backupSchedule = schedule
+        }
         if let uri = pick(flags.settings["BACKUP_S3_URI"], "GRAPH_API_BACKUP_S3_URI") {
             do {
                 config.backupS3 = BackupS3Settings(location: try S3Location(uri), client: try S3Client.Configuration.fromEnvironment(env))

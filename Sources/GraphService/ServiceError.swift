@@ -76,6 +76,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             case backupDestinationUnavailable = "backup_destination_unavailable"
             case recoveryUnavailable = "recovery_unavailable"
             case backupStorageUnavailable = "backup_storage_unavailable"
+            case invalidSchedule = "invalid_schedule"
+            case backupScheduleNotFound = "backup_schedule_not_found"
             case databaseExists = "database_exists"
             case taskFinished = "task_finished"
             case queryTimeout = "query_timeout"
@@ -152,6 +154,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let backupDestinationUnavailable = Code(.backupDestinationUnavailable, .invalidRequest)
         public static let recoveryUnavailable = Code(.recoveryUnavailable, .invalidRequest)
         public static let backupStorageUnavailable = Code(.backupStorageUnavailable, .unavailable)
+        public static let invalidSchedule = Code(.invalidSchedule, .invalidRequest)
+        public static let backupScheduleNotFound = Code(.backupScheduleNotFound, .notFound)
         public static let databaseExists = Code(.databaseExists, .conflict)
         public static let taskFinished = Code(.taskFinished, .conflict)
         public static let queryTimeout = Code(.queryTimeout, .timeout)
@@ -178,7 +182,8 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             .sqlBindingError, .sqlFailed, .sourceError, .sourceNotFound, .graphTableNotFound, .ingestValidationFailed,
             .ingestRowsRejected, .ingestFailed, .noFileIDs, .forbiddenStatement, .sourceOutsideImportDir, .readOnlyDatabase, .readOnlyNode,
             .databaseNotFound, .tableNotFound, .fileNotFound, .taskNotFound, .backupNotFound, .backupKeyMissing,
-            .backupDestinationUnavailable, .recoveryUnavailable, .backupStorageUnavailable, .databaseExists, .taskFinished, .queryTimeout,
+            .backupDestinationUnavailable, .recoveryUnavailable, .backupStorageUnavailable, .invalidSchedule,
+            .backupScheduleNotFound, .databaseExists, .taskFinished, .queryTimeout,
             .shuttingDown, .tooManyOpenDatabases, .databaseBusy, .queryInterrupted, .databaseClosed, .writeConflict,
             .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .diskFull, .taskNotRecorded, .engineError, .stagingError,
         ]

@@ -20,7 +20,7 @@ struct BackupCommand: AsyncParsableCommand {
 
             \(ClientCommandRunner.exitStatusHelp)
             """,
-        subcommands: [Create.self, List.self, Show.self, Download.self, Delete.self, Restore.self, Verify.self, Extract.self]
+        subcommands: [Create.self, List.self, Show.self, Download.self, Delete.self, Restore.self, Schedule.self, Verify.self, Extract.self]
     )
 
     /// `graph-api backup create`.
@@ -370,5 +370,78 @@ enum OfflineArchive {
 
             """
         )
+    }
+}
+
+extension BackupCommand {
+    /// `graph-api backup schedule`.
+    struct Schedule: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set, show or remove a graph's backup schedule (PUT|GET|DELETE /databases/{graph_id}/backup-schedule).",
+            discussion: """
+                With --interval or --cron it sets the schedule (retention with --keep-last and \
+                --keep-days); with --delete it removes the graph's own schedule (the node's default, if \
+                any, applies again); with neither it shows the schedule in force. Prints the server's answer.
+                """
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Option(help: "Back up every so often: 90s, 30m, 6h, 1d, 1w.")
+        var interval: String?
+
+        @Option(help: "Back up at the times of a five-field cron expression, UTC (e.g. '0 */6 * * *').")
+        var cron: String?
+
+        @Option(help: "zstd | gzip | none (default zstd).")
+        var compression: BackupCompressionOption?
+
+        @Option(help: "local | s3 (default: S3 when the server has it).")
+        var destination: String?
+
+        @Option(help: "Keep the newest N scheduled backups.")
+        var keepLast: Int?
+
+        @Option(help: "Keep scheduled backups younger than N days.")
+        var keepDays: Double?
+
+        @Flag(help: "Keep the schedule but do not run it.")
+        var disabled = false
+
+        @Flag(help: "Remove the graph's own schedule.")
+        var delete = false
+
+        func validate() throws {
+            if delete, interval != nil || cron != nil { throw ValidationError("--delete takes no --interval or --cron") }
+            if interval == nil, cron == nil, keepLast != nil || keepDays != nil || compression != nil || destination != nil || disabled {
+                throw ValidationError("setting a schedule needs --interval or --cron")
+            }
+        }
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                let path = ["databases", graphID, "backup-schedule"]
+                if delete { return ClientFormatting.printRaw(try await client.send(GraphAPIRequest(method: "DELETE", pathSegments: path))) }
+                guard interval != nil || cron != nil else {
+                    return ClientFormatting.printRaw(try await client.send(GraphAPIRequest(method: "GET", pathSegments: path)))
+                }
+                var body: [JSONObject.Member] = []
+                if let interval { body.append(.init(key: "interval", value: .string(interval))) }
+                if let cron { body.append(.init(key: "cron", value: .string(cron))) }
+                if let compression { body.append(.init(key: "compression", value: .string(compression.rawValue))) }
+                if let destination { body.append(.init(key: "destination", value: .string(destination))) }
+                var retention: [JSONObject.Member] = []
+                if let keepLast { retention.append(.init(key: "keep_last", value: .int(Int64(keepLast)))) }
+                if let keepDays { retention.append(.init(key: "keep_days", value: .double(keepDays))) }
+                if !retention.isEmpty { body.append(.init(key: "retention", value: .object(JSONObject(retention)))) }
+                if disabled { body.append(.init(key: "enabled", value: .bool(false))) }
+                let request = GraphAPIRequest(method: "PUT", pathSegments: path, body: Data(JSONValue.object(JSONObject(body)).jsonText.utf8))
+                ClientFormatting.printRaw(try await client.send(request))
+            }
+        }
     }
 }

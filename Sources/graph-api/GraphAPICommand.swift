@@ -127,6 +127,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "JSON file of backup keys {\"<key_id>\": \"<base64 of 32 bytes>\", ...}: the first encrypts, all decrypt (env GRAPH_API_BACKUP_KEY_FILE; else GRAPH_API_BACKUP_KEY, one key with id 'default').")
     var backupKeyFile: String?
 
+    @Option(help: "The node's default backup schedule for graphs without their own: an interval (6h, 1d) or a five-field cron expression in UTC (env GRAPH_API_BACKUP_SCHEDULE; default none).")
+    var backupSchedule: String?
+
+    @Option(help: "Retention of the default schedule: keep the newest N scheduled backups (env GRAPH_API_BACKUP_KEEP_LAST).")
+    var backupKeepLast: Int?
+
+    @Option(help: "Retention of the default schedule: keep scheduled backups younger than N days (env GRAPH_API_BACKUP_KEEP_DAYS).")
+    var backupKeepDays: Int?
+
     @Option(help: "Threads that compress and encrypt (or check and decompress) one archive (env GRAPH_API_BACKUP_THREADS; default 2).")
     var backupThreads: Int?
 
@@ -151,7 +160,8 @@ struct Serve: AsyncParsableCommand {
             "SHUTDOWN_GRACE_SECONDS": shutdownGraceSeconds.map(String.init), "QUERY_TIMEOUT": queryTimeout.map { String($0) }, "MAX_QUERY_TIMEOUT": maxQueryTimeout.map { String($0) },
             "STAGING_MEMORY_MB": stagingMemoryMb.map(String.init), "STAGING_THREADS": stagingThreads.map(String.init),
             "STAGING_EXECUTOR_THREADS": stagingExecutorThreads.map(String.init), "STAGING_MAX_STREAM_ROWS": stagingMaxStreamRows.map(String.init),
-            "BACKUP_DIR": backupDir, "BACKUP_KEY_FILE": backupKeyFile, "BACKUP_S3_URI": backupS3Uri, "BACKUP_THREADS": backupThreads.map(String.init),
+            "BACKUP_DIR": backupDir, "BACKUP_KEY_FILE": backupKeyFile, "BACKUP_S3_URI": backupS3Uri, "BACKUP_SCHEDULE": backupSchedule,
+            "BACKUP_KEEP_LAST": backupKeepLast.map(String.init), "BACKUP_KEEP_DAYS": backupKeepDays.map(String.init), "BACKUP_THREADS": backupThreads.map(String.init),
         ]
         return values.compactMapValues { $0 }
     }

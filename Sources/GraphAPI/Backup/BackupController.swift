@@ -34,6 +34,21 @@ struct BackupController: Sendable {
             return try await self.download(backupID: body.backupID, context: context)
         }
         graph.post("/restore") { request, context in try await self.restore(request, context: context) }
+        graph.put("/backup-schedule") { request, context in
+            try context.requireWriteScope()
+            let body = try await request.decodeStrictly(BackupSchedule.self, keys: BackupSchedule.CodingKeys.self, context: context)
+            let info = try self.backups.setSchedule(graph: context.graphID, body)
+            context.logger.notice(
+                "audit: backup schedule set",
+                metadata: ["audit": "backup_schedule", "graph_id": "\(context.graphID)", "client": "\(context.clientAddress)"]
+            )
+            return info
+        }
+        graph.get("/backup-schedule") { _, context in try self.backups.schedule(graph: context.graphID) }
+        graph.delete("/backup-schedule") { _, context in
+            try context.requireWriteScope()
+            return try self.backups.deleteSchedule(graph: context.graphID)
+        }
     }
 
     static func backupID(_ context: GraphRequestContext) throws -> String {

@@ -33,6 +33,8 @@ public final class BackupService: Sendable {
     let keys: BackupKeyRing
     let threads: Int
     let store: LocalBackupStore
+    /// The node's default schedule (`--backup-schedule`), for graphs without their own.
+    let configurationDefaultSchedule: BackupSchedule?
     /// The S3 destination, when one is configured.
     let s3: S3BackupStore?
     private let httpClient: HTTPClient?
@@ -46,6 +48,7 @@ public final class BackupService: Sendable {
         self.keys = configuration.backupKeys
         self.threads = configuration.backupThreads
         self.store = LocalBackupStore(root: configuration.backupDirectory)
+        self.configurationDefaultSchedule = configuration.backupSchedule
         try store.prepare()
         store.removeLeftovers(logger: logger)
         if let settings = configuration.backupS3 {
@@ -68,14 +71,17 @@ public final class BackupService: Sendable {
         try? await httpClient?.shutdown()
     }
 
-    /// Whether new backups are encrypted when the request does not say.
-    public var encryptsByDefault: Bool { keys.encryptionKey != nil }
-
     // MARK: Backup
 
     /// Starts a backup of graph `id` as a `backup` task, after checking what can be checked
     /// before: the graph exists, a key is there when encryption is asked, the destination.
-    package func submitBackup(graph id: GraphID, request: BackupRequest, source: BackupSource = .manual) async throws -> (task: TaskRecord, backupID: String) {
+    ///
+    /// - Parameter afterwards: runs in the task once the backup ended, with its manifest (`nil`
+    ///   when it failed); an error it throws fails the task.
+    package func submitBackup(
+        graph id: GraphID, request: BackupRequest, source: BackupSource = .manual,
+        afterwards: (@Sendable (BackupManifest?) async throws -> Void)? = nil
+    ) async throws -> (task: TaskRecord, backupID: String) {
         _ = try registry.metadata(of: id)
         if registry.settings.readOnlyNode { throw ServiceError.readOnlyNode("backups are taken on the node that writes the graph") }
         let key = try encryptionKey(for: request)
@@ -97,10 +103,17 @@ public final class BackupService: Sendable {
         let compression = request.compression
         let label = request.label
         let record = try await tasks.submit(type: "backup", graphID: id, metadata: metadata) { progress in
-            let manifest = try await self.backup(
-                graph: id, backupID: backupID, compression: compression, key: key, label: label, source: source, destination: destination,
-                progress: progress
-            )
+            let manifest: BackupManifest
+            do {
+                manifest = try await self.backup(
+                    graph: id, backupID: backupID, compression: compression, key: key, label: label, source: source, destination: destination,
+                    progress: progress
+                )
+            } catch {
+                try? await afterwards?(nil)
+                throw error
+            }
+            try await afterwards?(manifest)
             return try manifest.jsonValue()
         }
         return (record, backupID)
