@@ -26,13 +26,12 @@ public enum ArchiveReader {
         let fileSize = try file.size
         let (header, headerBytes) = try readHeader(file)
         let headerDigest = Array(SHA256.hash(data: headerBytes))
+        // The running digest of every byte before the trailer; the whole file's digest continues it.
         var body = SHA256()
-        var whole = SHA256()
         var prefix = ArchiveFormat.magic
         withUnsafeBytes(of: UInt32(headerBytes.count).bigEndian) { prefix.append(contentsOf: $0) }
         prefix.append(contentsOf: headerBytes)
         body.update(data: prefix)
-        whole.update(data: prefix)
         var position = Int64(prefix.count)
 
         var opening: (key: SymmetricKey, prefix: [UInt8])?
@@ -90,14 +89,12 @@ public enum ArchiveReader {
                     throw BackupArchiveError(.tampered, "segment \(index + batch) has impossible lengths or flags: the archive was changed")
                 }
                 body.update(data: record)
-                whole.update(data: record)
                 job.storedLength = stored
                 let got = try file.readFully(into: UnsafeMutableRawBufferPointer(rebasing: job.stored[0..<stored]))
                 guard got == stored else {
                     throw BackupArchiveError(.truncated, "the archive ends inside segment \(index + batch)")
                 }
                 body.update(bufferPointer: UnsafeRawBufferPointer(rebasing: job.stored[0..<stored]))
-                whole.update(bufferPointer: UnsafeRawBufferPointer(rebasing: job.stored[0..<stored]))
                 position += Int64(record.count + stored)
                 job.index = UInt64(index + batch)
                 job.flags = flags
@@ -135,6 +132,7 @@ public enum ArchiveReader {
         var trailer = [UInt8](repeating: 0, count: ArchiveFormat.trailerSize)
         let n = try trailer.withUnsafeMutableBytes { try file.readFully(into: $0) }
         guard n == trailer.count else { throw BackupArchiveError(.truncated, "the archive ends before its trailer (\(position + Int64(n)) bytes)") }
+        var whole = body
         guard Array(trailer[0..<8]) == ArchiveFormat.trailerMagic, Array(trailer[8...]) == Array(body.finalize()) else {
             throw BackupArchiveError(.tampered, "the archive's SHA-256 trailer does not match its contents: the archive was changed")
         }

@@ -42,68 +42,78 @@ public enum ArchiveWriter {
         let headerBytes = Array(try encoder.encode(header))
         let headerDigest = Array(SHA256.hash(data: headerBytes))
 
-        let output = try RawFile.create(path)
-        var body = SHA256()
-        var whole = SHA256()
-        var stored: Int64 = 0
-        func emit(_ bytes: UnsafeRawBufferPointer) throws {
-            try output.write(bytes)
-            body.update(bufferPointer: bytes)
-            whole.update(bufferPointer: bytes)
-            stored += Int64(bytes.count)
-        }
+        let output = ArchiveOutput(try RawFile.create(path))
         var prefix = ArchiveFormat.magic
         withUnsafeBytes(of: UInt32(headerBytes.count).bigEndian) { prefix.append(contentsOf: $0) }
         prefix.append(contentsOf: headerBytes)
-        try prefix.withUnsafeBytes { try emit($0) }
+        try prefix.withUnsafeBytes { try output.emit($0) }
 
+        // Two sets of jobs: while one set's segments are written (on `writer`, in order), the
+        // next set is read and compressed, so that the writes and hashing overlap compression.
         let total = header.payloadSize
         let segmentCount = max(1, Int((total + Int64(segmentSize) - 1) / Int64(segmentSize)))
-        let jobs = (0..<max(1, threads)).map { _ in WriteJob(segmentSize: segmentSize, compression: compression) }
+        let width = max(1, threads)
+        let sets = (0..<2).map { _ in (0..<width).map { _ in WriteJob(segmentSize: segmentSize, compression: compression) } }
+        let free = (0..<2).map { _ in DispatchSemaphore(value: 1) }
+        let writer = DispatchQueue(label: "graph-api.archive-writer")
         var reader = PayloadReader(files: inputs)
         var index = 0
         var done: Int64 = 0
-        while index < segmentCount {
-            if isCancelled() { throw BackupArchiveError(.cancelled, "the backup was cancelled") }
-            let batch = min(jobs.count, segmentCount - index)
-            for slot in 0..<batch {
-                let job = jobs[slot]
-                job.index = UInt64(index + slot)
-                job.isLast = index + slot == segmentCount - 1
-                job.plainLength = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: job.input[0..<segmentSize]))
-                job.error = nil
+        var turn = 0
+        func drain() {
+            for semaphore in free {
+                semaphore.wait()
+                semaphore.signal()
             }
-            let sealingKey = sealing
-            DispatchQueue.concurrentPerform(iterations: batch) { slot in
-                jobs[slot].run(sealing: sealingKey, headerDigest: headerDigest)
+        }
+        do {
+            while index < segmentCount {
+                if isCancelled() { throw BackupArchiveError(.cancelled, "the backup was cancelled") }
+                try output.check()
+                let jobs = sets[turn]
+                let semaphore = free[turn]
+                semaphore.wait()
+                let batch = min(width, segmentCount - index)
+                do {
+                    for slot in 0..<batch {
+                        let job = jobs[slot]
+                        job.index = UInt64(index + slot)
+                        job.isLast = index + slot == segmentCount - 1
+                        job.plainLength = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: job.input[0..<segmentSize]))
+                        job.error = nil
+                    }
+                } catch {
+                    semaphore.signal()
+                    throw error
+                }
+                let sealingKey = sealing
+                DispatchQueue.concurrentPerform(iterations: batch) { slot in
+                    jobs[slot].run(sealing: sealingKey, headerDigest: headerDigest)
+                }
+                if let error = jobs.prefix(batch).compactMap(\.error).first {
+                    semaphore.signal()
+                    throw error
+                }
+                let batchJobs = UncheckedJobs(jobs: Array(jobs.prefix(batch)))
+                writer.async {
+                    defer { semaphore.signal() }
+                    output.write(batchJobs.jobs)
+                }
+                for job in jobs.prefix(batch) { done += Int64(job.plainLength) }
+                index += batch
+                turn = 1 - turn
+                progress(done)
             }
-            for slot in 0..<batch {
-                let job = jobs[slot]
-                if let error = job.error { throw error }
-                var record: [UInt8] = []
-                withUnsafeBytes(of: UInt32(job.plainLength).bigEndian) { record.append(contentsOf: $0) }
-                withUnsafeBytes(of: UInt32(job.storedLength).bigEndian) { record.append(contentsOf: $0) }
-                record.append(job.isLast ? ArchiveFormat.lastSegmentFlag : 0)
-                try record.withUnsafeBytes { try emit($0) }
-                try job.withStored { try emit($0) }
-                done += Int64(job.plainLength)
-            }
-            index += batch
-            progress(done)
+            drain()
+            try output.check()
+        } catch {
+            drain()
+            throw error
         }
         guard done == total, try reader.atEnd() else {
             throw BackupArchiveError(.io, "a file changed size while it was archived")
         }
-        var trailer = ArchiveFormat.trailerMagic
-        trailer.append(contentsOf: Array(body.finalize()))
-        try trailer.withUnsafeBytes { bytes in
-            try output.write(bytes)
-            whole.update(bufferPointer: bytes)
-            stored += Int64(bytes.count)
-        }
-        try output.sync()
-        try output.close()
-        return ArchiveSummary(plainBytes: total, storedBytes: stored, sha256: Array(whole.finalize()).hexString, segments: segmentCount)
+        return try output.finish(plainBytes: total, segments: segmentCount)
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {
@@ -187,5 +197,70 @@ final class WriteJob: @unchecked Sendable {
         } catch {
             self.error = error
         }
+    }
+}
+
+/// Jobs handed to the writer queue (each touched by one thread at a time: the semaphore of its
+/// set is held until the writer is done with it).
+struct UncheckedJobs: @unchecked Sendable {
+    let jobs: [WriteJob]
+}
+
+/// The archive file being written, with the running SHA-256 of its bytes; used by one thread at
+/// a time (the caller, then the writer queue in order), the first error kept.
+final class ArchiveOutput: @unchecked Sendable {
+    private let file: RawFile
+    private var hash = SHA256()
+    private var stored: Int64 = 0
+    private let lock = NSLock()
+    private var failure: (any Error)?
+
+    init(_ file: RawFile) {
+        self.file = file
+    }
+
+    func emit(_ bytes: UnsafeRawBufferPointer) throws {
+        try file.write(bytes)
+        hash.update(bufferPointer: bytes)
+        stored += Int64(bytes.count)
+    }
+
+    /// Writes each job's record and stored bytes, in order; keeps the first error.
+    func write(_ jobs: [WriteJob]) {
+        guard lock.withLock({ failure == nil }) else { return }
+        do {
+            for job in jobs {
+                var record: [UInt8] = []
+                withUnsafeBytes(of: UInt32(job.plainLength).bigEndian) { record.append(contentsOf: $0) }
+                withUnsafeBytes(of: UInt32(job.storedLength).bigEndian) { record.append(contentsOf: $0) }
+                record.append(job.isLast ? ArchiveFormat.lastSegmentFlag : 0)
+                try record.withUnsafeBytes { try emit($0) }
+                try job.withStored { try emit($0) }
+            }
+        } catch {
+            lock.withLock { failure = error }
+        }
+    }
+
+    /// Throws the writer's first error, if any.
+    func check() throws {
+        if let error = lock.withLock({ failure }) { throw error }
+    }
+
+    /// Appends the trailer (the digest of every byte so far), syncs and closes; the digest of the
+    /// whole file is the running hash of those bytes continued over the trailer.
+    func finish(plainBytes: Int64, segments: Int) throws -> ArchiveSummary {
+        var whole = hash
+        var trailer = ArchiveFormat.trailerMagic
+        trailer.append(contentsOf: Array(hash.finalize()))
+        try trailer.withUnsafeBytes { bytes in
+            try file.write(bytes)
+            whole.update(bufferPointer: bytes)
+        }
+        try file.sync()
+        try file.close()
+        return ArchiveSummary(
+            plainBytes: plainBytes, storedBytes: stored + Int64(trailer.count), sha256: Array(whole.finalize()).hexString, segments: segments
+        )
     }
 }
