@@ -30,6 +30,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         case invalidLimit = "invalid_limit"
         case invalidTaskID = "invalid_task_id"
         case missingParameter = "missing_parameter"
+        case invalidParameter = "invalid_parameter"
         case queryQueueFull = "query_queue_full"
         case memoryPressure = "memory_pressure"
         // The framework's own refusals, by status (see ``ErrorMiddleware``).
@@ -52,7 +53,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
             case .keyNotOperator, .graphNotInScope, .readOnlyKey, .forbidden: .forbidden
             case .clientClosedRequest: HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
             case .internalError: .internalServerError
-            case .invalidChunkSize, .invalidStreaming, .invalidStatus, .invalidTaskType, .invalidLimit, .invalidTaskID, .missingParameter,
+            case .invalidChunkSize, .invalidStreaming, .invalidStatus, .invalidTaskType, .invalidLimit, .invalidTaskID, .missingParameter, .invalidParameter,
                 .badRequest:
                 .badRequest
             case .queryQueueFull, .memoryPressure, .unavailable: .serviceUnavailable

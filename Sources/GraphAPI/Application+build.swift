@@ -167,7 +167,7 @@ func buildRouter(_ server: ServerContext) -> Router<GraphAPIRequestContext> {
     QueryController(queries: server.node.queries, configuration: server.configuration, metrics: server.metrics)
         .addRoutes(to: router.graphGroup())
     StagingController(staging: server.staging).addRoutes(to: router.graphGroup())
-    BackupController(backups: server.node.backups).addRoutes(to: router)
+    BackupController(backups: server.node.backups, maxUploadBytes: server.configuration.maxRestoreUploadBytes).addRoutes(to: router)
     InfoController(server: server).addRoutes(to: router)
     MetricsController(server: server).addRoutes(to: router)
     TasksController(tasks: server.tasks).addRoutes(to: router)

@@ -158,6 +158,8 @@ public struct ServerConfiguration: Sendable {
     /// The node's default backup schedule (`--backup-schedule`, `--backup-keep-last`,
     /// `--backup-keep-days`) for graphs without their own; `nil`: none.
     public var backupSchedule: BackupSchedule?
+    /// The largest archive a restore takes as its request body, in bytes.
+    public var maxRestoreUploadBytes: Int64 = 64 << 30
     /// How often the scheduler looks for due backups.
     public var backupSchedulerTick: Duration = .seconds(30)
 
@@ -294,6 +296,7 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("invalid backup key: \(error)")
         }
         config.backupThreads = try integer("BACKUP_THREADS", 1...64) ?? config.backupThreads
+        if let gib = try integer("MAX_RESTORE_UPLOAD_GB", 1...1_048_576) { config.maxRestoreUploadBytes = Int64(gib) << 30 }
         if let timing = pick(flags.settings["BACKUP_SCHEDULE"], "GRAPH_API_BACKUP_SCHEDULE") {
             let isCron = timing.contains(" ")
             let keepLast = try integer("BACKUP_KEEP_LAST", 1...100_000)

@@ -136,6 +136,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Retention of the default schedule: keep scheduled backups younger than N days (env GRAPH_API_BACKUP_KEEP_DAYS).")
     var backupKeepDays: Int?
 
+    @Option(help: "The largest archive a restore takes as its request body, in GiB (env GRAPH_API_MAX_RESTORE_UPLOAD_GB; default 64).")
+    var maxRestoreUploadGb: Int?
+
     @Option(help: "Threads that compress and encrypt (or check and decompress) one archive (env GRAPH_API_BACKUP_THREADS; default 2).")
     var backupThreads: Int?
 
@@ -161,7 +164,7 @@ struct Serve: AsyncParsableCommand {
             "STAGING_MEMORY_MB": stagingMemoryMb.map(String.init), "STAGING_THREADS": stagingThreads.map(String.init),
             "STAGING_EXECUTOR_THREADS": stagingExecutorThreads.map(String.init), "STAGING_MAX_STREAM_ROWS": stagingMaxStreamRows.map(String.init),
             "BACKUP_DIR": backupDir, "BACKUP_KEY_FILE": backupKeyFile, "BACKUP_S3_URI": backupS3Uri, "BACKUP_SCHEDULE": backupSchedule,
-            "BACKUP_KEEP_LAST": backupKeepLast.map(String.init), "BACKUP_KEEP_DAYS": backupKeepDays.map(String.init), "BACKUP_THREADS": backupThreads.map(String.init),
+            "BACKUP_KEEP_LAST": backupKeepLast.map(String.init), "MAX_RESTORE_UPLOAD_GB": maxRestoreUploadGb.map(String.init), "BACKUP_KEEP_DAYS": backupKeepDays.map(String.init), "BACKUP_THREADS": backupThreads.map(String.init),
         ]
         return values.compactMapValues { $0 }
     }

@@ -4,6 +4,7 @@ import GraphEngine
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import Testing
 
 @testable import BackupArchive
@@ -263,6 +264,58 @@ import Testing
             #expect(metrics.contains("graph_api_backup_last_success_timestamp_seconds{graph_id=\"g1\"}"))
             let audits = Set(logs.records.compactMap { $0.metadata["audit"] })
             #expect(audits.isSuperset(of: ["backup", "download_backup", "restore", "delete_backup"]), "\(audits)")
+        }
+    }
+}
+
+/// A restore whose body is the archive itself: streamed to disk, checked like any other.
+@Suite(.serialized) struct BackupUploadTests {
+    static func upload(_ client: TestServer.Client, _ graph: String, _ query: String, _ archive: Data) async throws -> TestServer.Response {
+        try await client.execute(
+            uri: "/databases/\(graph)/restore\(query)", method: .post, headers: [.contentType: "application/octet-stream"],
+            body: ByteBuffer(bytes: archive)
+        )
+    }
+
+    @Test func anUploadedArchiveRestoresAndADamagedOneIsRefused() async throws {
+        try await BackupRestoreTests.withBackupServer { server in
+            let client = server.client
+            let before = try await BackupRestoreTests.contents(client, "g1")
+            let manifest = try #require(try await BackupRestoreTests.backup(client, "g1")["result"] as? [String: Any])
+            let backupID = try #require(manifest["backup_id"] as? String)
+            let archive = Data(try await client.send(.get, "/databases/g1/backup-download?backup_id=\(backupID)").body.readableBytesView)
+
+            // Checked before a byte is received: the target exists.
+            let refused = try await Self.upload(client, "g1", "", archive)
+            #expect(refused.status == .conflict)
+            let bad = try await Self.upload(client, "g1", "?force_overwrite=maybe", archive)
+            #expect(bad.status == .badRequest)
+            #expect(bad.errorCode == "invalid_parameter")
+            #expect(try await Self.upload(client, "g1", "?backup_id=x", archive).errorCode == "invalid_parameter")
+
+            let accepted = try await Self.upload(client, "g1", "?target_graph_id=up", archive)
+            let record = try await StagingCopyTests.finished(client, accepted)
+            #expect(record["status"] as? String == "completed", "\(record)")
+            #expect((record["metadata"] as? [String: Any])?["uploaded"] as? Bool == true)
+            #expect(try await BackupRestoreTests.contents(client, "up") == before)
+
+            var damaged = archive
+            damaged[damaged.count / 3] ^= 0x08
+            let failed = try await StagingCopyTests.finished(client, try await Self.upload(client, "g1", "?target_graph_id=up2", damaged))
+            #expect(failed["status"] as? String == "failed")
+            #expect((failed["error"] as? String ?? "").contains("tampered"), "\(failed)")
+            #expect(try await client.send(.get, "/databases/up2").status == .notFound)
+            // Nothing left in the work folder.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: server.dataDirectory + "/backups/.work").isEmpty)
+        }
+    }
+
+    @Test func anUploadPastTheLimitIs413() async throws {
+        try await TestServer.withServer(graphs: [BackupRestoreTests.everything], configure: { $0.maxRestoreUploadBytes = 1000 }) { server in
+            let answer = try await Self.upload(server.client, "g1", "?target_graph_id=x", Data(repeating: 1, count: 5000))
+            #expect(answer.status == .contentTooLarge)
+            #expect(answer.errorCode == "payload_too_large")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: server.dataDirectory + "/backups/.work").isEmpty)
         }
     }
 }

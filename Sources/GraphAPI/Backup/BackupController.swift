@@ -17,6 +17,28 @@ import S3Client
 /// write theirs when they finish).
 struct BackupController: Sendable {
     let backups: BackupService
+    /// The largest archive a restore takes as its body.
+    let maxUploadBytes: Int64
+
+    /// The options of a restore whose body is the archive, from its query string.
+    static func restoreOptions(_ query: Hummingbird.Parameters) throws -> RestoreRequest {
+        let known: Set<String> = ["force_overwrite", "create_system_backup", "target_graph_id"]
+        if let unknown = query.map({ String($0.key) }).first(where: { !known.contains($0) }) {
+            throw APIError(.invalidParameter, "unknown query parameter '\(unknown.prefix(64))' (with an archive body: \(known.sorted().joined(separator: ", ")))")
+        }
+        func flag(_ name: String, _ fallback: Bool) throws -> Bool {
+            guard let text = query.get(name) else { return fallback }
+            switch text.lowercased() {
+            case "true", "1": return true
+            case "false", "0": return false
+            default: throw APIError(.invalidParameter, "query parameter '\(name)' must be true or false, not '\(text.prefix(32))'")
+            }
+        }
+        return RestoreRequest(
+            forceOverwrite: try flag("force_overwrite", false), createSystemBackup: try flag("create_system_backup", true),
+            targetGraphID: query.get("target_graph_id")
+        )
+    }
 
     func addRoutes(to router: Router<GraphAPIRequestContext>) {
         let graph = router.graphGroup()
@@ -108,13 +130,41 @@ struct BackupController: Sendable {
         return Response(status: .ok, headers: headers, body: body)
     }
 
+    /// `POST /databases/{graph_id}/restore`: a JSON body, or the archive itself
+    /// (`application/octet-stream`, options as query parameters), received only after the target
+    /// was checked.
     func restore(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<TaskAcceptedResponse> {
         try context.requireWriteScope()
-        let body = try await request.decodeStrictly(RestoreRequest.self, keys: RestoreRequest.CodingKeys.self, context: context)
+        let uploading = request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true
+        let body: RestoreRequest
+        if uploading {
+            body = try Self.restoreOptions(request.uri.queryParameters)
+        } else {
+            body = try await request.decodeStrictly(RestoreRequest.self, keys: RestoreRequest.CodingKeys.self, context: context)
+        }
         if let target = body.targetGraphID, !context.scope.allows(target) {
             throw APIError(.graphNotInScope, "this API key may not restore into database '\(target.prefix(64))'")
         }
-        let record = try await backups.submitRestore(graph: context.graphID, request: body)
+        var upload: String?
+        if uploading {
+            _ = try backups.restoreTarget(graph: context.graphID, request: body)
+            let limit = maxUploadBytes
+            if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
+                throw APIError(.payloadTooLarge, "the archive (\(length) bytes) is larger than this server takes (\(limit) bytes, --max-restore-upload-gb)")
+            }
+            do {
+                upload = try await backups.receiveUpload(request.body, limit: limit)
+            } catch is BackupService.UploadTooLarge {
+                throw APIError(.payloadTooLarge, "the archive is larger than this server takes (\(limit) bytes, --max-restore-upload-gb)")
+            }
+        }
+        let record: TaskRecord
+        do {
+            record = try await backups.submitRestore(graph: context.graphID, request: body, upload: upload)
+        } catch {
+            if let upload { try? FileManager.default.removeItem(atPath: upload) }
+            throw error
+        }
         context.logger.notice(
             "audit: restore started",
             metadata: [

@@ -359,16 +359,17 @@ public final class BackupService: Sendable {
     // MARK: Restore
 
     /// Starts a restore into `request.targetGraphID` (default: `id` itself) as a `restore` task.
-    package func submitRestore(graph id: GraphID, request: RestoreRequest) async throws -> TaskRecord {
-        if registry.settings.readOnlyNode { throw ServiceError.readOnlyNode("graphs cannot be restored here") }
-        if request.pointInTime != nil || request.position != nil {
-            throw ServiceError(
-                .recoveryUnavailable, "point-in-time recovery needs the write journal, which this server does not keep yet: restore a backup_id"
-            )
-        }
+    ///
+    /// - Parameter upload: an archive the client sent as the request's body, already in the work
+    ///   folder (see ``receiveUpload(_:limit:)``); the task removes it when it ends.
+    package func submitRestore(graph id: GraphID, request: RestoreRequest, upload: String? = nil) async throws -> TaskRecord {
+        let target = try restoreTarget(graph: id, request: request)
         let source: ArchiveLocation
         let manifest: BackupManifest?
-        if let key = request.s3Key {
+        if let upload {
+            source = .file(upload)
+            manifest = nil
+        } else if let key = request.s3Key {
             guard let s3 else {
                 throw ServiceError(.backupDestinationUnavailable, "no S3 backup destination is configured on this server; restore a backup_id")
             }
@@ -385,6 +386,31 @@ public final class BackupService: Sendable {
             }
             (source, manifest) = try await archive(graph: id, backupID: backupID)
         }
+        var metadata: [String: JSONValue] = [
+            "source_graph_id": .string(id.rawValue), "target_graph_id": .string(target.rawValue),
+            "force_overwrite": .bool(request.forceOverwrite), "create_system_backup": .bool(request.createSystemBackup),
+        ]
+        if let manifest { metadata["backup_id"] = .string(manifest.backupID) }
+        if case .s3(let key) = source { metadata["s3_key"] = .string(key) }
+        if upload != nil { metadata["uploaded"] = .bool(true) }
+        let (force, systemBackup) = (request.forceOverwrite, request.createSystemBackup)
+        return try await tasks.submit(type: "restore", graphID: target, metadata: metadata) { progress in
+            defer { if let upload { try? FileManager.default.removeItem(atPath: upload) } }
+            return try await self.restore(
+                from: source, expected: manifest, into: target, force: force, systemBackup: systemBackup, progress: progress
+            )
+        }
+    }
+
+    /// The graph a restore writes, after the checks that need no archive: a read-only node,
+    /// point-in-time options, an existing target without `force_overwrite` (`409`).
+    package func restoreTarget(graph id: GraphID, request: RestoreRequest) throws -> GraphID {
+        if registry.settings.readOnlyNode { throw ServiceError.readOnlyNode("graphs cannot be restored here") }
+        if request.pointInTime != nil || request.position != nil {
+            throw ServiceError(
+                .recoveryUnavailable, "point-in-time recovery needs the write journal, which this server does not keep yet: restore a backup_id"
+            )
+        }
         let target = try request.targetGraphID.map { try GraphID(validating: $0) } ?? id
         if exists(target), !request.forceOverwrite {
             throw ServiceError(
@@ -392,17 +418,48 @@ public final class BackupService: Sendable {
                 "database '\(target)' exists: restore over it with force_overwrite: true (a system backup of it is taken first unless create_system_backup is false), or restore into a new target_graph_id"
             )
         }
-        var metadata: [String: JSONValue] = [
-            "source_graph_id": .string(id.rawValue), "target_graph_id": .string(target.rawValue),
-            "force_overwrite": .bool(request.forceOverwrite), "create_system_backup": .bool(request.createSystemBackup),
-        ]
-        if let manifest { metadata["backup_id"] = .string(manifest.backupID) }
-        if case .s3(let key) = source { metadata["s3_key"] = .string(key) }
-        let (force, systemBackup) = (request.forceOverwrite, request.createSystemBackup)
-        return try await tasks.submit(type: "restore", graphID: target, metadata: metadata) { progress in
-            try await self.restore(
-                from: source, expected: manifest, into: target, force: force, systemBackup: systemBackup, progress: progress
-            )
+        return target
+    }
+
+    /// An upload larger than the server takes.
+    package struct UploadTooLarge: Error {
+        package let limit: Int64
+    }
+
+    /// Writes an archive sent as a request body into a new file of the work folder, as it
+    /// arrives (4 MiB at a time on the blocking threads, never whole in memory), and syncs it.
+    /// - Throws: ``UploadTooLarge`` past `limit` bytes (the file is removed).
+    package func receiveUpload<Body: AsyncSequence>(_ body: Body, limit: Int64) async throws -> String where Body.Element == ByteBuffer {
+        let path = store.workDirectory + "/upload-\(UUID().uuidString)\(LocalBackupStore.archiveExtension)"
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw ServiceError(.diskFull, "cannot store the uploaded archive in \(store.workDirectory)")
+        }
+        let file = UncheckedSendableFile(handle)
+        do {
+            var pending = ByteBuffer()
+            var received: Int64 = 0
+            func flush(_ buffer: ByteBuffer) async throws {
+                try await BlockingWork.run { try buffer.withUnsafeReadableBytes { try file.file.write(contentsOf: $0) } }
+            }
+            for try await var chunk in body {
+                received += Int64(chunk.readableBytes)
+                if received > limit { throw UploadTooLarge(limit: limit) }
+                pending.writeBuffer(&chunk)
+                if pending.readableBytes >= 4 << 20 {
+                    try await flush(pending)
+                    pending.clear()
+                }
+            }
+            try await flush(pending)
+            try await BlockingWork.run {
+                try file.file.synchronize()
+                try file.file.close()
+            }
+            return path
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
         }
     }
 
