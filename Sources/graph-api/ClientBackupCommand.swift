@@ -111,15 +111,11 @@ struct BackupCommand: AsyncParsableCommand {
 
         @OptionGroup var connection: ClientConnectionOptions
 
-        @Argument(help: "The graph.")
-        var graphID: String
-
-        @Argument(help: "The backup's id.")
-        var backupID: String
+        @OptionGroup var backup: BackupArguments
 
         func run() async throws {
             try await ClientCommandRunner.run {
-                ClientFormatting.printRaw(try await connection.makeClient().send(.backup(graphID, backupID)))
+                ClientFormatting.printRaw(try await connection.makeClient().send(.backup(backup.graphID, backup.backupID)))
             }
         }
     }
@@ -133,11 +129,7 @@ struct BackupCommand: AsyncParsableCommand {
 
         @OptionGroup var connection: ClientConnectionOptions
 
-        @Argument(help: "The graph.")
-        var graphID: String
-
-        @Argument(help: "The backup's id.")
-        var backupID: String
+        @OptionGroup var backup: BackupArguments
 
         @Option(name: [.customShort("o"), .customLong("to")], help: "The file to write (must not exist; default <graph_id>-<backup_id>.gbak).")
         var output: String?
@@ -145,12 +137,12 @@ struct BackupCommand: AsyncParsableCommand {
         func run() async throws {
             try await ClientCommandRunner.run {
                 let client = try connection.makeClient()
-                let path = output ?? "\(graphID)-\(backupID).gbak"
+                let path = output ?? "\(backup.graphID)-\(backup.backupID).gbak"
                 guard !FileManager.default.fileExists(atPath: path) else {
                     throw GraphAPIClientError(kind: .invalidInput, detail: "'\(path)' exists; name another file with --to")
                 }
-                let manifest = try await client.backup(graphID, backupID)
-                let bytes = try await client.downloadBackup(graphID, backupID, to: path)
+                let manifest = try await client.backup(backup.graphID, backup.backupID)
+                let bytes = try await client.downloadBackup(backup.graphID, backup.backupID, to: path)
                 let sha = try ArchiveReader.sha256(ofFile: path)
                 guard sha == manifest.sha256, bytes == Int64(manifest.storedBytes) else {
                     try? FileManager.default.removeItem(atPath: path)
@@ -169,15 +161,11 @@ struct BackupCommand: AsyncParsableCommand {
 
         @OptionGroup var connection: ClientConnectionOptions
 
-        @Argument(help: "The graph.")
-        var graphID: String
-
-        @Argument(help: "The backup's id.")
-        var backupID: String
+        @OptionGroup var backup: BackupArguments
 
         func run() async throws {
             try await ClientCommandRunner.run {
-                let deleted = try await connection.makeClient().deleteBackup(graphID, backupID)
+                let deleted = try await connection.makeClient().deleteBackup(backup.graphID, backup.backupID)
                 StandardStream.output.write("deleted backup \(deleted.backupId) of \(deleted.graphId)\n")
             }
         }
@@ -196,11 +184,7 @@ struct BackupCommand: AsyncParsableCommand {
 
         @OptionGroup var connection: ClientConnectionOptions
 
-        @Argument(help: "The graph whose backup it is.")
-        var graphID: String
-
-        @Argument(help: "The backup's id.")
-        var backupID: String
+        @OptionGroup var backup: BackupArguments
 
         @Option(help: "Restore into this graph instead.")
         var target: String?
@@ -221,10 +205,10 @@ struct BackupCommand: AsyncParsableCommand {
             try await ClientCommandRunner.run {
                 let client = try connection.makeClient()
                 let request = RestoreRequest(
-                    backupId: backupID, forceOverwrite: force ? true : nil, createSystemBackup: noSystemBackup ? false : nil, targetGraphId: target
+                    backupId: backup.backupID, forceOverwrite: force ? true : nil, createSystemBackup: noSystemBackup ? false : nil, targetGraphId: target
                 )
-                if json, !watch { return ClientFormatting.printRaw(try await client.send(try .restore(graphID, request))) }
-                let accepted = try await client.restore(graphID, request)
+                if json, !watch { return ClientFormatting.printRaw(try await client.send(try .restore(backup.graphID, request))) }
+                let accepted = try await client.restore(backup.graphID, request)
                 guard watch else {
                     StandardStream.output.write(
                         "started restore task \(accepted.taskId)\nmonitor: \(accepted.monitorUrl) (graph-api tasks watch \(accepted.taskId))\n"
@@ -444,4 +428,13 @@ extension BackupCommand {
             }
         }
     }
+}
+
+/// The graph and the backup a command is about.
+struct BackupArguments: ParsableArguments {
+    @Argument(help: "The graph whose backup it is.")
+    var graphID: String
+
+    @Argument(help: "The backup's id.")
+    var backupID: String
 }

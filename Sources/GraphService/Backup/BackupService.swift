@@ -363,6 +363,9 @@ public final class BackupService: Sendable {
     /// - Parameter upload: an archive the client sent as the request's body, already in the work
     ///   folder (see ``receiveUpload(_:limit:)``); the task removes it when it ends.
     package func submitRestore(graph id: GraphID, request: RestoreRequest, upload: String? = nil) async throws -> TaskRecord {
+        if upload == nil, request.backupID == nil, request.s3Key == nil {
+            throw ServiceError.invalidBody("missing required field 'backup_id' (or 's3_key', or the archive as an application/octet-stream body)")
+        }
         let target = try restoreTarget(graph: id, request: request)
         let source: ArchiveLocation
         let manifest: BackupManifest?
@@ -382,7 +385,7 @@ public final class BackupService: Sendable {
             manifest = nil
         } else {
             guard let backupID = request.backupID else {
-                throw ServiceError.invalidBody("missing required field 'backup_id' (or 's3_key')")
+                throw ServiceError.invalidBody("missing required field 'backup_id' (or 's3_key', or the archive as an application/octet-stream body)")
             }
             (source, manifest) = try await archive(graph: id, backupID: backupID)
         }
