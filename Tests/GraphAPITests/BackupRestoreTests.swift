@@ -249,6 +249,19 @@ import Testing
         try pristine.write(to: URL(fileURLWithPath: archive))
     }
 
+    @Test func infoNamesTheBackupSettingsButNeverAKey() async throws {
+        try await Self.withBackupServer { server in
+            let answer = try await server.client.send(.get, "/info")
+            let text = String(buffer: answer.body)
+            let backup = try #require((try answer.object()["configuration"] as? [String: Any])?["backup"] as? [String: Any])
+            #expect(backup["key_ids"] as? [String] == ["k1"])
+            #expect(backup["encrypted_by_default"] as? Bool == true)
+            #expect(backup["default_destination"] as? String == "local")
+            #expect(backup["directory"] as? String == server.dataDirectory + "/backups")
+            #expect(!text.contains(Self.key))
+        }
+    }
+
     @Test func metricsAndAuditLinesCountBackupsAndRestores() async throws {
         let logs = LogCapture()
         try await TestServer.withServer(graphs: [Self.everything], logs: logs) { server in

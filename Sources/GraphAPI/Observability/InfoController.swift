@@ -106,6 +106,37 @@ struct InfoController: Sendable {
         var maxQueuedQueries: Int
         var queryMemoryLimitBytes: UInt64
         var authentication: Authentication?
+        var backup: Backup?
+    }
+
+    /// Where backups go and how they are made (left out for a key scoped to some graphs).
+    struct Backup: Encodable, Sendable {
+        var directory: String
+        var s3Uri: String?
+        var defaultDestination: String
+        var encryptedByDefault: Bool
+        var keyIds: [String]
+        var threads: Int
+        var maxRestoreUploadBytes: Int64
+        var defaultScheduleInterval: String?
+        var defaultScheduleCron: String?
+
+        func encode(to encoder: any Encoder) throws {
+            enum Keys: String, CodingKey {
+                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, threads, maxRestoreUploadBytes
+                case defaultScheduleInterval, defaultScheduleCron
+            }
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(directory, forKey: .directory)
+            try container.encode(s3Uri, forKey: .s3Uri)
+            try container.encode(defaultDestination, forKey: .defaultDestination)
+            try container.encode(encryptedByDefault, forKey: .encryptedByDefault)
+            try container.encode(keyIds, forKey: .keyIds)
+            try container.encode(threads, forKey: .threads)
+            try container.encode(maxRestoreUploadBytes, forKey: .maxRestoreUploadBytes)
+            try container.encode(defaultScheduleInterval, forKey: .defaultScheduleInterval)
+            try container.encode(defaultScheduleCron, forKey: .defaultScheduleCron)
+        }
     }
 
     /// How requests are authenticated: counts only, never a key.
@@ -185,6 +216,14 @@ struct InfoController: Sendable {
                         apiKeysConfigured: keys.count,
                         scopedApiKeys: keys.filter { $0.scope.graphs != nil }.count,
                         readOnlyApiKeys: keys.filter { $0.scope.readOnly }.count
+                    ) : nil,
+                backup: forOperator
+                    ? Backup(
+                        directory: configuration.backupDirectory, s3Uri: configuration.backupS3.map { "\($0.location)" },
+                        defaultDestination: configuration.backupS3 == nil ? "local" : "s3",
+                        encryptedByDefault: !configuration.backupKeyIDs.isEmpty, keyIds: configuration.backupKeyIDs,
+                        threads: configuration.backupThreads, maxRestoreUploadBytes: configuration.maxRestoreUploadBytes,
+                        defaultScheduleInterval: configuration.backupSchedule?.interval, defaultScheduleCron: configuration.backupSchedule?.cron
                     ) : nil
             )
         )
