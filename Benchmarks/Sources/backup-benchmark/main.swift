@@ -200,16 +200,28 @@ let loaded = try await busy.value
 // MARK: The 4× graph's write pause
 
 var largePause: (pause: Double, checkpoint: Double, bytes: Int64)?
+var largeMemory: (before: Int, peak: Int)?
 if options.large {
     print("loading the 4× graph …")
     try await server.load("big", suffix: "4")
     _ = try await server.runTask("/databases/big/backup", ["compression": "none", "encryption": false])
     var runs: [(Double, Double, Int64)] = []
+    let before = server.residentBytes
+    let sampling = Task.detached {
+        var peak = 0
+        while !Task.isCancelled {
+            peak = max(peak, server.residentBytes)
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return peak
+    }
     for _ in 0..<options.repetitions {
         let manifest = try await server.runTask("/databases/big/backup", [:]).record["result"] as? [String: Any] ?? [:]
         runs.append((manifest["write_pause_ms"] as? Double ?? .nan, manifest["checkpoint_ms"] as? Double ?? .nan, Int64(manifest["size_bytes"] as? Int ?? 0)))
     }
+    sampling.cancel()
     largePause = (median(runs.map(\.0)), median(runs.map(\.1)), runs[0].2)
+    largeMemory = (before, await sampling.value)
 }
 server.stop()
 
@@ -229,3 +241,6 @@ print("")
 print("Archive: \(mb(stored[0])) (tar.zst: \(mb(toolStored[0]))). Format alone on \(mb(snapshotBytes)): compress + encrypt \(rate(snapshotBytes, median(sealSeconds))), check + decrypt + decompress \(rate(snapshotBytes, median(openSeconds))).")
 print("write_pause_ms: \(format(median(pauses))) ms (checkpoint \(format(median(checkpoints))) ms) for \(mb(dataBytes))" + (largePause.map { "; \(format($0.pause)) ms (checkpoint \(format($0.checkpoint)) ms) for the 4× graph, \(mb($0.bytes))" } ?? ""))
 print("Point reads (wrk -t1 -c4, \(window) s): alone p50 \(quiet["50%"] ?? "?") p99 \(quiet["99%"] ?? "?") (\(quiet["req/s"] ?? "?") req/s); during \(during) back-to-back backups p50 \(loaded["50%"] ?? "?") p99 \(loaded["99%"] ?? "?") (\(loaded["req/s"] ?? "?") req/s)\(loaded["errors"].map { ", " + $0 } ?? "")")
+if let largeMemory, let largePause {
+    print("Server RSS during the 4× graph's backups (\(mb(largePause.bytes)) each): \(mb(Int64(largeMemory.before))) before, peak \(mb(Int64(largeMemory.peak)))")
+}
