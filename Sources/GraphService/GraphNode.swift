@@ -46,7 +46,9 @@ public struct GraphNode: Sendable {
         self.metrics = metrics
         self.activity = GraphActivity()
         self.staging = StagingService(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics, logger: registry.logger)
-        self.backups = try BackupService(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics, logger: registry.logger)
+        self.backups = try BackupService(
+            configuration: configuration, registry: registry, staging: staging, tasks: tasks, metrics: metrics, logger: registry.logger
+        )
     }
 
     /// Opens the node's data folder: the folder layout, the engine's executor, the registry and

@@ -47,6 +47,9 @@ struct BackupCommand: AsyncParsableCommand {
         @Option(help: "Free text kept in the manifest.")
         var label: String?
 
+        @Flag(help: "Also back up the graph's staging tables.")
+        var includeStaging = false
+
         @Flag(help: "Follow the task until it ends.")
         var watch = false
 
@@ -56,7 +59,7 @@ struct BackupCommand: AsyncParsableCommand {
         func run() async throws {
             try await ClientCommandRunner.run {
                 let client = try connection.makeClient()
-                let request = BackupRequest(compression: compression.map { Components.Schemas.BackupCompression(rawValue: $0.rawValue)! }, encryption: encryption, label: label)
+                let request = BackupRequest(compression: compression.map { Components.Schemas.BackupCompression(rawValue: $0.rawValue)! }, encryption: encryption, includeStaging: includeStaging ? true : nil, label: label)
                 if json, !watch { return ClientFormatting.printRaw(try await client.send(try .createBackup(graphID, request))) }
                 let accepted = try await client.createBackup(graphID, request)
                 guard watch else {

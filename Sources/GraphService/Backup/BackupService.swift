@@ -27,6 +27,7 @@ import ServiceLifecycle
 /// before the swap leaves the live graph as it was.
 public final class BackupService: Sendable {
     let registry: GraphRegistry
+    let staging: StagingService
     let tasks: TaskManager
     let metrics: ServerMetrics
     let logger: Logger
@@ -40,8 +41,11 @@ public final class BackupService: Sendable {
     private let httpClient: HTTPClient?
 
     /// - Throws: when the backup folder cannot be made.
-    public init(configuration: ServerConfiguration, registry: GraphRegistry, tasks: TaskManager, metrics: ServerMetrics, logger: Logger) throws {
+    public init(
+        configuration: ServerConfiguration, registry: GraphRegistry, staging: StagingService, tasks: TaskManager, metrics: ServerMetrics, logger: Logger
+    ) throws {
         self.registry = registry
+        self.staging = staging
         self.tasks = tasks
         self.metrics = metrics
         self.logger = logger
@@ -91,23 +95,20 @@ public final class BackupService: Sendable {
                 .backupDestinationUnavailable, "no S3 backup destination is configured on this server (--backup-s3-uri); use destination 'local'"
             )
         }
-        if request.includeStaging {
-            throw ServiceError(.backupDestinationUnavailable, "include_staging is not supported by this server yet: the graph's staging tables are not backed up")
-        }
         let backupID = LocalBackupStore.newID(at: Date())
         var metadata: [String: JSONValue] = [
             "backup_id": .string(backupID), "compression": .string(request.compression.rawValue), "encryption": .bool(key != nil),
             "destination": .string(destination.rawValue), "source": .string(source.rawValue),
         ]
         if let label = request.label { metadata["label"] = .string(label) }
-        let compression = request.compression
-        let label = request.label
+        if request.includeStaging { metadata["include_staging"] = .bool(true) }
+        let (compression, label, includeStaging) = (request.compression, request.label, request.includeStaging)
         let record = try await tasks.submit(type: "backup", graphID: id, metadata: metadata) { progress in
             let manifest: BackupManifest
             do {
                 manifest = try await self.backup(
                     graph: id, backupID: backupID, compression: compression, key: key, label: label, source: source, destination: destination,
-                    progress: progress
+                    includeStaging: includeStaging, progress: progress
                 )
             } catch {
                 try? await afterwards?(nil)
@@ -139,7 +140,7 @@ public final class BackupService: Sendable {
     /// Takes the backup (the work of a `backup` task, and of the `system` backup before a restore).
     func backup(
         graph id: GraphID, backupID: String, compression: BackupCompression, key: BackupKey?, label: String?, source: BackupSource,
-        destination: BackupDestination, progress: TaskProgress?
+        destination: BackupDestination, includeStaging: Bool = false, progress: TaskProgress?
     ) async throws -> BackupManifest {
         let started = ContinuousClock.now
         let createdAt = Date()
@@ -150,12 +151,14 @@ public final class BackupService: Sendable {
         do {
             progress?.report(percent: 1, message: "taking the snapshot")
             let snapshot = try await takeSnapshot(of: id, into: work)
+            // The staging file after its own checkpoint, just after the graph's snapshot.
+            let stagingIncluded = includeStaging ? try await staging.snapshot(id, to: work + "/" + StagingService.storeFileName) : false
             let snapshotTaken = ContinuousClock.now
             if progress?.isCancelled == true { throw CancellationError() }
             progress?.report(percent: 10, message: "checking the snapshot")
             let contents = try await inspect(folder: work)
             let checked = ContinuousClock.now
-            let files = try Self.engineFiles(in: work)
+            let files = try Self.engineFiles(in: work) + (stagingIncluded ? [StagingService.storeFileName] : [])
             let sizes = try files.map { Int64(try FileManager.default.attributesOfItem(atPath: work + "/" + $0)[.size] as? Int ?? 0) }
             let total = sizes.reduce(0, +)
             var manifest = BackupManifest(
@@ -166,7 +169,7 @@ public final class BackupService: Sendable {
                 compression: compression, encryption: key.map { .init(algorithm: "AES-256-GCM", keyID: $0.id) }, sha256: "",
                 journalPosition: nil, writePauseMilliseconds: snapshot.pause.milliseconds.rounded(toPlaces: 3),
                 checkpointMilliseconds: snapshot.checkpoint.milliseconds.rounded(toPlaces: 3), label: label, source: source,
-                destination: destination, includesStaging: false, files: files
+                destination: destination, includesStaging: stagingIncluded, files: files
             )
             progress?.report(percent: 15, bytesProcessed: 0, totalBytes: total, message: "compressing and encrypting")
             // A local archive is written beside its manifest; one for S3 in the work folder, then uploaded.
@@ -521,6 +524,8 @@ public final class BackupService: Sendable {
                 )
             }
             if progress.isCancelled { throw CancellationError() }
+            let stagingFile = side + "/" + StagingService.storeFileName
+            let hasStaging = FileManager.default.fileExists(atPath: stagingFile)
             var systemBackupID: String?
             let replacing = exists(target)
             if replacing {
@@ -532,12 +537,13 @@ public final class BackupService: Sendable {
                     let id = LocalBackupStore.newID(at: Date())
                     _ = try await backup(
                         graph: target, backupID: id, compression: .zstd, key: keys.encryptionKey, label: "before restore of \(manifest.backupID)",
-                        source: .system, destination: defaultDestination, progress: nil
+                        source: .system, destination: defaultDestination, includeStaging: hasStaging, progress: nil
                     )
                     systemBackupID = id
                 }
                 progress.report(percent: 95, message: "swapping the graph's files")
                 try await registry.replaceDatabaseFiles(of: target, with: side)
+                if hasStaging { try await staging.replaceStore(target, with: stagingFile) }
             } else {
                 progress.report(percent: 95, message: "adding the restored graph")
                 let metadata = GraphMetadata(
@@ -559,7 +565,7 @@ public final class BackupService: Sendable {
                 "graph_id": .string(target.rawValue), "backup_id": .string(manifest.backupID), "source_graph_id": .string(manifest.graphID),
                 "replaced": .bool(replacing), "tables": .object(tables), "node_count": .int(manifest.nodeCount),
                 "relationship_count": .int(manifest.relationshipCount), "sha256": .string(summary.sha256),
-                "system_backup_id": systemBackupID.map(JSONValue.string) ?? .null,
+                "system_backup_id": systemBackupID.map(JSONValue.string) ?? .null, "staging_restored": .bool(hasStaging),
                 "execution_time_ms": .double((seconds * 1000).rounded(toPlaces: 3)),
             ])
         } catch {

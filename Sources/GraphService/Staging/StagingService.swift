@@ -184,6 +184,39 @@ public final class StagingService: Sendable {
         }
     }
 
+    /// Checkpoints the graph's staging file and copies it to `destination` (a backup's
+    /// snapshot), under the graph's staging gate so that no staging change runs meanwhile.
+    /// Returns `false` when the graph never staged anything (there is no file).
+    func snapshot(_ id: GraphID, to destination: String) async throws -> Bool {
+        try await gate(id).withPermit {
+            let path = registry.folder(of: id) + "/" + Self.storeFileName
+            guard FileManager.default.fileExists(atPath: path) else { return false }
+            let store = try await self.store(id)
+            _ = try await withStagingErrors { try await executor.run(on: store.writer) { try $0.execute("CHECKPOINT") } }
+            try await executor.run { try FileManager.default.copyItem(atPath: path, toPath: destination) }
+            return true
+        }
+    }
+
+    /// Replaces the graph's staging file with `file` (a restore's), under the graph's staging
+    /// gate: the open store is dropped and closed, the file renamed into place, and the next
+    /// request opens it.
+    func replaceStore(_ id: GraphID, with file: String) async throws {
+        let live = registry.folder(of: id) + "/" + Self.storeFileName
+        let incarnation = try registry.metadata(of: id).identity
+        let executor = self.executor
+        try await gate(id).withPermit {
+            try await stores.replace(id, incarnation: incarnation) { old in
+                if let old { try? await executor.run { old.close() } }
+                try? FileManager.default.removeItem(atPath: live + ".wal")
+                guard rename(file, live) == 0 else {
+                    throw ServiceError(.diskFull, "cannot move the restored staging file into place: \(String(cString: strerror(errno)))")
+                }
+                return try await self.open(id, incarnation: incarnation)
+            }
+        }
+    }
+
     /// Closes every store and stops the executor.
     public func shutdown() async {
         guard let executor = lazyExecutor.withLock({ $0 }) else { return }
@@ -252,6 +285,20 @@ private actor StoreCache {
 
     func remove(_ id: GraphID) -> StagingStore? {
         stores.removeValue(forKey: id)
+    }
+
+    /// Replaces the store of `id`, once no open of it is under way: `work` closes the store that
+    /// was open (if any), changes the files and opens them again; meanwhile a request for the
+    /// store waits for that new one, as for any store being opened.
+    func replace(
+        _ id: GraphID, incarnation: String, work: @escaping @Sendable (StagingStore?) async throws -> StagingStore
+    ) async throws {
+        while let (task, _) = opening[id] { _ = try? await task.value }
+        let old = stores.removeValue(forKey: id)
+        let task = Task { try await work(old) }
+        opening[id] = (task, incarnation)
+        defer { if opening[id]?.incarnation == incarnation { opening[id] = nil } }
+        stores[id] = try await task.value
     }
 
     func removeAll() -> [StagingStore] {
