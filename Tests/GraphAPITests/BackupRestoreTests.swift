@@ -3,6 +3,7 @@ import GraphAPITesting
 import GraphEngine
 import HTTPTypes
 import Hummingbird
+import GraphJSON
 import Logging
 import NIOCore
 import Testing
@@ -365,6 +366,49 @@ import Testing
             #expect(answer.status == .contentTooLarge)
             #expect(answer.errorCode == "payload_too_large")
             #expect(try FileManager.default.contentsOfDirectory(atPath: server.dataDirectory + "/backups/.work").isEmpty)
+        }
+    }
+}
+
+/// Archives whose manifest does not fit their contents, or that a newer engine wrote, are
+/// refused by the restore before the graph is touched (made here by rewriting a real backup
+/// with another manifest).
+@Suite(.serialized) struct BackupManifestMismatchTests {
+    /// A real backup of `g1`, unencrypted, rewritten with `change` applied to its manifest.
+    static func rewritten(_ server: TestServer, _ change: (inout [String: Any]) -> Void) async throws -> Data {
+        let manifest = try #require(try await BackupRestoreTests.backup(server.client, "g1", ["encryption": false])["result"] as? [String: Any])
+        let backupID = try #require(manifest["backup_id"] as? String)
+        let archive = server.dataDirectory + "/backups/g1/\(backupID).gbak"
+        let folder = TestServer.temporaryPath("rewritten")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try ArchiveReader.extract(archive, to: folder, keys: .empty)
+        var header = try #require(try JSONSerialization.jsonObject(with: Data(try ArchiveReader.header(of: archive).manifest.jsonText.utf8)) as? [String: Any])
+        change(&header)
+        let changed = try JSONValue(parsing: String(decoding: try JSONSerialization.data(withJSONObject: header), as: UTF8.self))
+        let output = folder + "/out.gbak"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("graph.lbug") }.sorted()
+        _ = try ArchiveWriter.write(
+            files: files.map { ArchiveSource(name: $0, path: folder + "/" + $0) }, manifest: changed, to: output, compression: .none, key: nil
+        )
+        return try Data(contentsOf: URL(fileURLWithPath: output))
+    }
+
+    @Test func countsThatDifferAndANewerEngineAreRefused() async throws {
+        try await BackupRestoreTests.withBackupServer(key: nil) { server in
+            let client = server.client
+            let before = try await BackupRestoreTests.contents(client, "g1")
+            let wrongCounts = try await Self.rewritten(server) { $0["tables"] = ["Item": 5, "Link": 299] }
+            var record = try await StagingCopyTests.finished(
+                client, try await BackupUploadTests.upload(client, "g1", "?force_overwrite=true", wrongCounts))
+            #expect(record["status"] as? String == "failed")
+            #expect((record["error"] as? String ?? "").contains("Item has 300, the manifest says 5"), "\(record)")
+
+            let newer = try await Self.rewritten(server) { $0["storage_version"] = 999 }
+            record = try await StagingCopyTests.finished(client, try await BackupUploadTests.upload(client, "g1", "?force_overwrite=true", newer))
+            #expect(record["status"] as? String == "failed")
+            #expect((record["error"] as? String ?? "").contains("storage version 999"), "\(record)")
+            #expect(try await BackupRestoreTests.contents(client, "g1") == before)
         }
     }
 }

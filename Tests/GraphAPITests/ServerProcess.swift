@@ -21,10 +21,18 @@ final class ServerProcess: @unchecked Sendable {
         return bundle.appendingPathComponent("graph-api")
     }
 
-    init(dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// - Parameter cgroup: a cgroup (v1) folder the process starts in, so that its limits apply
+    ///   from its first allocation.
+    init(dataDirectory: String, arguments: [String] = [], environment: [String: String] = [:], cgroup: String? = nil) throws {
         self.dataDirectory = dataDirectory
-        process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--log-level", "info"] + arguments
+        let serve = ["serve", "--port", "0", "--data-dir", dataDirectory, "--log-level", "info"] + arguments
+        if let cgroup {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "echo $$ > '\(cgroup)/cgroup.procs' && exec \"$0\" \"$@\"", Self.executable.path] + serve
+        } else {
+            process.executableURL = Self.executable
+            process.arguments = serve
+        }
         var env = ProcessInfo.processInfo.environment
         for key in env.keys where key.hasPrefix("GRAPH_API_") { env[key] = nil }
         env.merge(environment) { _, new in new }
@@ -47,6 +55,15 @@ final class ServerProcess: @unchecked Sendable {
             throw ServerProcessError("graph-api did not start listening: \(output.text)")
         }
         port = found
+    }
+
+    /// A server a test did not stop (it failed, or forgot) does not outlive it.
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        outputPipe.fileHandleForReading.readabilityHandler = nil
     }
 
     static func listeningPort(in log: String) -> Int? {
