@@ -109,8 +109,10 @@ extension BackupService {
     /// Starts the backups that are due (one per graph at a time): a graph's own schedule, else
     /// the node's default. A run missed while the server was down is due at once, and runs once.
     func startDueBackups(now: Date = Date(), inFlight: InFlightGraphs) async {
+        // A read-only node backs nothing up (the node that writes the graphs does).
+        guard !registry.settings.readOnlyNode else { return }
         for id in registry.graphIDs() {
-            guard let metadata = try? registry.metadata(of: id), !metadata.readOnly else { continue }
+            guard let metadata = try? registry.metadata(of: id) else { continue }
             let folder = registry.folder(of: id)
             var stored = StoredSchedule.read(from: folder)
             guard let valid = (try? stored.schedule?.validated()) ?? (stored.schedule == nil ? defaultSchedule : nil), valid.schedule.enabled else {
