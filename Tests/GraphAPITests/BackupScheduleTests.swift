@@ -123,6 +123,23 @@ import Testing
         }
     }
 
+    /// A read-only node backs nothing up: a schedule is refused, and its default runs nothing.
+    @Test func aReadOnlyNodeSchedulesNothing() async throws {
+        let logs = LogCapture()
+        try await TestServer.withServer(graphs: [BackupRestoreTests.everything], logs: logs, configure: { configuration in
+            configuration.nodeType = .sharedReplica
+            configuration.backupSchedule = BackupSchedule(interval: "1s")
+            configuration.backupSchedulerTick = .milliseconds(50)
+        }) { server in
+            let refused = try await server.client.send(.put, "/databases/g1/backup-schedule", object: ["interval": "1h"])
+            #expect(refused.status == .forbidden)
+            #expect(refused.errorCode == "read_only_node")
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try await server.client.send(.get, "/tasks?task_type=backup").object()["total"] as? Int == 0)
+            #expect(!logs.records.contains { $0.message.contains("cannot start a scheduled backup") })
+        }
+    }
+
     /// The node's default schedule applies to graphs without their own.
     @Test func theNodeDefaultAppliesUntilAGraphHasItsOwn() async throws {
         try await TestServer.withServer(graphs: [BackupRestoreTests.everything], configure: { configuration in
