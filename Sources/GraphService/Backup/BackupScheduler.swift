@@ -119,7 +119,9 @@ extension BackupService {
                 continue
             }
             guard now >= valid.nextRun(after: stored.lastRunAt ?? metadata.createdAt) else { continue }
-            guard inFlight.begin(id) else { continue }
+            // One scheduled backup of a graph at a time: the last one's task must have ended
+            // (completed, failed, or cancelled before it ever ran).
+            if let last = inFlight.task(of: id), let record = tasks.record(last), !record.status.isTerminal { continue }
             stored.lastRunAt = now
             do {
                 try stored.write(to: folder)
@@ -127,13 +129,12 @@ extension BackupService {
                 let request = BackupRequest(
                     compression: schedule.compression ?? .zstd, encryption: schedule.encryption, destination: schedule.destination
                 )
-                _ = try await submitBackup(graph: id, request: request, source: .schedule) { manifest in
-                    defer { inFlight.end(id) }
+                let (task, _) = try await submitBackup(graph: id, request: request, source: .schedule) { manifest in
                     guard let manifest else { return }
                     try await self.applyRetention(graph: id, schedule.retention, after: manifest)
                 }
+                inFlight.started(task.taskID, for: id)
             } catch {
-                inFlight.end(id)
                 logger.error("cannot start a scheduled backup", metadata: ["graph_id": "\(id)", "error": "\(error)"])
             }
         }
@@ -183,11 +184,10 @@ public struct BackupScheduler: Service {
     }
 }
 
-/// The graphs whose scheduled backup runs (one at a time per graph).
+/// The task of each graph's last scheduled backup (one runs at a time per graph).
 final class InFlightGraphs: Sendable {
-    private let graphs = Mutex<Set<GraphID>>([])
+    private let tasks = Mutex<[GraphID: String]>([:])
 
-    /// Marks `id` as running; `false` when it already was.
-    func begin(_ id: GraphID) -> Bool { graphs.withLock { $0.insert(id).inserted } }
-    func end(_ id: GraphID) { _ = graphs.withLock { $0.remove(id) } }
+    func task(of id: GraphID) -> String? { tasks.withLock { $0[id] } }
+    func started(_ taskID: String, for id: GraphID) { tasks.withLock { $0[id] = taskID } }
 }
