@@ -9,7 +9,7 @@ struct DatabasesCommand: AsyncParsableCommand {
         commandName: "databases",
         abstract: "List, create, inspect and delete the graphs of a server.",
         discussion: ClientCommandRunner.exitStatusHelp,
-        subcommands: [List.self, Create.self, Delete.self, Info.self, Schema.self]
+        subcommands: [List.self, Create.self, Delete.self, Info.self, Schema.self, Metrics.self]
     )
 
     /// `graph-api databases list`.
@@ -232,6 +232,42 @@ struct DatabasesCommand: AsyncParsableCommand {
                 output += properties(table.properties)
             }
             return output
+        }
+    }
+}
+
+extension DatabasesCommand {
+    /// `graph-api databases metrics`.
+    struct Metrics: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a database's metrics: size, counts, queries, connections (GET /databases/{graph_id}/metrics)."
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                let body = try await client.send(GraphAPIRequest(method: "GET", pathSegments: ["databases", graphID, "metrics"]))
+                if json { return ClientFormatting.printRaw(body) }
+                guard case .object(let object) = try JSONValue(parsing: String(decoding: body, as: UTF8.self)) else {
+                    throw GraphAPIClientError(kind: .invalidResponse, detail: "the metrics answer is not a JSON object")
+                }
+                let width = object.members.map(\.key.count).max() ?? 0
+                var output = ""
+                for member in object.members.sorted(by: { $0.key < $1.key }) {
+                    let text: String
+                    if case .string(let string) = member.value { text = string } else { text = member.value.jsonText }
+                    output += member.key + String(repeating: " ", count: width - member.key.count + 1) + text + "\n"
+                }
+                StandardStream.output.write(output)
+            }
         }
     }
 }

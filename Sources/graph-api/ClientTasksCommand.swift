@@ -15,7 +15,7 @@ struct TasksCommand: AsyncParsableCommand {
         commandName: "tasks",
         abstract: "List, inspect, cancel and follow the background tasks of a server (copy, ingest, backup, restore).",
         discussion: ClientCommandRunner.exitStatusHelp,
-        subcommands: [List.self, Status.self, Cancel.self, Watch.self]
+        subcommands: [List.self, Status.self, Cancel.self, Watch.self, Stats.self]
     )
 
     static let statuses = ["pending", "running", "completed", "failed", "cancelled"]
@@ -203,5 +203,30 @@ struct TasksCommand: AsyncParsableCommand {
         return lines.map { name, value in
             name + ":" + String(repeating: " ", count: width - name.count + 1) + CellText.singleLine(value) + "\n"
         }.joined()
+    }
+}
+
+extension TasksCommand {
+    /// `graph-api tasks stats`.
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Count the tasks the key may see by status and by type (GET /tasks/stats).")
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.taskStats)) }
+                let stats = try await client.taskStats()
+                var output = "\(stats.total) task\(stats.total == 1 ? "" : "s")\n"
+                output += "by status: " + TasksCommand.statuses.map { "\($0) \(stats.byStatus[$0] ?? 0)" }.joined(separator: ", ") + "\n"
+                let types = stats.byType.sorted { $0.key < $1.key }
+                output += "by type: " + (types.isEmpty ? "none" : types.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) + "\n"
+                StandardStream.output.write(output)
+            }
+        }
     }
 }
