@@ -92,3 +92,21 @@ final class RawFile {
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
 }
+
+/// Copies a file through an 8 MiB buffer (the page cache makes this about as fast as the disk):
+/// a backup's snapshot of the engine files, taken while writers wait.
+public enum FileCopy {
+    /// Copies `source` to a new file `destination` (which must not exist).
+    public static func copy(from source: String, to destination: String) throws {
+        let input = try RawFile.openForReading(source)
+        let output = try RawFile.create(destination)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try input.readFully(into: buffer)
+            if n == 0 { break }
+            try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        try output.close()
+    }
+}

@@ -22,7 +22,7 @@ struct StoredSchedule: Codable, Sendable, Equatable {
     }
 
     func write(to folder: String) throws {
-        try JSONEncoder.iso8601.encode(self).write(to: URL(fileURLWithPath: folder + "/" + BackupSchedule.fileName), options: .atomic)
+        try DurableFile.write(try JSONEncoder.iso8601.encode(self), to: folder + "/" + BackupSchedule.fileName)
     }
 }
 

@@ -587,6 +587,13 @@ public final class BackupService: Sendable {
 }
 
 extension BackupManifest {
+    /// The manifest as stored beside its archive (local or S3): pretty-printed, keys sorted.
+    func fileData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        return try encoder.encode(self)
+    }
+
     func jsonValue() throws -> JSONValue {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -615,33 +622,3 @@ struct BackupFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Copies a file through an 8 MiB buffer (the page cache makes this about as fast as the disk).
-enum FileCopy {
-    static func copy(from source: String, to destination: String) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw ServiceError(.diskFull, "cannot open '\(source)': \(String(cString: strerror(errno)))") }
-        defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard output >= 0 else { throw ServiceError(.diskFull, "cannot create '\(destination)': \(String(cString: strerror(errno)))") }
-        defer { close(output) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 << 20, alignment: 4096)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(input, buffer.baseAddress, buffer.count)
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw ServiceError(.diskFull, "cannot read '\(source)': \(String(cString: strerror(errno)))") }
-            if n == 0 { return }
-            var done = 0
-            while done < n {
-                let w = write(output, buffer.baseAddress! + done, n - done)
-                if w < 0, errno == EINTR { continue }
-                guard w > 0 else {
-                    throw ServiceError(
-                        .diskFull, errno == ENOSPC ? "the disk is full copying '\(source)'" : "cannot write '\(destination)': \(String(cString: strerror(errno)))"
-                    )
-                }
-                done += w
-            }
-        }
-    }
-}

@@ -86,29 +86,7 @@ struct LocalBackupStore: Sendable {
 
     /// Writes the manifest durably; from then on the backup exists.
     func save(_ manifest: BackupManifest) throws {
-        let folder = folder(of: manifest.graphID)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        let data = try encoder.encode(manifest)
-        let temporary = folder + "/.tmp-" + manifest.backupID + Self.manifestExtension
-        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
-            throw ServiceError(.diskFull, "cannot write the backup's manifest in \(folder)")
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        do {
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        }
-        guard rename(temporary, manifestPath(graph: manifest.graphID, backupID: manifest.backupID)) == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ServiceError(.diskFull, "cannot write the backup's manifest in \(folder)")
-        }
-        syncDirectory(folder)
+        try DurableFile.write(try manifest.fileData(), to: manifestPath(graph: manifest.graphID, backupID: manifest.backupID))
     }
 
     /// Removes a backup: the manifest first, so that it is never listed without its archive.

@@ -25,9 +25,7 @@ struct S3BackupStore: Sendable {
     }
 
     func save(_ manifest: BackupManifest) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        let data = try encoder.encode(manifest)
+        let data = try manifest.fileData()
         _ = try await Self.storageErrors {
             try await client.putObject(
                 bucket: location.bucket, key: manifestKey(graph: manifest.graphID, backupID: manifest.backupID), body: ByteBuffer(bytes: data),

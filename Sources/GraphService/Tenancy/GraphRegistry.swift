@@ -52,7 +52,7 @@ public actor GraphRegistry: Service {
         self.logger = logger
         Self.finishInterruptedSwaps(in: dataDirectory.databasesPath, logger: logger)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.databasesPath)) ?? []
-        let leftovers = [".creating-", ".deleting-", ".restore-", ".rebuild-", ".replaced-"]
+        let leftovers = [".creating-", ".deleting-", ".restore-", ".rebuild-", ".replaced-", ".tmp-"]
         for name in entries where leftovers.contains(where: { name.hasPrefix($0) }) {
             try? FileManager.default.removeItem(atPath: dataDirectory.databasesPath + "/" + name)
         }
@@ -630,26 +630,10 @@ struct SwapIntent: Codable {
     }
 
     func write(to path: String) throws {
-        let data = try JSONEncoder().encode(self)
-        let handle = FileManager.default.createFile(atPath: path, contents: nil)
-        guard handle, let file = FileHandle(forWritingAtPath: path) else {
-            throw ServiceError(.diskFull, "cannot write '\(path)'")
-        }
-        defer { try? file.close() }
-        try file.write(contentsOf: data)
-        try file.synchronize()
-        syncDirectory((path as NSString).deletingLastPathComponent)
+        try DurableFile.write(try JSONEncoder().encode(self), to: path)
     }
 
     static func read(from path: String) throws -> SwapIntent {
         try JSONDecoder().decode(SwapIntent.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
-}
-
-/// Makes renames and new files in `folder` durable.
-func syncDirectory(_ folder: String) {
-    let fd = open(folder, O_RDONLY | O_DIRECTORY)
-    guard fd >= 0 else { return }
-    _ = fsync(fd)
-    _ = close(fd)
 }
