@@ -62,15 +62,10 @@ struct BackupCommand: AsyncParsableCommand {
                 let request = BackupRequest(compression: compression.map { Components.Schemas.BackupCompression(rawValue: $0.rawValue)! }, encryption: encryption, includeStaging: includeStaging ? true : nil, label: label)
                 if json, !watch { return ClientFormatting.printRaw(try await client.send(try .createBackup(graphID, request))) }
                 let accepted = try await client.createBackup(graphID, request)
-                guard watch else {
-                    StandardStream.output.write(
-                        "started backup task \(accepted.taskId) for backup \(accepted.backupId)\n"
-                            + "monitor: \(accepted.monitorUrl) (graph-api tasks watch \(accepted.taskId))\n"
-                    )
-                    return
-                }
-                StandardStream.error.write("started backup task \(accepted.taskId) for backup \(accepted.backupId)\n")
-                try await TasksCommand.follow(accepted.taskId, client: client, json: json)
+                try await TasksCommand.started(
+                    "backup task \(accepted.taskId) for backup \(accepted.backupId)", taskID: accepted.taskId, monitorURL: accepted.monitorUrl,
+                    watch: watch, json: json, client: client
+                )
             }
         }
     }
@@ -212,14 +207,9 @@ struct BackupCommand: AsyncParsableCommand {
                 )
                 if json, !watch { return ClientFormatting.printRaw(try await client.send(try .restore(backup.graphID, request))) }
                 let accepted = try await client.restore(backup.graphID, request)
-                guard watch else {
-                    StandardStream.output.write(
-                        "started restore task \(accepted.taskId)\nmonitor: \(accepted.monitorUrl) (graph-api tasks watch \(accepted.taskId))\n"
-                    )
-                    return
-                }
-                StandardStream.error.write("started restore task \(accepted.taskId)\n")
-                try await TasksCommand.follow(accepted.taskId, client: client, json: json)
+                try await TasksCommand.started(
+                    "restore task \(accepted.taskId)", taskID: accepted.taskId, monitorURL: accepted.monitorUrl, watch: watch, json: json, client: client
+                )
             }
         }
     }

@@ -62,15 +62,10 @@ struct CopyCommand: AsyncParsableCommand {
             let client = try connection.makeClient()
             if json, !watch { return ClientFormatting.printRaw(try await client.send(.copy(graphID, request))) }
             let accepted = try await client.copy(graphID, request)
-            guard watch else {
-                StandardStream.output.write(
-                    "started copy task \(accepted.taskID) (\(accepted.status))\n"
-                        + "monitor: \(accepted.monitorURL) (graph-api tasks watch \(accepted.taskID))\n"
-                )
-                return
-            }
-            StandardStream.error.write("started copy task \(accepted.taskID)\n")
-            try await TasksCommand.follow(accepted.taskID, client: client, json: json)
+            try await TasksCommand.started(
+                "copy task \(accepted.taskID)", taskID: accepted.taskID, status: accepted.status, monitorURL: accepted.monitorURL, watch: watch,
+                json: json, client: client
+            )
         }
     }
 }

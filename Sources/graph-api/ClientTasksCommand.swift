@@ -147,6 +147,23 @@ struct TasksCommand: AsyncParsableCommand {
         }
     }
 
+    /// What the commands that start a task print (`copy`, `backup create`, `backup restore`):
+    /// without `watch`, "started <description> (<status>)" and the monitor path on standard output,
+    /// then return while the task runs; with `watch`, "started <description>" on standard error,
+    /// then ``follow(_:client:json:)``.
+    static func started(
+        _ description: String, taskID: String, status: String? = nil, monitorURL: String, watch: Bool, json: Bool, client: GraphAPIClient
+    ) async throws {
+        guard watch else {
+            StandardStream.output.write(
+                "started \(description)\(status.map { " (\($0))" } ?? "")\nmonitor: \(monitorURL) (graph-api tasks watch \(taskID))\n"
+            )
+            return
+        }
+        StandardStream.error.write("started \(description)\n")
+        try await follow(taskID, client: client, json: json)
+    }
+
     /// Follows a task through its monitor until it ends (`graph-api tasks watch`, `graph-api copy
     /// --watch`). Progress goes to standard error: a live progress bar when it is a terminal, one
     /// line per change otherwise. A completed task prints its result as JSON on standard output;
