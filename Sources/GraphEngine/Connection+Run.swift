@@ -9,6 +9,9 @@ extension Connection {
     /// writers run one after another instead of failing with ``EngineError/Kind/writeConflict``.
     /// Read-only statements never wait for the gate and run during a write.
     ///
+    /// Holding the gate, a write first calls ``prepareForWrite()`` and, once it succeeded,
+    /// ``checkpointIfNeeded()`` (both do nothing while the engine checkpoints by itself).
+    ///
     /// Cancelling the task interrupts the statement (``EngineError/Kind/interrupted``) or removes
     /// it from the writers' queue.
     ///
@@ -39,7 +42,10 @@ extension Connection {
             return try await database.writeGate.withPermit {
                 try await Connection.retryingWriteConflicts {
                     try await executor.run(on: self) { connection in
-                        try connection.execute(try connection.prepareCached(text, check: check), parameters: parameters)
+                        try connection.prepareForWrite()
+                        let result = try connection.execute(try connection.prepareCached(text, check: check), parameters: parameters)
+                        connection.checkpointIfNeeded()
+                        return result
                     }
                 }
             }
@@ -63,7 +69,10 @@ extension Connection {
         return try await database.writeGate.withPermit {
             try await Connection.retryingWriteConflicts {
                 try await executor.run(on: self) { connection in
-                    try connection.execute(statement, parameters: parameters)
+                    try connection.prepareForWrite()
+                    let result = try connection.execute(statement, parameters: parameters)
+                    connection.checkpointIfNeeded()
+                    return result
                 }
             }
         }

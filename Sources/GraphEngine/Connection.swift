@@ -536,6 +536,8 @@ public final class Connection: @unchecked Sendable {
             } else if !requested && timeout > 0 {
                 error = EngineError(.timeout, "Query timed out after \(timeout) ms (the engine reported: \(message))")
             }
+        } else if error.kind == .outOfMemory {
+            error = EngineError(.outOfMemory, message + " " + database.configuration.bufferPoolText)
         }
         return error
     }

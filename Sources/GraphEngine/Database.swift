@@ -25,6 +25,9 @@ public final class Database: @unchecked Sendable {
     /// Queues write statements run through ``Connection/run(_:parameters:on:)``, first come first
     /// served; readers never take it.
     public let writeGate = WriteGate()
+    /// The message of the last checkpoint ``Connection/checkpoint()`` ran that failed for lack of
+    /// memory; `nil` once one succeeds.
+    let checkpointFailure = Mutex<String?>(nil)
 
     private let state: Mutex<State>
     /// The key in ``OpenFiles`` (absent for in-memory databases).

@@ -75,6 +75,9 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         }
     }
 
+    /// `(buffer pool N MiB)`, appended to the engine's messages about running out of memory.
+    var bufferPoolText: String { "(buffer pool \(bufferPoolSize / Self.mebibyte) MiB)" }
+
     /// The C configuration: the engine's defaults for everything this type does not expose,
     /// overridden by every field above.
     var systemConfig: lbug_system_config {

@@ -16,7 +16,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Code: String, Sendable, Hashable {
             case parse, bind, catalog, runtime, conversion, interrupted, timeout, open, connection,
-                closed, writeConflict, readOnly, io, transaction, `internal`, unknown
+                closed, writeConflict, readOnly, io, transaction, outOfMemory, `internal`, unknown
         }
 
         private let code: Code
@@ -57,6 +57,11 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let readOnly = Kind(.readOnly)
         /// A file could not be read or written (`IO exception:`).
         public static let io = Kind(.io)
+        /// The database's buffer pool cannot hold what the statement needs (`Buffer manager
+        /// exception:`): the statement did nothing. Also thrown before a write when a checkpoint
+        /// of the database's write-ahead log failed for lack of memory (see
+        /// ``Connection/prepareForWrite()``).
+        public static let outOfMemory = Kind(.outOfMemory)
         /// A transaction statement was used wrongly (e.g. `COMMIT` with no active transaction).
         public static let transaction = Kind(.transaction)
         /// The engine reported an internal error, or this wrapper found an impossible state.
@@ -101,7 +106,7 @@ extension EngineError {
             ("Overflow exception:", .runtime),
             ("Copy exception:", .runtime),
             ("Storage exception:", .runtime),
-            ("Buffer manager exception:", .runtime),
+            ("Buffer manager exception:", .outOfMemory),
             ("Extension exception:", .runtime),
             ("IO exception:", .io),
             ("Connection exception: Cannot execute write operations in a read-only database", .readOnly),

@@ -91,7 +91,13 @@ extension ServerConfiguration {
             database: DatabaseConfiguration(
                 bufferPoolSize: bufferPoolBytes ?? preset.memoryPerDatabaseBytes,
                 maxDatabaseSize: maxDatabaseSizeBytes,
-                maxThreads: UInt64(threadsPerQuery)
+                maxThreads: UInt64(threadsPerQuery),
+                // The server checkpoints (see Connection.checkpointIfNeeded) once the log passes
+                // a sixteenth of the pool, at most 16 MiB (the engine's default): committed data
+                // not yet checkpointed stays in the pool, and checkpointing a 12 MB log did not fit
+                // in 64 MiB.
+                autoCheckpoint: false,
+                checkpointThreshold: min(16 << 20, (bufferPoolBytes ?? preset.memoryPerDatabaseBytes) / 16)
             ),
             connectionsPerDatabase: connectionsPerDatabase ?? preset.connectionsPerDatabase,
             connectionWait: .milliseconds(connectionWaitMilliseconds),

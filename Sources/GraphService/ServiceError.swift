@@ -91,6 +91,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             case stagingOutOfMemory = "staging_out_of_memory"
             case nodeAtCapacity = "node_at_capacity"
             case diskFull = "disk_full"
+            case databaseOutOfMemory = "database_out_of_memory"
             case taskNotRecorded = "task_not_recorded"
             case engineError = "engine_error"
             case stagingError = "staging_error"
@@ -169,6 +170,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let stagingOutOfMemory = Code(.stagingOutOfMemory, .unavailable)
         public static let nodeAtCapacity = Code(.nodeAtCapacity, .insufficientStorage)
         public static let diskFull = Code(.diskFull, .insufficientStorage)
+        public static let databaseOutOfMemory = Code(.databaseOutOfMemory, .insufficientStorage)
         public static let taskNotRecorded = Code(.taskNotRecorded, .internal)
         public static let engineError = Code(.engineError, .internal)
         public static let stagingError = Code(.stagingError, .internal)
@@ -185,7 +187,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             .backupDestinationUnavailable, .recoveryUnavailable, .backupStorageUnavailable, .invalidSchedule,
             .backupScheduleNotFound, .databaseExists, .taskFinished, .queryTimeout,
             .shuttingDown, .tooManyOpenDatabases, .databaseBusy, .queryInterrupted, .databaseClosed, .writeConflict,
-            .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .diskFull, .taskNotRecorded, .engineError, .stagingError,
+            .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .diskFull, .databaseOutOfMemory, .taskNotRecorded, .engineError, .stagingError,
         ]
 
         /// Whether ``all`` lists every declared code exactly once (checked by a test).

@@ -16,8 +16,8 @@ import ServiceLifecycle
 /// into a work folder; the gate is then released and the copy is checked (opened by the engine
 /// in its own folder, every table counted), compressed, sealed and written as an archive with
 /// its manifest (``LocalBackupStore``). Nothing checkpoints the graph while the gate is held:
-/// every write, COPY, schema change and `CHECKPOINT` takes it, and the engine checkpoints on its
-/// own only at the end of a write.
+/// every write, COPY, schema change and `CHECKPOINT` takes it, and the server's checkpoints
+/// (``Connection/checkpointIfNeeded()``) run only at the end of a write, holding it.
 ///
 /// A restore checks the whole archive (every authentication tag, the SHA-256, the engine's
 /// storage version) while extracting it into a side folder, opens the result and compares every

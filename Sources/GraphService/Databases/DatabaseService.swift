@@ -177,7 +177,9 @@ public struct DatabaseService: Sendable {
             try await registry.withConnection(to: id) { handle, connection in
                 if handle.isReadOnly { throw ServiceError(.readOnlyDatabase, "database '\(id)' is read-only") }
                 try await handle.database.writeGate.withPermit {
+                    try await executor.run(on: connection) { try $0.prepareForWrite() }
                     try await applyAtomically(statements, on: connection, graph: id, logger: logger)
+                    _ = try? await executor.run(on: connection) { $0.checkpointIfNeeded() }
                 }
             }
         }

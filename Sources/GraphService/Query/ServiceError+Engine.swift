@@ -10,6 +10,7 @@ extension ServiceError {
     /// | runtime, conversion, transaction | `query_failed` |
     /// | timeout | `query_timeout` |
     /// | read-only | `read_only_database` |
+    /// | out of memory | `database_out_of_memory` (507) |
     /// | interrupted, closed, write conflict | `query_interrupted`, `database_closed`, `write_conflict` (retry after 1 s) |
     /// | anything else | `engine_error` |
     ///
@@ -27,6 +28,8 @@ extension ServiceError {
             return .queryTimeout(seconds: timeoutSeconds)
         case .readOnly:
             return ServiceError(.readOnlyDatabase, message)
+        case .outOfMemory:
+            return .databaseOutOfMemory(message)
         case .interrupted:
             return ServiceError(.queryInterrupted, "the query was interrupted: \(message)", retryAfterSeconds: 1)
         case .closed:
@@ -36,6 +39,17 @@ extension ServiceError {
         default:
             return ServiceError(.engineError, message)
         }
+    }
+
+    /// `database_out_of_memory`: the graph's buffer pool cannot hold what was asked, and nothing
+    /// was written; the message names the setting that gives it more.
+    public static func databaseOutOfMemory(_ engineMessage: String) -> ServiceError {
+        ServiceError(
+            .databaseOutOfMemory,
+            "the graph needs more memory than its buffer pool holds: \(engineMessage). Nothing was written; "
+                + "split the work into smaller writes, or give the graph more memory (--memory-per-database-mb, "
+                + "GRAPH_API_MEMORY_PER_DATABASE_MB)"
+        )
     }
 
     /// `query_timeout`: the query ran past its timeout and was stopped.

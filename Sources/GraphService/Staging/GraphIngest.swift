@@ -52,9 +52,13 @@ extension IngestTarget {
     /// `free(): invalid next size` and the like. With everything checkpointed first, a failed or
     /// interrupted COPY rolls back cleanly. The checkpoint takes a few milliseconds when little
     /// is in the WAL, and does not wait for running reads.
+    ///
+    /// When the server checkpoints (``Connection/checkpointsManually``) a `COPY` writes no log:
+    /// it changes the data file and is durable only after the `CHECKPOINT` that follows it here.
     static func runCopy(_ copy: String, on connection: Connection) throws {
-        _ = try firstInteger(of: "CHECKPOINT", on: connection)
+        try connection.checkpoint()
         _ = try firstInteger(of: copy, on: connection)
+        if connection.checkpointsManually { try connection.checkpoint() }
     }
 
     static func firstInteger(of statement: String, on connection: Connection) throws -> Int64? {
