@@ -160,7 +160,7 @@ extension APIError {
         case let error as ServiceError: APIError(error)
         case let error as EngineError: APIError(ServiceError.engine(error))
         case let error as StagingError: APIError(ServiceError.staging(error))
-        default: nil
+        default: ServiceError.diskFull(from: error).map(APIError.init)
         }
     }
 }

@@ -4,7 +4,8 @@ import Logging
 
 /// Turns every error a handler throws into the contract's error body
 /// `{"detail": "...", "code": "..."}`: ``APIError``s pass through, the service's failures are
-/// answered by their category (``APIError/answering(_:)``), Hummingbird's own errors (no
+/// answered by their category (``APIError/answering(_:)``, which also answers a file-system error
+/// that says the disk is full with `507 disk_full`), Hummingbird's own errors (no
 /// such route, unreadable body) keep their status, and anything else is a 500 whose detail is
 /// shown in development mode only.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {

@@ -538,6 +538,8 @@ public final class Connection: @unchecked Sendable {
             }
         } else if error.kind == .outOfMemory {
             error = EngineError(.outOfMemory, message + " " + database.configuration.bufferPoolText)
+        } else if error.kind == .io {
+            error = EngineError.checkingDiskFull(error, path: database.path)
         }
         return error
     }

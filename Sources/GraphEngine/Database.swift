@@ -74,7 +74,8 @@ public final class Database: @unchecked Sendable {
             let message = takeLastEngineError() ?? "The database could not be opened."
             handle.deallocate()
             if let key { OpenFiles.shared.unregister(key, readOnly: configuration.readOnly) }
-            throw EngineError(.open, message)
+            let error = EngineError.checkingDiskFull(EngineError(.io, message), path: path)
+            throw error.kind == .diskFull ? error : EngineError(.open, message)
         }
         self.path = path
         self.configuration = configuration

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error reported by the graph engine or by this wrapper around it.
 ///
 /// Shaped like postgres-nio's errors: a struct around a private code, so new kinds can be added
@@ -16,7 +18,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Code: String, Sendable, Hashable {
             case parse, bind, catalog, runtime, conversion, interrupted, timeout, open, connection,
-                closed, writeConflict, readOnly, io, transaction, outOfMemory, `internal`, unknown
+                closed, writeConflict, readOnly, io, diskFull, transaction, outOfMemory, `internal`, unknown
         }
 
         private let code: Code
@@ -57,6 +59,10 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let readOnly = Kind(.readOnly)
         /// A file could not be read or written (`IO exception:`).
         public static let io = Kind(.io)
+        /// A file could not be written because its file system is full: an `IO exception:` that
+        /// says so, or one raised while the database's folder has less than 1 MiB free (the
+        /// engine reports a short write as `Error: Success`). The statement was not committed.
+        public static let diskFull = Kind(.diskFull)
         /// The database's buffer pool cannot hold what the statement needs (`Buffer manager
         /// exception:`): the statement did nothing. Also thrown before a write when a checkpoint
         /// of the database's write-ahead log failed for lack of memory (see
@@ -134,6 +140,23 @@ extension EngineError {
             return .open
         }
         return .unknown
+    }
+
+    /// An ``Kind/io`` error about `path` as ``Kind/diskFull`` when its file system is full.
+    static func checkingDiskFull(_ error: EngineError, path: String) -> EngineError {
+        guard error.kind == .io else { return error }
+        if error.message.contains("No space left on device") || availableBytes(near: path).map({ $0 < 1 << 20 }) == true {
+            return EngineError(.diskFull, error.message)
+        }
+        return error
+    }
+
+    /// Bytes available to this process on the file system of `path`'s folder.
+    static func availableBytes(near path: String) -> UInt64? {
+        var info = statvfs()
+        let folder = (path as NSString).deletingLastPathComponent
+        guard statvfs(folder.isEmpty ? "." : folder, &info) == 0 else { return nil }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize)
     }
 
     static func closed(_ what: String) -> EngineError {

@@ -373,6 +373,8 @@ public struct DatabaseService: Sendable {
             return .databaseNotFound(graph)
         case .interrupted:
             return ServiceError(.interrupted, "the operation on '\(graph)' was interrupted", retryAfterSeconds: 1)
+        case .outOfMemory, .diskFull:
+            return .engine(error)
         default:
             return ServiceError(.engineError, "engine failure on '\(graph)': \(error.message)")
         }

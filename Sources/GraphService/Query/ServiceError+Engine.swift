@@ -1,3 +1,4 @@
+import Foundation
 import GraphEngine
 
 extension ServiceError {
@@ -11,6 +12,7 @@ extension ServiceError {
     /// | timeout | `query_timeout` |
     /// | read-only | `read_only_database` |
     /// | out of memory | `database_out_of_memory` (507) |
+    /// | disk full | `disk_full` (507) |
     /// | interrupted, closed, write conflict | `query_interrupted`, `database_closed`, `write_conflict` (retry after 1 s) |
     /// | anything else | `engine_error` |
     ///
@@ -30,6 +32,8 @@ extension ServiceError {
             return ServiceError(.readOnlyDatabase, message)
         case .outOfMemory:
             return .databaseOutOfMemory(message)
+        case .diskFull:
+            return .diskFull(message)
         case .interrupted:
             return ServiceError(.queryInterrupted, "the query was interrupted: \(message)", retryAfterSeconds: 1)
         case .closed:
@@ -50,6 +54,30 @@ extension ServiceError {
                 + "split the work into smaller writes, or give the graph more memory (--memory-per-database-mb, "
                 + "GRAPH_API_MEMORY_PER_DATABASE_MB)"
         )
+    }
+
+    /// `disk_full`: a write failed because the data folder's file system is full; it was not
+    /// committed. Reads go on.
+    public static func diskFull(_ detail: String) -> ServiceError {
+        ServiceError(.diskFull, "the data folder's disk is full; nothing was written, free space and retry (\(detail))")
+    }
+
+    /// `disk_full` for a Foundation or POSIX error that says the disk is full (`ENOSPC`,
+    /// `EDQUOT`, Foundation's out-of-space write error), looking through underlying errors;
+    /// `nil` for any other error.
+    public static func diskFull(from error: any Error) -> ServiceError? {
+        var current: NSError? = error as NSError
+        for _ in 0..<4 {
+            guard let nsError = current else { return nil }
+            if nsError.domain == NSPOSIXErrorDomain, nsError.code == Int(ENOSPC) || nsError.code == Int(EDQUOT) {
+                return .diskFull(nsError.localizedDescription)
+            }
+            if nsError.domain == NSCocoaErrorDomain, nsError.code == CocoaError.fileWriteOutOfSpace.rawValue {
+                return .diskFull(nsError.localizedDescription)
+            }
+            current = nsError.userInfo[NSUnderlyingErrorKey] as? NSError
+        }
+        return nil
     }
 
     /// `query_timeout`: the query ran past its timeout and was stopped.

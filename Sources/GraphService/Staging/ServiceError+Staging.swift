@@ -10,6 +10,7 @@ extension ServiceError {
     /// | parser | `sql_syntax_error` |
     /// | binder, catalog | `sql_binding_error` |
     /// | permission | `forbidden_statement` |
+    /// | io saying "No space left on device" | `disk_full` (507) |
     /// | http, io | `source_error` (missing bucket or file, wrong credentials, unreadable file) |
     /// | conversion, invalid input, constraint, out of range, transaction | `sql_failed` |
     /// | interrupted | `query_timeout` |
@@ -24,6 +25,8 @@ extension ServiceError {
             return ServiceError(.sqlBindingError, message)
         case .permission:
             return ServiceError(.forbiddenStatement, message)
+        case .io where message.contains("No space left on device"):
+            return .diskFull(message)
         case .http, .io:
             return ServiceError(.sourceError, message)
         case .conversion, .invalidInput, .constraint, .outOfRange, .transaction, .parameterCount, .unsupportedParameter:

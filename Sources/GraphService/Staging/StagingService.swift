@@ -170,10 +170,24 @@ public final class StagingService: Sendable {
                 try database.lockDown(to: [io])
                 return try StagingStore(id: id, incarnation: incarnation, database: database, ioDirectory: io, isReadOnly: true)
             }
-            let database = try StagingDatabase(path: path, configuration: configuration)
-            try StagingStore.prepareCatalog(database, readOnly: readOnly)
-            try database.lockDown(to: [io])
-            return try StagingStore(id: id, incarnation: incarnation, database: database, ioDirectory: io, isReadOnly: readOnly)
+            // A store made now and failing half-way (a full disk) leaves no file behind: DuckDB
+            // would refuse the broken one for good ("not a valid DuckDB database file").
+            let existed = FileManager.default.fileExists(atPath: path)
+            var opened: StagingDatabase?
+            do {
+                let database = try StagingDatabase(path: path, configuration: configuration)
+                opened = database
+                try StagingStore.prepareCatalog(database, readOnly: readOnly)
+                try database.lockDown(to: [io])
+                return try StagingStore(id: id, incarnation: incarnation, database: database, ioDirectory: io, isReadOnly: readOnly)
+            } catch {
+                opened?.close()
+                if !existed {
+                    try? FileManager.default.removeItem(atPath: path)
+                    try? FileManager.default.removeItem(atPath: path + ".wal")
+                }
+                throw error
+            }
         }
     }
 
