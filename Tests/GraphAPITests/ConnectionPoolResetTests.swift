@@ -96,3 +96,35 @@ import Testing
         }
     }
 }
+
+/// Issue 14: a read the engine does not stop at its timeout (it checks for interruption between
+/// batches of rows, not while `range()` builds one large list) answered long after it: `RETURN
+/// size(range(1, 100000000))` with a 0.5 s timeout completed with 200 after ~3 s. Now the answer
+/// is 408 at the timeout plus 0.25 s; the call runs on in the background and its connection (the
+/// graph's only one here) goes back to the pool when it ends, in the state it went out.
+@Suite(.slow) struct ReadDeadlineTests {
+    @Test func aReadTheEngineDoesNotStopIsAnswered408AtItsDeadline() async throws {
+        try await TestServer.withServer(
+            graphs: [TestGraph(id: "g", ddl: ["CREATE NODE TABLE P(id INT64 PRIMARY KEY)", "CREATE (:P {id: 1})"])],
+            configure: {
+                $0.connectionsPerDatabase = 1
+                $0.connectionWaitMilliseconds = 60_000
+            }
+        ) { server in
+            let start = ContinuousClock.now
+            let runaway = try await server.client.cypher("g", "RETURN size(range(1, 100000000)) AS n", timeout: 0.5)
+            let answered = ContinuousClock.now - start
+            #expect(runaway.status == .requestTimeout, "\(runaway.body.prefix(300))")
+            #expect(runaway.code == "query_timeout")
+            // The next query waits for the graph's only connection, i.e. for the runaway to end.
+            let next = try await ExtraClient.cypher(port: server.port, "g", "MATCH (p:P) RETURN count(p) AS n")
+            let freed = ContinuousClock.now - start
+            #expect(next.status == .ok && next.body.contains("\"n\":1"), "\(next.body)")
+            #expect(answered < .milliseconds(2_500), "answered after \(answered)")
+            #expect(answered + .milliseconds(500) < freed, "answered after \(answered), the engine call ended after \(freed)")
+            // The connection came back as it went out: no timeout of 0.5 s left on it.
+            let long = try await server.client.cypher("g", "UNWIND range(1, 3000000) AS x WITH x WHERE x % 7 = 3 RETURN count(*) AS n")
+            #expect(long.status == .ok, "\(long.body.prefix(300))")
+        }
+    }
+}

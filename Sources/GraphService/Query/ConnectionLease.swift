@@ -14,7 +14,15 @@ public final class ConnectionLease: Sendable {
     /// The leased connection.
     public let connection: Connection
     private let pool: ConnectionPool
-    private let released = Atomic<Bool>(false)
+    private let state = Mutex(State())
+
+    private struct State {
+        var released = false
+        /// An engine call still runs on the connection (``QueryService`` stopped waiting for it).
+        var callRunning = false
+        /// ``release()`` was asked while the call ran: the connection goes back when it ends.
+        var releaseWanted = false
+    }
 
     private init(graph: OpenGraph, connection: Connection) {
         self.graph = OpenGraphHandle(graph: graph)
@@ -26,10 +34,35 @@ public final class ConnectionLease: Sendable {
         release()
     }
 
-    /// Gives the connection back to its pool. Idempotent.
+    /// Gives the connection back to its pool, or, while an engine call still runs on it (one its
+    /// caller stopped waiting for), once that call ends. Idempotent.
     public func release() {
-        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        pool.release(connection)
+        let now = state.withLock { state -> Bool in
+            if state.released { return false }
+            if state.callRunning {
+                state.releaseWanted = true
+                return false
+            }
+            state.released = true
+            return true
+        }
+        if now { pool.release(connection) }
+    }
+
+    /// Marks an engine call that may outlive the wait for it (see ``release()``).
+    func callStarted() {
+        state.withLock { $0.callRunning = true }
+    }
+
+    /// Ends what ``callStarted()`` began, giving the connection back if it was released meanwhile.
+    func callEnded() {
+        let now = state.withLock { state -> Bool in
+            state.callRunning = false
+            guard state.releaseWanted, !state.released else { return false }
+            state.released = true
+            return true
+        }
+        if now { pool.release(connection) }
     }
 
     /// Leases a connection of `id`'s database, waiting as ``GraphRegistry/withConnection(to:_:)``
