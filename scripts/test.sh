@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine or a warm one: sets up the engines (cached), makes
-# sure a local S3 server (moto) is installed, starts two on free loopback ports for the tests that
-# read s3:// through DuckDB's httpfs (one open, one that checks credentials), runs `swift test`
-# with any arguments given, and stops the servers again, whatever the outcome.
+# sure a local S3 server (moto) and schemathesis (the contract run) are installed, starts two S3
+# servers on free loopback ports for the tests that read s3:// through DuckDB's httpfs (one open,
+# one that checks credentials), runs `swift test` with any arguments given, and stops the servers
+# again, whatever the outcome.
 #
 # `scripts/test.sh --quick [args]` runs the fast tier for development: tests marked `.slow` (over
 # about 2 s, or needing the local S3 server, a separate server process, a large ingest, a fuzz run
@@ -39,6 +40,14 @@ if ! python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1; then
     echo "test.sh: installing moto[server]==$MOTO_VERSION from PyPI (local S3 server for tests)" >&2
     python3 -m pip install --quiet "moto[server]==$MOTO_VERSION" ||
         { echo "test.sh: FAILED: could not install moto[server] from PyPI" >&2; exit 1; }
+fi
+
+# The contract run (SchemathesisTests) drives a real server from its own /openapi.json.
+SCHEMATHESIS_VERSION=4.32.5
+if ! python3 -c "import importlib.metadata as m, schemathesis.cli; assert m.version('schemathesis') == '$SCHEMATHESIS_VERSION'" >/dev/null 2>&1; then
+    echo "test.sh: installing schemathesis==$SCHEMATHESIS_VERSION from PyPI (checks the server against its OpenAPI document)" >&2
+    python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION" ||
+        { echo "test.sh: FAILED: could not install schemathesis from PyPI" >&2; exit 1; }
 fi
 
 free_port() {

@@ -88,10 +88,13 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Sends one request and returns status and body.
-    func request(_ method: String, _ path: String, json: String? = nil, timeout: TimeInterval = 60) async throws -> (Int, Data) {
+    func request(
+        _ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:], timeout: TimeInterval = 60
+    ) async throws -> (Int, Data) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = timeout
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let json {
             request.httpBody = Data(json.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

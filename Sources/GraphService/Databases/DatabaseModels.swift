@@ -29,6 +29,10 @@ package struct CreateDatabaseRequest: Decodable, Sendable {
     }
 }
 
+extension CreateDatabaseRequest: NullableRequestFields {
+    package static let nullableFields: Set<String> = ["repository_name", "custom_schema_ddl"]
+}
+
 /// The body of `POST /databases/{graph_id}/schema`.
 package struct SchemaChangeRequest: Decodable, Sendable {
     package var ddl: String
@@ -38,9 +42,17 @@ package struct SchemaChangeRequest: Decodable, Sendable {
     }
 }
 
+/// A request body whose document allows `null` for some fields (as "not given"). Every other
+/// field sent as `null` is refused by ``DatabaseRequestDecoder``, as the document says.
+package protocol NullableRequestFields {
+    /// The fields the OpenAPI document types with `"null"`, as dotted paths (`s3_credentials.region`).
+    static var nullableFields: Set<String> { get }
+}
+
 /// Decodes request bodies strictly: malformed JSON is `400 invalid_json`; a body that is not an
-/// object, has a field the type does not know, lacks a required field or has a field of the
-/// wrong type is `422 validation_error` naming the field.
+/// object, has a field the type does not know, lacks a required field, has a field of the
+/// wrong type, or `null` for a field the document does not type with `"null"`
+/// (``NullableRequestFields``) is `422 validation_error` naming the field.
 package enum DatabaseRequestDecoder {
     package static func decode<Body: Decodable, Keys: CodingKey & CaseIterable>(
         _ type: Body.Type, keys: Keys.Type, from buffer: ByteBuffer
@@ -63,11 +75,28 @@ package enum DatabaseRequestDecoder {
                     + "accepted: \(Keys.allCases.map(\.stringValue).joined(separator: ", "))"
             )
         }
+        let nullable = (Body.self as? any NullableRequestFields.Type)?.nullableFields ?? []
+        if let field = firstNull(in: fields, prefix: "", except: nullable) {
+            throw ServiceError.invalidBody("field '\(field)' must not be null (leave it out for its default)")
+        }
         do {
             return try JSONDecoder().decode(Body.self, from: data.isEmpty ? Data("{}".utf8) : data)
         } catch let error as DecodingError {
             throw ServiceError.invalidBody(describe(error))
         }
+    }
+
+    /// The first field (in key order, depth first through objects) that is `null` and not in
+    /// `except`.
+    private static func firstNull(in object: [String: Any], prefix: String, except: Set<String>) -> String? {
+        for key in object.keys.sorted() {
+            let path = prefix + key
+            if object[key] is NSNull, !except.contains(path) { return path }
+            if let nested = object[key] as? [String: Any], let found = firstNull(in: nested, prefix: path + ".", except: except) {
+                return found
+            }
+        }
+        return nil
     }
 
     package static func describe(_ error: DecodingError) -> String {

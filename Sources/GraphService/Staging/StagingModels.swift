@@ -230,3 +230,22 @@ extension TaskAcceptedResponse {
         )
     }
 }
+
+extension CreateStagingTableRequest: NullableRequestFields {
+    package static let nullableFields: Set<String> = S3Credentials.nullableFields(under: "s3_credentials")
+}
+
+extension CopyRequest: NullableRequestFields {
+    package static let nullableFields: Set<String> = S3Credentials.nullableFields(under: "s3_credentials")
+}
+
+extension IngestRequest: NullableRequestFields {
+    package static let nullableFields: Set<String> = ["file_ids"]
+}
+
+extension S3Credentials {
+    /// The credential fields the document allows `null` for, below `field`.
+    static func nullableFields(under field: String) -> Set<String> {
+        ["aws_session_token", "region", "endpoint_url"].reduce(into: []) { $0.insert("\(field).\($1)") }
+    }
+}
