@@ -31,6 +31,37 @@ import Testing
         return [:]
     }
 
+    /// Issue 14: a large COPY sat at 5% until it jumped to 100%. While the engine copies, the task
+    /// shows the bytes to copy and an estimate between 5% and 95% (the engine reports nothing of
+    /// its own), every half second, and never goes backwards.
+    @Test(.slow) func aLargeCopyShowsProgressWhileTheEngineCopies() async throws {
+        // 3M rows do not fit a COPY into the tests' 64 MiB pool (507 database_out_of_memory).
+        try await TestServer.withDatabases(configure: { $0.bufferPoolBytes = 512 << 20 }) { fixture in
+            let client = fixture.client
+            try StagingFixtures.write(
+                "SELECT 'p' || range AS identifier, 'name ' || range AS name, range AS age, 1.5::DOUBLE AS score FROM range(3000000)",
+                to: fixture.importDirectory + "/many.parquet")
+            try await StagingFixtures.createPeople(client, "g1")
+            let accepted = try await client.send(.post, "/databases/g1/copy", object: ["table_name": "Person", "source": "many.parquet"])
+            let id = try #require(try accepted.object()["task_id"] as? String)
+            var seen: [(percent: Double, bytes: Int?)] = []
+            var record: [String: Any] = [:]
+            let deadline = ContinuousClock.now + .seconds(180)
+            while ContinuousClock.now < deadline {
+                record = try await client.send(.get, "/tasks/\(id)/status").object()
+                seen.append((record["progress_percent"] as? Double ?? -1, record["bytes_processed"] as? Int))
+                if let status = record["status"] as? String, ["completed", "failed", "cancelled"].contains(status) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(record["status"] as? String == "completed", "\(record)")
+            #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.percent <= $1.percent }, "\(seen)")
+            let between = seen.filter { $0.percent > 5 && $0.percent < 100 }
+            #expect(!between.isEmpty, "no progress between 5% and 100%: \(seen)")
+            #expect(between.contains { ($0.bytes ?? 0) > 0 }, "\(seen)")
+            #expect(record["total_bytes"] as? Int ?? 0 > 1_000_000, "\(record)")
+        }
+    }
+
     @Test func copiesLocalParquetAndCSVAndReportsEngineRefusals() async throws {
         try await TestServer.withDatabases { fixture in
             let client = fixture.client

@@ -32,6 +32,9 @@ public final class StagingService: Sendable {
     let metrics: ServerMetrics
     private let stores: StoreCache
     private let gates = Mutex<[GraphID: WriteGate]>([:])
+    /// Bytes per second of the engine's recent COPYs on this node (a moving average), for the
+    /// progress of the next one; the engine reports none while it copies.
+    let copyRate = CopyRate()
     private let httpfs = Mutex<String?>(nil)
 
     static let storeFileName = "staging.duckdb"
