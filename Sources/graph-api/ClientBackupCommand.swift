@@ -96,7 +96,7 @@ struct BackupCommand: AsyncParsableCommand {
                     ]
                 }
                 let columns = ["backup_id", "created_at", "source", "size", "stored", "compression", "key_id", "nodes", "relationships", "label"]
-                var output = backups.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                var output = backups.isEmpty ? "" : TableRenderer(columns: columns, nullText: "", maxWidth: Terminal.columns).render(rows)
                 output += "(\(backups.count) backup\(backups.count == 1 ? "" : "s"))\n"
                 StandardStream.output.write(output)
             }

@@ -35,7 +35,7 @@ struct DatabasesCommand: AsyncParsableCommand {
                     ]
                 }
                 let columns = ["graph_id", "schema_type", "repository", "read_only", "size", "open", "created_at", "last_accessed"]
-                var output = list.databases.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                var output = list.databases.isEmpty ? "" : TableRenderer(columns: columns, nullText: "", maxWidth: Terminal.columns).render(rows)
                 output += "(\(list.totalDatabases) database\(list.totalDatabases == 1 ? "" : "s"), \(ClientFormatting.bytes(list.totalSizeBytes))"
                 // A key scoped to some graphs is not told the node's capacity.
                 if let capacity = list.nodeCapacity {

@@ -60,7 +60,7 @@ struct TasksCommand: AsyncParsableCommand {
                     ]
                 }
                 let columns = ["task_id", "type", "graph_id", "status", "progress", "created_at", "completed_at", "error"]
-                var output = list.tasks.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                var output = list.tasks.isEmpty ? "" : TableRenderer(columns: columns, nullText: "", maxWidth: Terminal.columns).render(rows)
                 output += "(\(list.tasks.count) of \(list.total) task\(list.total == 1 ? "" : "s"))\n"
                 StandardStream.output.write(output)
             }
