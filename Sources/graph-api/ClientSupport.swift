@@ -140,7 +140,8 @@ enum ClientCommandRunner {
             await scope.shutdown()
         } catch let error as GraphAPIClientError {
             await scope.shutdown()
-            StandardStream.error.write("Error: \(error)\n")
+            // The server's suggestions name request fields; the user types flags.
+            StandardStream.error.write("Error: \(CLIFlagNames.namingFlags(error.description))\n")
             throw ExitCode(error.exitStatus)
         } catch is CancellationError {
             await scope.shutdown()
