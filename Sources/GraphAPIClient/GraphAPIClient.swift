@@ -129,6 +129,13 @@ public final class GraphAPIClient: Sendable {
         try await decoded(GraphSchema.self, .schema(graphID))
     }
 
+    /// `POST /databases/{graph_id}/schema`: runs schema statements (CREATE NODE/REL TABLE, ALTER
+    /// TABLE, CREATE INDEX, COMMENT ON) in one transaction; any other statement is refused before
+    /// anything runs.
+    public func changeSchema(_ graphID: String, ddl: String) async throws -> SchemaChangeResponse {
+        try await decoded(SchemaChangeResponse.self, .changeSchema(graphID, ddl: ddl))
+    }
+
     /// `POST /databases/{graph_id}/query`: the whole result as one JSON document (at most the
     /// server's `max_rows` rows; ``QueryResponse/truncated`` says whether more existed).
     public func query(_ graphID: String, _ query: QueryRequest) async throws -> QueryResponse {

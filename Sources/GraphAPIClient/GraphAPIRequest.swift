@@ -75,6 +75,14 @@ extension GraphAPIRequest {
         GraphAPIRequest(method: "GET", pathSegments: ["databases", graphID, "schema"])
     }
 
+    /// `POST /databases/{graph_id}/schema`: schema statements, applied all or nothing.
+    public static func changeSchema(_ graphID: String, ddl: String) -> GraphAPIRequest {
+        GraphAPIRequest(
+            method: "POST", pathSegments: ["databases", graphID, "schema"],
+            body: Data(JSONValue.object(["ddl": .string(ddl)]).jsonText.utf8)
+        )
+    }
+
     /// `POST /databases/{graph_id}/query`, answered with one JSON document.
     public static func query(_ graphID: String, _ query: QueryRequest) -> GraphAPIRequest {
         GraphAPIRequest(

@@ -1,5 +1,6 @@
 import BackupArchive
 import Foundation
+import Logging
 import S3Client
 
 /// The role a server node plays, from the `--node-type` flag.
@@ -82,6 +83,8 @@ public struct ServerConfiguration: Sendable {
     public var environment: DeploymentEnvironment = .development
     /// Accepted API keys (several, so a key can be rotated without downtime), with their scopes.
     public var apiKeys: [APIKey] = []
+    /// The scoped keys file the keys of ``apiKeys`` with scopes came from, if any.
+    public var keysFile: String?
     /// Failed authentications from all client addresses together within a minute before every
     /// missing or wrong key is answered `429` (a valid key still passes); see ``Authenticator``.
     public var maxAuthFailuresPerMinute: Int = 100
@@ -148,6 +151,8 @@ public struct ServerConfiguration: Sendable {
     /// Backup keys from `--backup-key-file` or `GRAPH_API_BACKUP_KEY`: the first encrypts, all
     /// decrypt. None: backups are unencrypted and `encryption: true` is refused.
     public var backupKeys: BackupKeyRing = .empty
+    /// The file ``backupKeys`` came from (`--backup-key-file`), if any.
+    public var backupKeyFile: String?
     /// The ids of ``backupKeys``, the encrypting one first.
     public var backupKeyIDs: [String] { backupKeys.keys.map(\.id) }
     /// Threads that compress and encrypt (or check and decompress) one archive.
@@ -160,6 +165,11 @@ public struct ServerConfiguration: Sendable {
     public var backupSchedule: BackupSchedule?
     /// The largest archive a restore takes as its request body, in bytes.
     public var maxRestoreUploadBytes: Int64 = 64 << 30
+    /// The level of the server's log (`--log-level`, `LOG_LEVEL`).
+    public var logLevel: Logger.Level = .info
+    /// The format of the server's log lines (`json` or `text`), as the executable set up logging;
+    /// `nil` when the process did not (tests).
+    public var logFormat: String?
     /// How often the scheduler looks for due backups.
     public var backupSchedulerTick: Duration = .seconds(30)
 
@@ -198,9 +208,11 @@ public struct ServerConfiguration: Sendable {
     /// Resolves the configuration: a flag wins over its `GRAPH_API_*` environment variable, which
     /// wins over the default. Invalid values throw a ``ConfigurationError`` naming the setting.
     public static func resolve(flags: Flags, environment env: [String: String]) throws(ConfigurationError) -> ServerConfiguration {
-        func pick(_ flag: String?, _ name: String) -> String? {
-            if let flag { return flag }
-            if let value = env[name], !value.isEmpty { return value }
+        // Every value is read through its ``ServerSetting``: a flag of its own, else one of
+        // `flags.settings`, else the environment.
+        func pick(_ setting: ServerSetting, flag: String? = nil) -> String? {
+            if let flag = flag ?? flags.settings[setting.rawValue] { return flag }
+            if let value = env[setting.environmentVariable], !value.isEmpty { return value }
             return nil
         }
         func parse<T: RawRepresentable & CaseIterable>(_ raw: String?, _ setting: String, as: T.Type) throws(ConfigurationError) -> T?
@@ -214,93 +226,95 @@ public struct ServerConfiguration: Sendable {
         }
 
         var config = ServerConfiguration()
-        if let host = pick(flags.host, "GRAPH_API_HOST") { config.host = host }
+        if let host = pick(.host, flag: flags.host) { config.host = host }
         if let port = flags.port {
             config.port = port
-        } else if let raw = pick(nil, "GRAPH_API_PORT") {
-            guard let port = Int(raw) else { throw ConfigurationError("invalid GRAPH_API_PORT '\(raw)': not a number") }
+        } else if let raw = pick(.port) {
+            guard let port = Int(raw) else { throw ConfigurationError("invalid \(ServerSetting.port.environmentVariable) '\(raw)': not a number") }
             config.port = port
         }
         guard (0...65535).contains(config.port) else {
             throw ConfigurationError("invalid port \(config.port): expected 0...65535 (0 picks a free port)")
         }
-        if let dir = pick(flags.dataDirectory, "GRAPH_API_DATA_DIR") {
+        if let dir = pick(.dataDir, flag: flags.dataDirectory) {
             guard !dir.isEmpty else { throw ConfigurationError("the data directory must not be empty") }
             config.dataDirectory = dir
         }
-        config.importDirectory = pick(flags.importDirectory, "GRAPH_API_IMPORT_DIR")
+        config.importDirectory = pick(.importDir, flag: flags.importDirectory)
             ?? (config.dataDirectory as NSString).appendingPathComponent("import")
-        if let value = try parse(pick(flags.nodeType, "GRAPH_API_NODE_TYPE"), "node type", as: NodeType.self) {
+        if let value = try parse(pick(.nodeType, flag: flags.nodeType), "node type", as: NodeType.self) {
             config.nodeType = value
         }
-        if let value = try parse(pick(flags.tier, "GRAPH_API_TIER"), "tier", as: Tier.self) { config.tier = value }
-        if let value = try parse(pick(flags.environment, "GRAPH_API_ENV"), "environment", as: DeploymentEnvironment.self) {
+        if let value = try parse(pick(.tier, flag: flags.tier), "tier", as: Tier.self) { config.tier = value }
+        if let value = try parse(pick(.env, flag: flags.environment), "environment", as: DeploymentEnvironment.self) {
             config.environment = value
         }
         var keys: [String] = []
-        if let key = env["GRAPH_API_KEY"], !key.isEmpty { keys.append(key) }
-        for key in (env["GRAPH_API_KEYS"] ?? "").split(separator: ",") {
+        if let key = pick(.key) { keys.append(key) }
+        for key in (pick(.keys) ?? "").split(separator: ",") {
             let trimmed = key.trimmingCharacters(in: .whitespaces)
             if !trimmed.isEmpty, !keys.contains(trimmed) { keys.append(trimmed) }
         }
         config.apiKeys = keys.map { APIKey(secret: $0) }
-        if let file = pick(flags.settings["KEYS_FILE"], "GRAPH_API_KEYS_FILE") {
+        if let file = pick(.keysFile) {
             config.apiKeys += try ScopedKeysFile.load(path: file)
+            config.keysFile = file
         }
 
-        func integer(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-            guard let raw = pick(flags.settings[name], "GRAPH_API_" + name) else { return nil }
+        func integer(_ setting: ServerSetting, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            guard let raw = pick(setting) else { return nil }
             guard let value = Int(raw), range.contains(value) else {
-                throw ConfigurationError("invalid GRAPH_API_\(name) '\(raw)': expected a whole number in \(range.lowerBound)...\(range.upperBound)")
+                throw ConfigurationError(
+                    "invalid \(setting.environmentVariable) '\(raw)': expected a whole number in \(range.lowerBound)...\(range.upperBound)"
+                )
             }
             return value
         }
-        func seconds(_ name: String) throws(ConfigurationError) -> Double? {
-            guard let raw = pick(flags.settings[name], "GRAPH_API_" + name) else { return nil }
+        func seconds(_ setting: ServerSetting) throws(ConfigurationError) -> Double? {
+            guard let raw = pick(setting) else { return nil }
             guard let value = Double(raw), value > 0, value.isFinite else {
-                throw ConfigurationError("invalid GRAPH_API_\(name) '\(raw)': expected a positive number of seconds")
+                throw ConfigurationError("invalid \(setting.environmentVariable) '\(raw)': expected a positive number of seconds")
             }
             return value
         }
-        config.maxAuthFailuresPerMinute = try integer("MAX_AUTH_FAILURES_PER_MINUTE", 1...100_000) ?? config.maxAuthFailuresPerMinute
-        config.maxDatabases = try integer("MAX_DATABASES", 1...100_000)
-        config.maxOpenDatabases = try integer("MAX_OPEN_DATABASES", 1...10_000)
-        if let mib = try integer("MEMORY_PER_DATABASE_MB", 16...1_048_576) { config.bufferPoolBytes = UInt64(mib) << 20 }
-        if let gib = try integer("MAX_DATABASE_SIZE_GB", 1...65_536) { config.maxDatabaseSizeBytes = UInt64(gib) << 30 }
-        config.threadsPerQuery = try integer("THREADS_PER_QUERY", 1...256) ?? config.threadsPerQuery
-        config.connectionsPerDatabase = try integer("CONNECTIONS_PER_DATABASE", 1...1_000)
-        config.connectionWaitMilliseconds = try integer("CONNECTION_WAIT_MS", 0...600_000) ?? config.connectionWaitMilliseconds
-        config.idleTimeoutSeconds = try integer("IDLE_TIMEOUT_SECONDS", 1...86_400) ?? config.idleTimeoutSeconds
-        config.engineThreads = try integer("ENGINE_THREADS", 1...1_024) ?? config.engineThreads
-        config.connectionIdleTimeoutSeconds = try integer("CONNECTION_IDLE_TIMEOUT_SECONDS", 1...86_400) ?? config.connectionIdleTimeoutSeconds
-        config.requestHeadTimeoutSeconds = try integer("REQUEST_HEAD_TIMEOUT_SECONDS", 1...3_600) ?? config.requestHeadTimeoutSeconds
-        if let mib = try integer("MAX_BODY_MB", 1...4_096) { config.maxBodyBytes = mib << 20 }
-        config.maxRows = try integer("MAX_ROWS", 1...10_000_000) ?? config.maxRows
-        config.chunkSize = try integer("CHUNK_SIZE", 1...10_000)
-        config.defaultQueryTimeoutSeconds = try seconds("QUERY_TIMEOUT") ?? config.defaultQueryTimeoutSeconds
-        config.maxQueryTimeoutSeconds = try seconds("MAX_QUERY_TIMEOUT") ?? config.maxQueryTimeoutSeconds
-        config.maxQueuedQueries = try integer("MAX_QUEUED_QUERIES", 1...1_000_000) ?? config.maxQueuedQueries
-        if let mib = try integer("QUERY_MEMORY_LIMIT_MB", 64...16_777_216) { config.queryMemoryLimitBytes = UInt64(mib) << 20 }
-        config.shutdownGraceSeconds = try integer("SHUTDOWN_GRACE_SECONDS", 0...3_600) ?? config.shutdownGraceSeconds
-        if let mib = try integer("STAGING_MEMORY_MB", 64...1_048_576) { config.stagingMemoryBytes = UInt64(mib) << 20 }
-        config.stagingThreads = try integer("STAGING_THREADS", 1...256) ?? config.stagingThreads
-        config.maxStagingStreamRows = try integer("STAGING_MAX_STREAM_ROWS", 1...100_000_000) ?? config.maxStagingStreamRows
-        config.stagingExecutorThreads = try integer("STAGING_EXECUTOR_THREADS", 1...1_024) ?? config.stagingExecutorThreads
+        config.maxAuthFailuresPerMinute = try integer(.maxAuthFailuresPerMinute, 1...100_000) ?? config.maxAuthFailuresPerMinute
+        config.maxDatabases = try integer(.maxDatabases, 1...100_000)
+        config.maxOpenDatabases = try integer(.maxOpenDatabases, 1...10_000)
+        if let mib = try integer(.memoryPerDatabaseMB, 16...1_048_576) { config.bufferPoolBytes = UInt64(mib) << 20 }
+        if let gib = try integer(.maxDatabaseSizeGB, 1...65_536) { config.maxDatabaseSizeBytes = UInt64(gib) << 30 }
+        config.threadsPerQuery = try integer(.threadsPerQuery, 1...256) ?? config.threadsPerQuery
+        config.connectionsPerDatabase = try integer(.connectionsPerDatabase, 1...1_000)
+        config.connectionWaitMilliseconds = try integer(.connectionWaitMS, 0...600_000) ?? config.connectionWaitMilliseconds
+        config.idleTimeoutSeconds = try integer(.idleTimeoutSeconds, 1...86_400) ?? config.idleTimeoutSeconds
+        config.engineThreads = try integer(.engineThreads, 1...1_024) ?? config.engineThreads
+        config.connectionIdleTimeoutSeconds = try integer(.connectionIdleTimeoutSeconds, 1...86_400) ?? config.connectionIdleTimeoutSeconds
+        config.requestHeadTimeoutSeconds = try integer(.requestHeadTimeoutSeconds, 1...3_600) ?? config.requestHeadTimeoutSeconds
+        if let mib = try integer(.maxBodyMB, 1...4_096) { config.maxBodyBytes = mib << 20 }
+        config.maxRows = try integer(.maxRows, 1...10_000_000) ?? config.maxRows
+        config.chunkSize = try integer(.chunkSize, 1...10_000)
+        config.defaultQueryTimeoutSeconds = try seconds(.queryTimeout) ?? config.defaultQueryTimeoutSeconds
+        config.maxQueryTimeoutSeconds = try seconds(.maxQueryTimeout) ?? config.maxQueryTimeoutSeconds
+        config.maxQueuedQueries = try integer(.maxQueuedQueries, 1...1_000_000) ?? config.maxQueuedQueries
+        if let mib = try integer(.queryMemoryLimitMB, 64...16_777_216) { config.queryMemoryLimitBytes = UInt64(mib) << 20 }
+        config.shutdownGraceSeconds = try integer(.shutdownGraceSeconds, 0...3_600) ?? config.shutdownGraceSeconds
+        if let mib = try integer(.stagingMemoryMB, 64...1_048_576) { config.stagingMemoryBytes = UInt64(mib) << 20 }
+        config.stagingThreads = try integer(.stagingThreads, 1...256) ?? config.stagingThreads
+        config.maxStagingStreamRows = try integer(.stagingMaxStreamRows, 1...100_000_000) ?? config.maxStagingStreamRows
+        config.stagingExecutorThreads = try integer(.stagingExecutorThreads, 1...1_024) ?? config.stagingExecutorThreads
         config.s3Credentials = try S3Credentials(environment: env)
-        if let directory = pick(flags.settings["BACKUP_DIR"], "GRAPH_API_BACKUP_DIR") { config.backupDirectory = directory }
+        if let directory = pick(.backupDir) { config.backupDirectory = directory }
         do {
-            config.backupKeys = try BackupKeyRing.load(
-                keyFile: pick(flags.settings["BACKUP_KEY_FILE"], "GRAPH_API_BACKUP_KEY_FILE"), environmentKey: env["GRAPH_API_BACKUP_KEY"]
-            )
+            config.backupKeyFile = pick(.backupKeyFile)
+            config.backupKeys = try BackupKeyRing.load(keyFile: config.backupKeyFile, environmentKey: pick(.backupKey))
         } catch {
             throw ConfigurationError("invalid backup key: \(error)")
         }
-        config.backupThreads = try integer("BACKUP_THREADS", 1...64) ?? config.backupThreads
-        if let gib = try integer("MAX_RESTORE_UPLOAD_GB", 1...1_048_576) { config.maxRestoreUploadBytes = Int64(gib) << 30 }
-        if let timing = pick(flags.settings["BACKUP_SCHEDULE"], "GRAPH_API_BACKUP_SCHEDULE") {
+        config.backupThreads = try integer(.backupThreads, 1...64) ?? config.backupThreads
+        if let gib = try integer(.maxRestoreUploadGB, 1...1_048_576) { config.maxRestoreUploadBytes = Int64(gib) << 30 }
+        if let timing = pick(.backupSchedule) {
             let isCron = timing.contains(" ")
-            let keepLast = try integer("BACKUP_KEEP_LAST", 1...100_000)
-            let keepDays = try integer("BACKUP_KEEP_DAYS", 1...36_500)
+            let keepLast = try integer(.backupKeepLast, 1...100_000)
+            let keepDays = try integer(.backupKeepDays, 1...36_500)
             let schedule = BackupSchedule(
                 interval: isCron ? nil : timing, cron: isCron ? timing : nil,
                 retention: keepLast == nil && keepDays == nil ? nil : .init(keepLast: keepLast, keepDays: keepDays.map(Double.init))
@@ -308,18 +322,25 @@ public struct ServerConfiguration: Sendable {
             do {
                 _ = try schedule.validated()
             } catch let error as ServiceError {
-                throw ConfigurationError("invalid GRAPH_API_BACKUP_SCHEDULE '\(timing)': \(error.message)")
+                throw ConfigurationError("invalid \(ServerSetting.backupSchedule.environmentVariable) '\(timing)': \(error.message)")
             } catch {
-                throw ConfigurationError("invalid GRAPH_API_BACKUP_SCHEDULE '\(timing)': \(error)")
+                throw ConfigurationError("invalid \(ServerSetting.backupSchedule.environmentVariable) '\(timing)': \(error)")
             }
             config.backupSchedule = schedule
         }
-        if let uri = pick(flags.settings["BACKUP_S3_URI"], "GRAPH_API_BACKUP_S3_URI") {
+        if let uri = pick(.backupS3URI) {
             do {
                 config.backupS3 = BackupS3Settings(location: try S3Location(uri), client: try S3Client.Configuration.fromEnvironment(env))
             } catch {
                 throw ConfigurationError("invalid backup S3 destination '\(uri)': \(error)")
             }
+        }
+        if let raw = pick(.logLevel) {
+            guard let level = Logger.Level(rawValue: raw) else {
+                let allowed = Logger.Level.allCases.map(\.rawValue).joined(separator: "|")
+                throw ConfigurationError("invalid log level '\(raw)': expected one of \(allowed)")
+            }
+            config.logLevel = level
         }
         config.defaultQueryTimeoutSeconds = min(config.defaultQueryTimeoutSeconds, config.maxQueryTimeoutSeconds)
         if config.environment == .production, keys.isEmpty {

@@ -96,7 +96,7 @@ struct BackupCommand: AsyncParsableCommand {
                     ]
                 }
                 let columns = ["backup_id", "created_at", "source", "size", "stored", "compression", "key_id", "nodes", "relationships", "label"]
-                var output = backups.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                var output = backups.isEmpty ? "" : TableRenderer(columns: columns, nullText: "", maxWidth: Terminal.columns).render(rows)
                 output += "(\(backups.count) backup\(backups.count == 1 ? "" : "s"))\n"
                 StandardStream.output.write(output)
             }
@@ -393,6 +393,9 @@ extension BackupCommand {
 
         func validate() throws {
             if delete, interval != nil || cron != nil { throw ValidationError("--delete takes no --interval or --cron") }
+            // The server would refuse these too, naming its fields (retention.keep_last).
+            if let keepLast, keepLast < 1 { throw ValidationError("--keep-last must be at least 1 (the newest backup is always kept)") }
+            if let keepDays, !(keepDays > 0) || !keepDays.isFinite { throw ValidationError("--keep-days must be more than 0") }
             if interval == nil, cron == nil, keepLast != nil || keepDays != nil || compression != nil || destination != nil || disabled {
                 throw ValidationError("setting a schedule needs --interval or --cron")
             }

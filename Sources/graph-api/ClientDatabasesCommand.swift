@@ -3,13 +3,13 @@ import Foundation
 import GraphAPIClient
 import GraphJSON
 
-/// `graph-api databases list|create|delete|info|schema`.
+/// `graph-api databases list|create|delete|info|schema|change-schema|metrics`.
 struct DatabasesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "databases",
         abstract: "List, create, inspect and delete the graphs of a server.",
         discussion: ClientCommandRunner.exitStatusHelp,
-        subcommands: [List.self, Create.self, Delete.self, Info.self, Schema.self, Metrics.self]
+        subcommands: [List.self, Create.self, Delete.self, Info.self, Schema.self, ChangeSchema.self, Metrics.self]
     )
 
     /// `graph-api databases list`.
@@ -35,7 +35,7 @@ struct DatabasesCommand: AsyncParsableCommand {
                     ]
                 }
                 let columns = ["graph_id", "schema_type", "repository", "read_only", "size", "open", "created_at", "last_accessed"]
-                var output = list.databases.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                var output = list.databases.isEmpty ? "" : TableRenderer(columns: columns, nullText: "", maxWidth: Terminal.columns).render(rows)
                 output += "(\(list.totalDatabases) database\(list.totalDatabases == 1 ? "" : "s"), \(ClientFormatting.bytes(list.totalSizeBytes))"
                 // A key scoped to some graphs is not told the node's capacity.
                 if let capacity = list.nodeCapacity {
@@ -267,6 +267,60 @@ extension DatabasesCommand {
                     output += member.key + String(repeating: " ", count: width - member.key.count + 1) + text + "\n"
                 }
                 StandardStream.output.write(output)
+            }
+        }
+    }
+}
+
+extension DatabasesCommand {
+    /// `graph-api databases change-schema`.
+    struct ChangeSchema: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "change-schema",
+            abstract: "Apply schema statements to a database, all or nothing (POST /databases/{graph_id}/schema).",
+            discussion: """
+                The statements (CREATE NODE/REL TABLE, ALTER TABLE, CREATE INDEX, COMMENT ON, separated \
+                by ';') come from --ddl or from --ddl-file ('-' for standard input). They run in one \
+                transaction: all are applied or none; any other statement is refused before anything \
+                runs. 'graph-api databases schema GRAPH' shows the result.
+
+                \(ClientCommandRunner.exitStatusHelp)
+                """
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Option(help: "The schema statements.")
+        var ddl: String?
+
+        @Option(help: "Read the schema statements from this file ('-' for standard input).")
+        var ddlFile: String?
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func validate() throws {
+            if ddl != nil, ddlFile != nil { throw ValidationError("give the statements either with --ddl or with --ddl-file, not both") }
+            if ddl == nil, ddlFile == nil { throw ValidationError("give the statements with --ddl DDL or --ddl-file PATH ('-' for standard input)") }
+        }
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let text = try ddl ?? ClientInput.read(path: ddlFile ?? "-", what: "DDL")
+                guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                    throw GraphAPIClientError(kind: .invalidInput, detail: "the DDL is empty")
+                }
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.changeSchema(graphID, ddl: text))) }
+                let changed = try await client.changeSchema(graphID, ddl: text)
+                let count = changed.statementsExecuted
+                StandardStream.output.write(
+                    "applied \(count) schema statement\(count == 1 ? "" : "s") to '\(changed.graphID)' "
+                        + "in \(ClientFormatting.milliseconds(changed.executionTimeMilliseconds))\n"
+                )
             }
         }
     }

@@ -16,7 +16,9 @@ struct QueryCommand: AsyncParsableCommand {
             quoted strings ('"42"'); anything else is a plain string (Alice, 2024-01-02, 007, an \
             empty value). To pass a string that reads as JSON, quote it as JSON: --param 'zip="02139"'.
 
-            Formats: table (default) prints aligned columns, null as NULL, nested values as JSON; \
+            Formats: table (default) prints aligned columns, null as NULL, nested values as JSON, a \
+            value with line breaks (an EXPLAIN plan) as lines within its column, fitted to the \
+            terminal's width (COLUMNS, else the terminal's; not when printing to a file or pipe); \
             json prints the server's JSON answer; both hold at most the server's row limit and warn \
             on standard error when the result was truncated. ndjson (one object per row) and csv \
             (RFC 4180, CRLF line ends, null as an empty field, an empty string as "") stream from \

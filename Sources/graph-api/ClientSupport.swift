@@ -140,7 +140,8 @@ enum ClientCommandRunner {
             await scope.shutdown()
         } catch let error as GraphAPIClientError {
             await scope.shutdown()
-            StandardStream.error.write("Error: \(error)\n")
+            // The server's suggestions name request fields; the user types flags.
+            StandardStream.error.write("Error: \(CLIFlagNames.namingFlags(error.description))\n")
             throw ExitCode(error.exitStatus)
         } catch is CancellationError {
             await scope.shutdown()
@@ -191,6 +192,24 @@ struct StandardStream: Sendable {
         #else
         Darwin.write(fd, pointer, count)
         #endif
+    }
+}
+
+/// The terminal the command prints to.
+enum Terminal {
+    /// The width tables are fitted to: `COLUMNS` when it is a positive number, else the width of
+    /// the terminal standard output is; `nil` when standard output is a file or a pipe, whose
+    /// tables are not wrapped (so `grep` and `cut` see whole values).
+    static var columns: Int? {
+        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let value = Int(text.trimmingCharacters(in: .whitespaces)),
+            value > 0
+        {
+            return value
+        }
+        guard isatty(1) == 1 else { return nil }
+        var size = winsize()
+        guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
     }
 }
 
@@ -325,7 +344,7 @@ struct QueryOutputOptions: ParsableArguments {
 enum QueryOutput {
     /// The rows as aligned columns, then `(N rows, T ms)`.
     static func printTable(columns: [String], rows: [[JSONValue]], rowCount: Int, milliseconds: Double) {
-        var output = TableRenderer(columns: columns).render(rows)
+        var output = TableRenderer(columns: columns, maxWidth: Terminal.columns).render(rows)
         output += "(\(ClientFormatting.rows(rowCount)), \(ClientFormatting.milliseconds(milliseconds)))\n"
         StandardStream.output.write(output)
     }

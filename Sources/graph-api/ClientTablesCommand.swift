@@ -39,7 +39,7 @@ struct TablesCommand: AsyncParsableCommand {
                     ]
                 }
                 let columns = ["table_name", "row_count", "size", "source", "columns"]
-                var output = tables.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                var output = tables.isEmpty ? "" : TableRenderer(columns: columns, nullText: "", maxWidth: Terminal.columns).render(rows)
                 let size = tables.reduce(UInt64(0)) { $0 + $1.sizeBytes }
                 output += "(\(tables.count) staging table\(tables.count == 1 ? "" : "s"), \(ClientFormatting.bytes(size)))\n"
                 StandardStream.output.write(output)
@@ -218,7 +218,9 @@ struct TablesCommand: AsyncParsableCommand {
                 false, null and quoted strings ('"42"'); anything else is a plain string (Alice, \
                 2024-01-02, 007, an empty value). Lists and objects are refused by the server.
 
-                Formats: table (default) prints aligned columns, null as NULL, nested values as JSON; \
+                Formats: table (default) prints aligned columns, null as NULL, nested values as JSON, a \
+                value with line breaks as lines within its column, fitted to the terminal's width \
+                (COLUMNS, else the terminal's; not when printing to a file or pipe); \
                 json prints the server's JSON answer; both hold at most the server's row limit. ndjson \
                 (one object per row) and csv (RFC 4180, CRLF line ends, null as an empty field, an \
                 empty string as "") stream from the server chunk by chunk, up to its streaming row \

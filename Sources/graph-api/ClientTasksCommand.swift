@@ -56,11 +56,11 @@ struct TasksCommand: AsyncParsableCommand {
                     [
                         .string(task.taskID), .string(task.taskType), task.graphID.map(JSONValue.string) ?? .null, .string(task.status),
                         .string(TaskProgressText.percentText(TaskProgressText.clamped(task.progressPercent))), .string(task.createdAt),
-                        task.completedAt.map(JSONValue.string) ?? .null, task.error.map(JSONValue.string) ?? .null,
+                        task.completedAt.map(JSONValue.string) ?? .null, task.error.map { .string(CLIFlagNames.namingFlags($0)) } ?? .null,
                     ]
                 }
                 let columns = ["task_id", "type", "graph_id", "status", "progress", "created_at", "completed_at", "error"]
-                var output = list.tasks.isEmpty ? "" : TableRenderer(columns: columns, nullText: "").render(rows)
+                var output = list.tasks.isEmpty ? "" : TableRenderer(columns: columns, nullText: "", maxWidth: Terminal.columns).render(rows)
                 output += "(\(list.tasks.count) of \(list.total) task\(list.total == 1 ? "" : "s"))\n"
                 StandardStream.output.write(output)
             }
@@ -197,7 +197,7 @@ struct TasksCommand: AsyncParsableCommand {
             if !json { StandardStream.output.write((final.result ?? .null).jsonText + "\n") }
             return
         }
-        StandardStream.error.write("Error: task \(final.taskID) \(final.status): \(final.error ?? "no error given")\n")
+        StandardStream.error.write("Error: task \(final.taskID) \(final.status): \(final.error.map(CLIFlagNames.namingFlags) ?? "no error given")\n")
         throw ExitCode.failure
     }
 
@@ -213,7 +213,7 @@ struct TasksCommand: AsyncParsableCommand {
             lines.append(("bytes", "\(ClientFormatting.bytes(UInt64(max(0, bytes))))" + (task.totalBytes.map { " of \(ClientFormatting.bytes(UInt64(max(0, $0))))" } ?? "")))
         }
         if let message = task.message { lines.append(("message", message)) }
-        if let error = task.error { lines.append(("error", error)) }
+        if let error = task.error { lines.append(("error", CLIFlagNames.namingFlags(error))) }
         if let result = task.result { lines.append(("result", result.jsonText)) }
         if !task.metadata.isEmpty { lines.append(("metadata", JSONValue.object(task.metadata).jsonText)) }
         let width = lines.map(\.0.count).max() ?? 0

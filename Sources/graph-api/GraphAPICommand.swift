@@ -79,6 +79,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Milliseconds a query waits for one of its database's connections before 503 with Retry-After (env GRAPH_API_CONNECTION_WAIT_MS; default 5000).")
     var connectionWaitMs: Int?
 
+    @Option(help: "Seconds an open database may go unused before it is closed (env GRAPH_API_IDLE_TIMEOUT_SECONDS; default 300).")
+    var idleTimeoutSeconds: Int?
+
     @Option(help: "Threads running blocking engine calls (env GRAPH_API_ENGINE_THREADS; default 16).")
     var engineThreads: Int?
 
@@ -102,6 +105,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Largest query timeout a request may ask for, in seconds (env GRAPH_API_MAX_QUERY_TIMEOUT; default 300).")
     var maxQueryTimeout: Double?
+
+    @Option(help: "Queries that may wait for a connection across the node at once; one more is answered 503 (env GRAPH_API_MAX_QUEUED_QUERIES; default 256).")
+    var maxQueuedQueries: Int?
+
+    @Option(help: "New queries are answered 503 while the server's resident memory is above this many MiB (env GRAPH_API_QUERY_MEMORY_LIMIT_MB; default 90% of physical memory).")
+    var queryMemoryLimitMb: Int?
 
     @Option(help: "On SIGTERM, seconds running queries may go on before they are interrupted (env GRAPH_API_SHUTDOWN_GRACE_SECONDS; default 5).")
     var shutdownGraceSeconds: Int?
@@ -148,30 +157,37 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log lines as json | text (env GRAPH_API_LOG_FORMAT; default json in production, text in development).")
     var logFormat: String?
 
-    /// The numeric flags by their environment-variable name without the `GRAPH_API_` prefix.
+    /// The flags given, by their setting's name (``ServerSetting``), other than those
+    /// ``ServerConfiguration/Flags`` has a field for.
     var settingFlags: [String: String] {
-        let values: [String: String?] = [
-            "KEYS_FILE": keysFile, "MAX_AUTH_FAILURES_PER_MINUTE": maxAuthFailuresPerMinute.map(String.init),
-            "MAX_DATABASES": maxDatabases.map(String.init), "MAX_OPEN_DATABASES": maxOpenDatabases.map(String.init),
-            "MEMORY_PER_DATABASE_MB": memoryPerDatabaseMb.map(String.init),
-            "MAX_DATABASE_SIZE_GB": maxDatabaseSizeGb.map(String.init), "THREADS_PER_QUERY": threadsPerQuery.map(String.init),
-            "CONNECTIONS_PER_DATABASE": connectionsPerDatabase.map(String.init), "ENGINE_THREADS": engineThreads.map(String.init),
-            "CONNECTION_WAIT_MS": connectionWaitMs.map(String.init),
-            "CONNECTION_IDLE_TIMEOUT_SECONDS": connectionIdleTimeoutSeconds.map(String.init),
-            "REQUEST_HEAD_TIMEOUT_SECONDS": requestHeadTimeoutSeconds.map(String.init),
-            "MAX_BODY_MB": maxBodyMb.map(String.init), "MAX_ROWS": maxRows.map(String.init), "CHUNK_SIZE": chunkSize.map(String.init),
-            "SHUTDOWN_GRACE_SECONDS": shutdownGraceSeconds.map(String.init), "QUERY_TIMEOUT": queryTimeout.map { String($0) }, "MAX_QUERY_TIMEOUT": maxQueryTimeout.map { String($0) },
-            "STAGING_MEMORY_MB": stagingMemoryMb.map(String.init), "STAGING_THREADS": stagingThreads.map(String.init),
-            "STAGING_EXECUTOR_THREADS": stagingExecutorThreads.map(String.init), "STAGING_MAX_STREAM_ROWS": stagingMaxStreamRows.map(String.init),
-            "BACKUP_DIR": backupDir, "BACKUP_KEY_FILE": backupKeyFile, "BACKUP_S3_URI": backupS3Uri, "BACKUP_SCHEDULE": backupSchedule,
-            "BACKUP_KEEP_LAST": backupKeepLast.map(String.init), "MAX_RESTORE_UPLOAD_GB": maxRestoreUploadGb.map(String.init), "BACKUP_KEEP_DAYS": backupKeepDays.map(String.init), "BACKUP_THREADS": backupThreads.map(String.init),
+        let values: [ServerSetting: String?] = [
+            .keysFile: keysFile, .maxAuthFailuresPerMinute: maxAuthFailuresPerMinute.map(String.init),
+            .maxDatabases: maxDatabases.map(String.init), .maxOpenDatabases: maxOpenDatabases.map(String.init),
+            .memoryPerDatabaseMB: memoryPerDatabaseMb.map(String.init), .maxDatabaseSizeGB: maxDatabaseSizeGb.map(String.init),
+            .threadsPerQuery: threadsPerQuery.map(String.init), .connectionsPerDatabase: connectionsPerDatabase.map(String.init),
+            .connectionWaitMS: connectionWaitMs.map(String.init), .idleTimeoutSeconds: idleTimeoutSeconds.map(String.init),
+            .engineThreads: engineThreads.map(String.init),
+            .connectionIdleTimeoutSeconds: connectionIdleTimeoutSeconds.map(String.init),
+            .requestHeadTimeoutSeconds: requestHeadTimeoutSeconds.map(String.init),
+            .maxBodyMB: maxBodyMb.map(String.init), .maxRows: maxRows.map(String.init), .chunkSize: chunkSize.map(String.init),
+            .queryTimeout: queryTimeout.map { String($0) }, .maxQueryTimeout: maxQueryTimeout.map { String($0) },
+            .maxQueuedQueries: maxQueuedQueries.map(String.init), .queryMemoryLimitMB: queryMemoryLimitMb.map(String.init),
+            .shutdownGraceSeconds: shutdownGraceSeconds.map(String.init),
+            .stagingMemoryMB: stagingMemoryMb.map(String.init), .stagingThreads: stagingThreads.map(String.init),
+            .stagingExecutorThreads: stagingExecutorThreads.map(String.init), .stagingMaxStreamRows: stagingMaxStreamRows.map(String.init),
+            .backupDir: backupDir, .backupKeyFile: backupKeyFile, .backupS3URI: backupS3Uri, .backupSchedule: backupSchedule,
+            .backupKeepLast: backupKeepLast.map(String.init), .backupKeepDays: backupKeepDays.map(String.init),
+            .maxRestoreUploadGB: maxRestoreUploadGb.map(String.init), .backupThreads: backupThreads.map(String.init),
+            .logLevel: logLevel,
         ]
-        return values.compactMapValues { $0 }
+        var flags: [String: String] = [:]
+        for case let (setting, value?) in values { flags[setting.rawValue] = value }
+        return flags
     }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let configuration: ServerConfiguration
+        var configuration: ServerConfiguration
         do {
             configuration = try ServerConfiguration.resolve(
                 flags: .init(
@@ -185,20 +201,16 @@ struct Serve: AsyncParsableCommand {
         }
         // Only the executable bootstraps logging and metrics, before the first Logger exists.
         do {
-            ObservabilityBootstrap.bootstrapLogging(
-                format: try LogFormat.resolve(flag: logFormat, environment: environment, deployment: configuration.environment)
-            )
+            let format = try LogFormat.resolve(flag: logFormat, environment: environment, deployment: configuration.environment)
+            ObservabilityBootstrap.bootstrapLogging(format: format)
+            configuration.logFormat = format.rawValue
         } catch {
             throw ValidationError(error.description)
         }
         let metrics = ServerMetrics()
         ObservabilityBootstrap.bootstrapMetrics(metrics)
         var logger = Logger(label: "graph-api")
-        let levelText = logLevel ?? environment["LOG_LEVEL"] ?? "info"
-        guard let level = Logger.Level(rawValue: levelText) else {
-            throw ValidationError("invalid log level '\(levelText)'")
-        }
-        logger.logLevel = level
+        logger.logLevel = configuration.logLevel
         do {
             try await runGraphAPIServer(configuration: configuration, logger: logger, metrics: metrics)
         } catch let error as ListenAddressUnavailable {

@@ -13,9 +13,10 @@ import Testing
 
     /// Runs `graph-api arguments…` with the server URL and key in the environment.
     static func graphAPI(
-        _ url: String, _ arguments: [String], key: String? = LiveServer.apiKey, stdin: String? = nil
+        _ url: String, _ arguments: [String], key: String? = LiveServer.apiKey, stdin: String? = nil, environment extra: [String: String] = [:]
     ) async throws -> CLIProcess.Outcome {
-        var environment = ["GRAPH_API_URL": url]
+        var environment = extra
+        environment["GRAPH_API_URL"] = url
         if let key { environment["GRAPH_API_KEY"] = key }
         return try await CLIProcess.run(arguments, environment: environment, stdin: stdin)
     }

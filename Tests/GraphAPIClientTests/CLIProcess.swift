@@ -57,7 +57,8 @@ enum CLIProcess {
     }
 
     /// Runs `graph-api arguments…` with `environment` added to a copy of this process's
-    /// environment from which every `GRAPH_API_*` variable was removed, and `stdin` as its input.
+    /// environment from which every `GRAPH_API_*` variable and `COLUMNS` (which fits tables to a
+    /// width) were removed, and `stdin` as its input.
     static func run(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeoutSeconds: Double = 120,
         executable: URL? = nil
@@ -65,7 +66,7 @@ enum CLIProcess {
         let process = Process()
         process.executableURL = try executable ?? binary()
         process.arguments = arguments
-        var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GRAPH_API_") }
+        var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GRAPH_API_") && $0.key != "COLUMNS" }
         inherited.merge(environment) { _, new in new }
         process.environment = inherited
         let output = Pipe()

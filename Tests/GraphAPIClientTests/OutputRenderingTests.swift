@@ -40,15 +40,56 @@ import Testing
         #expect(lines.count == 6)
     }
 
-    @Test func tableKeepsEachRowOnOneLineAndCountsWideCharacters() {
-        let table = TableRenderer(columns: ["k", "v"]).render([["line1\nline2\ttab", "中文"], ["x", "ab"]])
+    @Test func tableEscapesControlCharactersAndCountsWideCharacters() {
+        let table = TableRenderer(columns: ["k", "v"]).render([["tab\there\u{7}", "中文"], ["x", "ab"]])
         let lines = table.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
-        #expect(lines[2] == #" line1\nline2\ttab | 中文"#)
+        #expect(lines[2] == #" tab\there\u{7} | 中文"#)
         // "中文" takes four terminal columns, so "ab" is padded to four as well (then trimmed at
         // the end of the line), and the rule is four plus two wide.
-        #expect(lines[1] == String(repeating: "-", count: 19) + "+" + String(repeating: "-", count: 6))
-        #expect(lines[3] == " x" + String(repeating: " ", count: 16) + " | ab")
+        #expect(lines[1] == String(repeating: "-", count: 16) + "+" + String(repeating: "-", count: 6))
+        #expect(lines[3] == " x" + String(repeating: " ", count: 13) + " | ab")
+    }
+
+    @Test func aValueWithLineBreaksPrintsAsLinesWithinItsColumn() {
+        let plan = "Projection\n  Filter(p.age > 1)\r\n    Scan(Person)"
+        let table = TableRenderer(columns: ["id", "plan", "n"]).render([["a", .string(plan), 1], ["bb", "short", 22]])
+        // The column is as wide as its longest line, not the whole text; the rule matches; the
+        // row grows in height, each line that continues marked with "+".
+        #expect(
+            table == """
+                 id | plan                | n
+                ----+---------------------+----
+                 a  | Projection         +|  1
+                    |   Filter(p.age > 1)+|
+                    |     Scan(Person)    |
+                 bb | short               | 22
+
+                """
+        )
+        // A trailing line break shows as an empty last line; a lone \r stays escaped.
+        #expect(TableRenderer.lines(of: "a\n") == ["a", ""])
+        #expect(TableRenderer.lines(of: "a\rb") == [#"a\rb"#])
+    }
+
+    @Test func aTableWiderThanItsLimitNarrowsTheWidestColumnAndWraps() throws {
+        let long = String(repeating: "x", count: 50)
+        let table = TableRenderer(columns: ["name", "text"], maxWidth: 30).render([["Al", .string(long + "\nend")]])
+        let lines = table.split(separator: "\n").map(String.init)
+        try #require(lines.count == 6, "\(table)")
+        #expect(lines.allSatisfy { CellText.displayWidth($0) <= 30 }, "\(table)")
+        // 30 = " " + 4 + a mark + "| " + 21 + a mark.
+        #expect(lines[1] == "------+" + String(repeating: "-", count: 23))
+        #expect(lines[2] == " Al   | " + String(repeating: "x", count: 21) + ".")
+        #expect(lines[3] == "      | " + String(repeating: "x", count: 21) + ".")
+        #expect(lines[4] == "      | " + String(repeating: "x", count: 8) + String(repeating: " ", count: 13) + "+")
+        #expect(lines[5] == "      | end")
+        // Wide characters are never split: a line of them wraps at a character boundary.
+        #expect(TableRenderer.wrap("中文中文中", width: 5) == ["中文", "中文", "中"])
+        // A column is not narrowed below the minimum (or its own width), even if the table overflows.
+        #expect(TableRenderer.widths(natural: [4, 50, 30], maxWidth: 20) == [4, 10, 10])
+        #expect(TableRenderer.widths(natural: [4, 50], maxWidth: nil) == [4, 50])
+        #expect(TableRenderer.widths(natural: [4, 50], maxWidth: 200) == [4, 50])
     }
 
     @Test func tableOfNoColumnsIsEmptyAndOfNoRowsIsAHeader() {

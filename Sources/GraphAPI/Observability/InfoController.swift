@@ -105,8 +105,32 @@ struct InfoController: Sendable {
         var maxQueryTimeoutSeconds: Double
         var maxQueuedQueries: Int
         var queryMemoryLimitBytes: UInt64
+        var shutdownGraceSeconds: Int
+        var staging: Staging
+        var logLevel: String
+        var logFormat: Nullable<String>
         var authentication: Authentication?
         var backup: Backup?
+    }
+
+    /// The DuckDB staging databases' limits.
+    struct Staging: Encodable, Sendable {
+        var memoryBytes: UInt64
+        var threads: Int
+        var executorThreads: Int
+        var maxStreamRows: Int
+    }
+
+    /// An optional value written as `null` when absent (synthesized encoding leaves the key out).
+    struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
+        var value: Value?
+
+        init(_ value: Value?) { self.value = value }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            if let value { try container.encode(value) } else { try container.encodeNil() }
+        }
     }
 
     /// Where backups go and how they are made (left out for a key scoped to some graphs).
@@ -116,15 +140,18 @@ struct InfoController: Sendable {
         var defaultDestination: String
         var encryptedByDefault: Bool
         var keyIds: [String]
+        var keyFile: String?
         var threads: Int
         var maxRestoreUploadBytes: Int64
         var defaultScheduleInterval: String?
         var defaultScheduleCron: String?
+        var defaultScheduleKeepLast: Int?
+        var defaultScheduleKeepDays: Double?
 
         func encode(to encoder: any Encoder) throws {
             enum Keys: String, CodingKey {
-                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, threads, maxRestoreUploadBytes
-                case defaultScheduleInterval, defaultScheduleCron
+                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, keyFile, threads, maxRestoreUploadBytes
+                case defaultScheduleInterval, defaultScheduleCron, defaultScheduleKeepLast, defaultScheduleKeepDays
             }
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(directory, forKey: .directory)
@@ -132,10 +159,13 @@ struct InfoController: Sendable {
             try container.encode(defaultDestination, forKey: .defaultDestination)
             try container.encode(encryptedByDefault, forKey: .encryptedByDefault)
             try container.encode(keyIds, forKey: .keyIds)
+            try container.encode(keyFile, forKey: .keyFile)
             try container.encode(threads, forKey: .threads)
             try container.encode(maxRestoreUploadBytes, forKey: .maxRestoreUploadBytes)
             try container.encode(defaultScheduleInterval, forKey: .defaultScheduleInterval)
             try container.encode(defaultScheduleCron, forKey: .defaultScheduleCron)
+            try container.encode(defaultScheduleKeepLast, forKey: .defaultScheduleKeepLast)
+            try container.encode(defaultScheduleKeepDays, forKey: .defaultScheduleKeepDays)
         }
     }
 
@@ -149,6 +179,7 @@ struct InfoController: Sendable {
         var apiKeysConfigured: Int
         var scopedApiKeys: Int
         var readOnlyApiKeys: Int
+        var keysFile: Nullable<String>
     }
 
     /// The body of `GET /info`; without `forOperator`, nothing that counts other tenants or their work.
@@ -206,6 +237,13 @@ struct InfoController: Sendable {
                 maxQueryTimeoutSeconds: configuration.maxQueryTimeoutSeconds,
                 maxQueuedQueries: configuration.maxQueuedQueries,
                 queryMemoryLimitBytes: AdmissionController.limits(for: configuration).memoryLimitBytes,
+                shutdownGraceSeconds: configuration.shutdownGraceSeconds,
+                staging: Staging(
+                    memoryBytes: configuration.stagingMemoryBytes, threads: configuration.stagingThreads,
+                    executorThreads: configuration.stagingExecutorThreads, maxStreamRows: configuration.maxStagingStreamRows
+                ),
+                logLevel: configuration.logLevel.rawValue,
+                logFormat: Nullable(configuration.logFormat),
                 authentication: forOperator
                     ? Authentication(
                         required: !keys.isEmpty,
@@ -215,15 +253,19 @@ struct InfoController: Sendable {
                         nodeWindowSeconds: Int(server.authenticator.limits.nodeWindow.components.seconds),
                         apiKeysConfigured: keys.count,
                         scopedApiKeys: keys.filter { $0.scope.graphs != nil }.count,
-                        readOnlyApiKeys: keys.filter { $0.scope.readOnly }.count
+                        readOnlyApiKeys: keys.filter { $0.scope.readOnly }.count,
+                        keysFile: Nullable(configuration.keysFile)
                     ) : nil,
                 backup: forOperator
                     ? Backup(
                         directory: configuration.backupDirectory, s3Uri: configuration.backupS3.map { "\($0.location)" },
                         defaultDestination: configuration.backupS3 == nil ? "local" : "s3",
                         encryptedByDefault: !configuration.backupKeyIDs.isEmpty, keyIds: configuration.backupKeyIDs,
+                        keyFile: configuration.backupKeyFile,
                         threads: configuration.backupThreads, maxRestoreUploadBytes: configuration.maxRestoreUploadBytes,
-                        defaultScheduleInterval: configuration.backupSchedule?.interval, defaultScheduleCron: configuration.backupSchedule?.cron
+                        defaultScheduleInterval: configuration.backupSchedule?.interval, defaultScheduleCron: configuration.backupSchedule?.cron,
+                        defaultScheduleKeepLast: configuration.backupSchedule?.retention?.keepLast,
+                        defaultScheduleKeepDays: configuration.backupSchedule?.retention?.keepDays
                     ) : nil
             )
         )

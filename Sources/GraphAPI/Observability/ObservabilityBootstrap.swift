@@ -17,7 +17,7 @@ public enum LogFormat: String, Sendable, CaseIterable {
     public static func resolve(
         flag: String?, environment: [String: String], deployment: DeploymentEnvironment
     ) throws(ConfigurationError) -> LogFormat {
-        let raw = flag ?? environment["GRAPH_API_LOG_FORMAT"].flatMap { $0.isEmpty ? nil : $0 }
+        let raw = flag ?? environment[ServerSetting.logFormat.environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
         guard let raw else { return deployment == .production ? .json : .text }
         guard let format = LogFormat(rawValue: raw.lowercased()) else {
             throw ConfigurationError("invalid log format '\(raw)': expected one of json|text")

@@ -266,3 +266,22 @@ public struct GraphSchema: Codable, Sendable, Hashable {
         case relTables = "rel_tables"
     }
 }
+
+/// `200` answer of `POST /databases/{graph_id}/schema`: every statement was applied.
+public struct SchemaChangeResponse: Codable, Sendable, Hashable {
+    /// `success`.
+    public var status: String
+    /// The graph's id.
+    public var graphID: String
+    /// Statements applied.
+    public var statementsExecuted: Int
+    /// Milliseconds the change took.
+    public var executionTimeMilliseconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case graphID = "graph_id"
+        case statementsExecuted = "statements_executed"
+        case executionTimeMilliseconds = "execution_time_ms"
+    }
+}

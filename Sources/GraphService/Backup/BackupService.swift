@@ -421,7 +421,8 @@ public final class BackupService: Sendable {
         if exists(target), !request.forceOverwrite {
             throw ServiceError(
                 .databaseExists,
-                "database '\(target)' exists: restore over it with force_overwrite: true (a system backup of it is taken first unless create_system_backup is false), or restore into a new target_graph_id"
+                "database '\(target)' exists: restore over it with \(SuggestedOption.forceOverwrite) (a system backup of it is taken first "
+                    + "unless \(SuggestedOption.noSystemBackup)), or restore into a new \(SuggestedOption.targetGraphID)"
             )
         }
         return target
@@ -530,7 +531,7 @@ public final class BackupService: Sendable {
             let replacing = exists(target)
             if replacing {
                 guard force else {
-                    throw ServiceError(.databaseExists, "database '\(target)' was created while the restore ran: restore again with force_overwrite: true")
+                    throw ServiceError(.databaseExists, "database '\(target)' was created while the restore ran: restore again with \(SuggestedOption.forceOverwrite)")
                 }
                 if systemBackup {
                     progress.report(percent: 80, message: "backing up the graph being replaced")

@@ -432,7 +432,7 @@ struct GraphIngest: Sendable {
         if !rejected.isEmpty, !ignoreErrors {
             throw ServiceError(.ingestRowsRejected, "\(skipped) row\(skipped == 1 ? "" : "s") of '\(sourceName)' would be rejected by the graph: "
                     + rejected.map(\.text).joined(separator: "; ")
-                    + ". Nothing was copied; pass ignore_errors: true to skip exactly these rows.")
+                    + ". Nothing was copied; pass \(SuggestedOption.ignoreErrors) to skip exactly these rows.")
         }
         if written > 0 {
             try await target.copy("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))")
