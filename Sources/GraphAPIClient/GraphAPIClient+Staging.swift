@@ -13,10 +13,10 @@ extension GraphAPIRequest {
     }
 
     /// `POST /databases/{graph_id}/tables`, waiting up to ``loadTimeoutSeconds``.
-    public static func createTable(_ graphID: String, _ request: CreateStagingTableRequest) throws -> GraphAPIRequest {
+    public static func createTable(_ graphID: String, _ request: CreateStagingTableRequest, async: Bool = false) throws -> GraphAPIRequest {
         GraphAPIRequest(
-            method: "POST", pathSegments: ["databases", graphID, "tables"], body: try JSONEncoder().encode(request),
-            timeoutSeconds: loadTimeoutSeconds
+            method: "POST", pathSegments: ["databases", graphID, "tables"], queryItems: async ? [.init(name: "async", value: "true")] : [],
+            body: try JSONEncoder().encode(request), timeoutSeconds: loadTimeoutSeconds
         )
     }
 
@@ -49,9 +49,10 @@ extension GraphAPIRequest {
     }
 
     /// `POST /databases/{graph_id}/tables/{table_name}/ingest`, waiting up to ``loadTimeoutSeconds``.
-    public static func ingestTable(_ graphID: String, table: String, _ request: IngestRequest) throws -> GraphAPIRequest {
+    public static func ingestTable(_ graphID: String, table: String, _ request: IngestRequest, async: Bool = false) throws -> GraphAPIRequest {
         GraphAPIRequest(
-            method: "POST", pathSegments: ["databases", graphID, "tables", table, "ingest"], body: try JSONEncoder().encode(request),
+            method: "POST", pathSegments: ["databases", graphID, "tables", table, "ingest"],
+            queryItems: async ? [.init(name: "async", value: "true")] : [], body: try JSONEncoder().encode(request),
             timeoutSeconds: loadTimeoutSeconds
         )
     }
@@ -140,5 +141,17 @@ extension GraphAPIClient {
     /// itself fail the task (follow it with ``monitorTask(_:)``).
     public func copy(_ graphID: String, _ request: CopyRequest) async throws -> TaskAcceptedResponse {
         try await decoded(TaskAcceptedResponse.self, .copy(graphID, request))
+    }
+
+    /// `POST /databases/{graph_id}/tables?async=true`: the load of ``createTable(_:_:)`` as a
+    /// `staging_load` task; its result is the answer the load would have had.
+    public func startCreateTable(_ graphID: String, _ request: CreateStagingTableRequest) async throws -> TaskAcceptedResponse {
+        try await decoded(TaskAcceptedResponse.self, .createTable(graphID, request, async: true))
+    }
+
+    /// `POST /databases/{graph_id}/tables/{table_name}/ingest?async=true`: the ingest of
+    /// ``ingestTable(_:table:_:)`` as an `ingest` task; its result is the answer it would have had.
+    public func startIngestTable(_ graphID: String, table: String, _ request: IngestRequest = IngestRequest()) async throws -> TaskAcceptedResponse {
+        try await decoded(TaskAcceptedResponse.self, .ingestTable(graphID, table: table, request, async: true))
     }
 }

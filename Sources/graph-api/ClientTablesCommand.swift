@@ -85,6 +85,8 @@ struct TablesCommand: AsyncParsableCommand {
 
         @OptionGroup var credentials: S3CredentialOptions
 
+        @OptionGroup var async: AsyncTaskOptions
+
         @Flag(help: "Print the server's JSON answer.")
         var json = false
 
@@ -118,6 +120,14 @@ struct TablesCommand: AsyncParsableCommand {
                     s3Credentials: credentials.credentials
                 )
                 let client = try connection.makeClient()
+                if async.async {
+                    if json, !async.watch { return ClientFormatting.printRaw(try await client.send(.createTable(graphID, request, async: true))) }
+                    let accepted = try await client.startCreateTable(graphID, request)
+                    return try await TasksCommand.started(
+                        "staging_load task \(accepted.taskID)", taskID: accepted.taskID, status: accepted.status, monitorURL: accepted.monitorURL,
+                        watch: async.watch, json: json, client: client
+                    )
+                }
                 if json { return ClientFormatting.printRaw(try await client.send(.createTable(graphID, request))) }
                 let created = try await client.createTable(graphID, request)
                 var details: [String] = []
@@ -317,6 +327,8 @@ struct TablesCommand: AsyncParsableCommand {
         @Option(name: .customLong("file-id"), help: "Ingest only the rows of this source file (repeatable).")
         var fileIDs: [String] = []
 
+        @OptionGroup var async: AsyncTaskOptions
+
         @Flag(help: "Print the server's JSON answer.")
         var json = false
 
@@ -326,6 +338,16 @@ struct TablesCommand: AsyncParsableCommand {
                     ignoreErrors: ignoreErrors ? true : nil, rebuild: rebuild ? true : nil, fileIDs: fileIDs.isEmpty ? nil : fileIDs
                 )
                 let client = try connection.makeClient()
+                if async.async {
+                    if json, !async.watch {
+                        return ClientFormatting.printRaw(try await client.send(.ingestTable(graphID, table: tableName, request, async: true)))
+                    }
+                    let accepted = try await client.startIngestTable(graphID, table: tableName, request)
+                    return try await TasksCommand.started(
+                        "ingest task \(accepted.taskID)", taskID: accepted.taskID, status: accepted.status, monitorURL: accepted.monitorURL,
+                        watch: async.watch, json: json, client: client
+                    )
+                }
                 if json { return ClientFormatting.printRaw(try await client.send(.ingestTable(graphID, table: tableName, request))) }
                 let result = try await client.ingestTable(graphID, table: tableName, request)
                 let counts =
@@ -418,5 +440,18 @@ struct S3CredentialOptions: ParsableArguments {
             accessKeyID: awsAccessKeyID, secretAccessKey: awsSecretAccessKey, sessionToken: awsSessionToken, region: region,
             endpointURL: endpointURL
         )
+    }
+}
+
+/// `--async` and `--watch` of the staging commands that may run as a server task.
+struct AsyncTaskOptions: ParsableArguments {
+    @Flag(help: "Run it as a server task (?async=true): print the task and return, or follow it with --watch.")
+    var async = false
+
+    @Flag(help: "With --async: follow the task until it ends, with a progress bar, as 'graph-api tasks watch' does.")
+    var watch = false
+
+    func validate() throws {
+        if watch, !async { throw ValidationError("--watch needs --async") }
     }
 }

@@ -282,6 +282,39 @@ import Testing
         }
     }
 
+    /// `tables create --async --watch` and `tables ingest --async --watch`: the load and the ingest
+    /// run as server tasks, followed with their progress; `--watch` alone is a usage error.
+    @Test func stagingLoadsAndIngestsRunAsTasksWithAsync() async throws {
+        try await LiveServer.withServer { server in
+            let (url, imports) = (server.url, server.importDirectory)
+            try FixtureFiles.write("SELECT 'p' || range AS identifier, 'n' || range AS name, range AS age FROM range(300)", to: imports + "/people.parquet")
+            try await Self.createPeople(url)
+
+            var run = try await Self.graphAPI(url, ["tables", "create", "people", "Person", "--source", "people.parquet", "--async", "--watch"])
+            #expect(run.status == 0, "\(run)")
+            #expect(try JSONValue(parsing: run.stdout)["row_count"] == 300, "\(run)")
+            var progress = Self.lines(run.stderr).filter { !$0.isEmpty }
+            #expect(progress.first?.hasPrefix("started staging_load task ") == true, "\(run)")
+            #expect(progress.last?.hasPrefix("completed  100.0%") == true, "\(run)")
+
+            run = try await Self.graphAPI(url, ["tables", "ingest", "people", "Person", "--async", "--watch"])
+            #expect(run.status == 0, "\(run)")
+            #expect(try JSONValue(parsing: run.stdout)["rows_ingested"] == 300, "\(run)")
+            progress = Self.lines(run.stderr).filter { !$0.isEmpty }
+            #expect(progress.first?.hasPrefix("started ingest task ") == true, "\(run)")
+            #expect(try await Self.count(url, "MATCH (p:Person) RETURN count(p)") == "300")
+
+            // Without --watch: the task's id and monitor.
+            run = try await Self.graphAPI(url, ["tables", "create", "people", "Again", "--source", "people.parquet", "--async"])
+            #expect(run.status == 0, "\(run)")
+            #expect(run.stdout.hasPrefix("started staging_load task "), "\(run)")
+
+            run = try await Self.graphAPI(url, ["tables", "ingest", "people", "Person", "--watch"])
+            #expect(run.status == 64, "\(run)")
+            #expect(run.stderr.contains("--watch needs --async"), "\(run)")
+        }
+    }
+
     @Test func copyStartsATaskAndWatchFollowsIt() async throws {
         try await LiveServer.withServer { server in
             let (url, imports) = (server.url, server.importDirectory)

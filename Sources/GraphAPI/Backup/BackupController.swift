@@ -26,16 +26,9 @@ struct BackupController: Sendable {
         if let unknown = query.map({ String($0.key) }).first(where: { !known.contains($0) }) {
             throw APIError(.invalidParameter, "unknown query parameter '\(unknown.prefix(64))' (with an archive body: \(known.sorted().joined(separator: ", ")))")
         }
-        func flag(_ name: String, _ fallback: Bool) throws -> Bool {
-            guard let text = query.get(name) else { return fallback }
-            switch text.lowercased() {
-            case "true", "1": return true
-            case "false", "0": return false
-            default: throw APIError(.invalidParameter, "query parameter '\(name)' must be true or false, not '\(text.prefix(32))'")
-            }
-        }
         return RestoreRequest(
-            forceOverwrite: try flag("force_overwrite", false), createSystemBackup: try flag("create_system_backup", true),
+            forceOverwrite: try query.flag("force_overwrite", default: false),
+            createSystemBackup: try query.flag("create_system_backup", default: true),
             targetGraphID: query.get("target_graph_id")
         )
     }
@@ -173,5 +166,18 @@ struct BackupController: Sendable {
             ]
         )
         return EditedResponse(status: .accepted, response: TaskAcceptedResponse(record))
+    }
+}
+
+extension Hummingbird.Parameters {
+    /// A boolean query parameter (`true`/`1`, `false`/`0`), `fallback` when absent; anything else
+    /// is `400 invalid_parameter`.
+    func flag(_ name: String, default fallback: Bool) throws -> Bool {
+        guard let text = get(name) else { return fallback }
+        switch text.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw APIError(.invalidParameter, "query parameter '\(name)' must be true or false, not '\(text.prefix(32))'")
+        }
     }
 }

@@ -30,21 +30,34 @@ struct StagingController: Sendable {
         try TableName(validating: context.parameters.get("table_name") ?? "")
     }
 
-    func createTable(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<CreateStagingTableResponse> {
+    /// `POST /databases/{graph_id}/tables` → `201` with the table, or with `?async=true` `202`
+    /// with a `staging_load` task whose result is that answer.
+    func createTable(_ request: Request, context: GraphRequestContext) async throws -> Response {
         try context.requireWriteScope()
+        let async = try request.uri.queryParameters.flag("async", default: false)
         let body = try await request.decodeStrictly(
             CreateStagingTableRequest.self, keys: CreateStagingTableRequest.CodingKeys.self, context: context
         )
+        if async {
+            let record = try await staging.submitCreateTable(graph: context.graphID, request: body)
+            return try EditedResponse(status: .accepted, response: TaskAcceptedResponse(record)).response(from: request, context: context)
+        }
         let response = try await staging.createTable(graph: context.graphID, request: body)
-        return EditedResponse(status: .created, response: response)
+        return try EditedResponse(status: .created, response: response).response(from: request, context: context)
     }
 
-    /// `POST /databases/{graph_id}/tables/{table_name}/ingest` (and `/materialize`).
-    func ingest(_ request: Request, context: GraphRequestContext) async throws -> IngestResponse {
+    /// `POST /databases/{graph_id}/tables/{table_name}/ingest` (and `/materialize`) → `200`, or
+    /// with `?async=true` `202` with an `ingest` task whose result is that answer.
+    func ingest(_ request: Request, context: GraphRequestContext) async throws -> Response {
         try context.requireWriteScope()
         let table = try Self.table(context)
+        let async = try request.uri.queryParameters.flag("async", default: false)
         let body = try await request.decodeStrictly(IngestRequest.self, keys: IngestRequest.CodingKeys.self, context: context)
-        return try await staging.ingest(graph: context.graphID, table: table, request: body)
+        if async {
+            let record = try await staging.submitIngest(graph: context.graphID, table: table, request: body)
+            return try EditedResponse(status: .accepted, response: TaskAcceptedResponse(record)).response(from: request, context: context)
+        }
+        return try await staging.ingest(graph: context.graphID, table: table, request: body).response(from: request, context: context)
     }
 
     /// `POST /databases/{graph_id}/copy` → `202` with the task.

@@ -595,12 +595,6 @@ extension BackupManifest {
         return try encoder.encode(self)
     }
 
-    func jsonValue() throws -> JSONValue {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try JSONValue(parsing: String(decoding: try encoder.encode(self), as: UTF8.self))
-    }
-
     init(_ value: JSONValue) throws {
         do {
             self = try JSONDecoder().decode(BackupManifest.self, from: Data(value.jsonText.utf8))

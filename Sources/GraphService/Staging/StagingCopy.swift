@@ -47,9 +47,7 @@ extension StagingService {
             let countQuery =
                 isNode
                 ? "MATCH (n:\(SchemaQuoting.name(graphTable))) RETURN count(n)" : "MATCH ()-[r:\(SchemaQuoting.name(graphTable))]->() RETURN count(r)"
-            let bytes = sources.files.filter { $0.hasPrefix("/") }.reduce(Int64(0)) { total, path in
-                total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
-            }
+            let bytes = sources.localBytes
             let direct = !ignoreErrors && !sources.hasRemote
             if direct, !(try await hasDecimalColumns(sources, io: try ioDirectory(id))) {
                 let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
