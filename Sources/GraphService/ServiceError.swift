@@ -79,6 +79,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             case invalidSchedule = "invalid_schedule"
             case backupScheduleNotFound = "backup_schedule_not_found"
             case databaseExists = "database_exists"
+            case rebuildWouldLoseData = "rebuild_would_lose_data"
             case taskFinished = "task_finished"
             case queryTimeout = "query_timeout"
             case shuttingDown = "shutting_down"
@@ -158,6 +159,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidSchedule = Code(.invalidSchedule, .invalidRequest)
         public static let backupScheduleNotFound = Code(.backupScheduleNotFound, .notFound)
         public static let databaseExists = Code(.databaseExists, .conflict)
+        public static let rebuildWouldLoseData = Code(.rebuildWouldLoseData, .conflict)
         public static let taskFinished = Code(.taskFinished, .conflict)
         public static let queryTimeout = Code(.queryTimeout, .timeout)
         public static let shuttingDown = Code(.shuttingDown, .unavailable)
@@ -185,7 +187,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             .ingestRowsRejected, .ingestFailed, .noFileIDs, .forbiddenStatement, .sourceOutsideImportDir, .readOnlyDatabase, .readOnlyNode,
             .databaseNotFound, .tableNotFound, .fileNotFound, .taskNotFound, .backupNotFound, .backupKeyMissing,
             .backupDestinationUnavailable, .recoveryUnavailable, .backupStorageUnavailable, .invalidSchedule,
-            .backupScheduleNotFound, .databaseExists, .taskFinished, .queryTimeout,
+            .backupScheduleNotFound, .databaseExists, .rebuildWouldLoseData, .taskFinished, .queryTimeout,
             .shuttingDown, .tooManyOpenDatabases, .databaseBusy, .queryInterrupted, .databaseClosed, .writeConflict,
             .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .diskFull, .databaseOutOfMemory, .taskNotRecorded, .engineError, .stagingError,
         ]

@@ -10,9 +10,15 @@ struct CopyCommand: AsyncParsableCommand {
         discussion: """
             The server reads the sources itself: a local source is a path on the server below its \
             import directory (relative to it, or absolute; globs such as '*' allowed), anything else \
-            an s3:// URL or glob. The files' columns must fit the graph table. Without --format the server infers it from the \
-            extensions. With --ignore-errors the rows the graph would reject (endpoints missing from \
-            the graph, keys already present) are skipped and counted instead of failing the copy.
+            an s3:// URL or glob. The files' columns fill the graph table's in order (for \
+            relationships the FROM and TO keys first); files with fewer columns name each after a \
+            property, and the properties they lack get their column DEFAULT. Without --format the \
+            server infers it from the extensions. As with 'tables ingest', nothing doubles: a node \
+            key already in the table fails the copy, and relationships whose (FROM, TO) pair is \
+            already in the table, or repeated in the files, are skipped or merged and counted in \
+            the result. With --ignore-errors the rows the graph would reject (endpoints missing \
+            from the graph, keys already present) are skipped and counted instead of failing the \
+            copy.
 
             The server answers at once with a copy task. Without --watch the command prints the \
             task's id and its monitor path and exits 0 while the task runs (follow it with \

@@ -300,8 +300,12 @@ struct TablesCommand: AsyncParsableCommand {
                 refuses the ingest naming every mismatch. Rows the graph would reject (relationship \
                 endpoints missing from the graph, keys already present) fail the whole ingest, with \
                 their count and a few examples, and nothing is copied; with --ignore-errors exactly \
-                those rows are skipped and counted instead. --rebuild recreates the graph from its \
-                schema and every staging table, atomically.
+                those rows are skipped and counted instead. Graph properties the staging table \
+                lacks get their column DEFAULT. --rebuild recreates the graph from its schema \
+                (defaults and table comments included) and every staging table, atomically; when \
+                the graph holds rows that no staging table has (written outside staging, or a table \
+                with nothing staged) the server refuses, naming how many per table, and changes \
+                nothing, unless --accept-data-loss is given, which drops them.
 
                 The command waits for the ingest to finish (up to an hour) and prints the rows \
                 ingested and skipped; the server's warnings go to standard error.
@@ -324,6 +328,9 @@ struct TablesCommand: AsyncParsableCommand {
         @Flag(help: "Recreate the graph from its schema and every staging table.")
         var rebuild = false
 
+        @Flag(help: "With --rebuild: rebuild even if rows of the graph that no staging table holds are dropped.")
+        var acceptDataLoss = false
+
         @Option(name: .customLong("file-id"), help: "Ingest only the rows of this source file (repeatable).")
         var fileIDs: [String] = []
 
@@ -335,7 +342,8 @@ struct TablesCommand: AsyncParsableCommand {
         func run() async throws {
             try await ClientCommandRunner.run {
                 let request = IngestRequest(
-                    ignoreErrors: ignoreErrors ? true : nil, rebuild: rebuild ? true : nil, fileIDs: fileIDs.isEmpty ? nil : fileIDs
+                    ignoreErrors: ignoreErrors ? true : nil, rebuild: rebuild ? true : nil, acceptDataLoss: acceptDataLoss ? true : nil,
+                    fileIDs: fileIDs.isEmpty ? nil : fileIDs
                 )
                 let client = try connection.makeClient()
                 if async.async {

@@ -279,6 +279,20 @@ import Testing
             #expect(try await Self.count(url, "MATCH (p:Person) RETURN count(p)") == "3")
             #expect(try await Self.count(url, "MATCH (c:City) RETURN count(c)") == "3")
             #expect(try await Self.count(url, "MATCH ()-[k:KNOWS]->() RETURN count(k)") == "2")
+
+            // A city that no staging table holds: the rebuild is refused, naming it, and changes
+            // nothing; --accept-data-loss drops it.
+            #expect(try await Self.count(url, "CREATE (c:City {identifier: 'live-only', name: 'X'}) RETURN count(c)") == "1")
+            run = try await Self.graphAPI(url, ["tables", "ingest", "people", "City", "--rebuild", "--ignore-errors"])
+            #expect(run.status == 1, "\(run)")
+            #expect(run.stderr.contains("1 of 4 nodes of City (e.g. 'live-only')"), "\(run)")
+            #expect(run.stderr.contains("--accept-data-loss"), "\(run)")
+            #expect(run.stderr.contains("code: rebuild_would_lose_data, HTTP 409"), "\(run)")
+            #expect(try await Self.count(url, "MATCH (c:City) RETURN count(c)") == "4")
+            run = try await Self.graphAPI(url, ["tables", "ingest", "people", "City", "--rebuild", "--ignore-errors", "--accept-data-loss"])
+            #expect(run.status == 0, "\(run)")
+            #expect(run.stderr.contains("dropped 1 of 4 nodes of City"), "\(run)")
+            #expect(try await Self.count(url, "MATCH (c:City) RETURN count(c)") == "3")
         }
     }
 

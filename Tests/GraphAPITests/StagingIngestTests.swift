@@ -176,7 +176,7 @@ import Testing
             try StagingFixtures.write(
                 "SELECT 'p' || range AS \"from\", 'p' || ((range + 1) % 20000) AS \"to\" FROM range(20000)", to: fixture.importDirectory + "/knows.parquet")
             try await StagingFixtures.createPeople(client, "g1")
-            // The live graph has one person that is not staged: the rebuild drops it.
+            // The live graph has one person that is not staged: the rebuild, told so, drops it.
             _ = try await fixture.run("g1", "CREATE (:Person {identifier: 'only-live', age: 1})")
             try await Self.stage(client, "Person", "people.parquet")
             try await Self.stage(client, "KNOWS", "knows.parquet")
@@ -195,13 +195,14 @@ import Testing
                 }
             }()
             try await Task.sleep(for: .milliseconds(100))
-            let rebuilt = try await Self.ingest(client, "KNOWS", ["rebuild": true])
+            let rebuilt = try await Self.ingest(client, "KNOWS", ["rebuild": true, "accept_data_loss": true])
             try await Task.sleep(for: .milliseconds(100))
             stop.store(true, ordering: .relaxed)
             try await reader
             #expect(rebuilt.status == .ok, "\(String(buffer: rebuilt.body))")
             #expect(try rebuilt.object()["rebuilt"] as? Bool == true)
             #expect(try rebuilt.object()["rows_ingested"] as? Int == 40000)
+            #expect(try rebuilt.object()["warnings"] as? [String] == ["dropped 1 of 1 nodes of Person (e.g. 'only-live') (accept_data_loss)"])
             let seen = answers.withLock { $0 }
             #expect(!seen.isEmpty)
             #expect(seen.allSatisfy { $0 == 1 || $0 == 20000 }, "every answer came from a whole graph: \(Set(seen))")

@@ -371,19 +371,24 @@ public struct IngestRequest: Codable, Sendable, Hashable {
     public var ignoreErrors: Bool?
     /// Recreate the graph from its schema and every staged table, atomically.
     public var rebuild: Bool?
+    /// With `rebuild`: rebuild even when rows of the graph that no staged table holds would be
+    /// dropped (otherwise the server refuses with `409 rebuild_would_lose_data`).
+    public var acceptDataLoss: Bool?
     /// Only the rows of these source files (their `file_id`).
     public var fileIDs: [String]?
 
     /// Creates a request.
-    public init(ignoreErrors: Bool? = nil, rebuild: Bool? = nil, fileIDs: [String]? = nil) {
+    public init(ignoreErrors: Bool? = nil, rebuild: Bool? = nil, acceptDataLoss: Bool? = nil, fileIDs: [String]? = nil) {
         self.ignoreErrors = ignoreErrors
         self.rebuild = rebuild
+        self.acceptDataLoss = acceptDataLoss
         self.fileIDs = fileIDs
     }
 
     enum CodingKeys: String, CodingKey {
         case ignoreErrors = "ignore_errors"
         case rebuild
+        case acceptDataLoss = "accept_data_loss"
         case fileIDs = "file_ids"
     }
 }

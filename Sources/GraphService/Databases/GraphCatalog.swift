@@ -10,6 +10,14 @@ package struct GraphCatalog: Sendable {
     package struct Property: Codable, Sendable, Equatable {
         var name: String
         var type: String
+        /// The column's `DEFAULT` expression as the engine prints it (`'NZ'`, `lower('NZ')`);
+        /// `nil` when it has none (the engine reports `NULL`). Not part of the encoded schema.
+        var defaultExpression: String? = nil
+
+        private enum CodingKeys: String, CodingKey {
+            case name
+            case type
+        }
     }
 
     /// A node table.
@@ -62,7 +70,13 @@ package struct GraphCatalog: Sendable {
         for table in try tables(connection) {
             let literal = SchemaQuoting.stringLiteral(table.name)
             let info = try Rows(connection.query("CALL table_info(\(literal)) RETURN *"))
-            let properties = try info.map { Property(name: try $0.string("name"), type: try $0.string("type")) }
+            let properties = try info.map { row in
+                let defaultExpression = try row.optionalString("default expression")
+                return Property(
+                    name: try row.string("name"), type: try row.string("type"),
+                    defaultExpression: defaultExpression == nil || defaultExpression?.uppercased() == "NULL" ? nil : defaultExpression
+                )
+            }
             if table.isNode {
                 let primaryKey = try info.first { try $0.optionalBool("primary key") == true }.map { try $0.string("name") }
                 nodeTables.append(NodeTable(name: table.name, primaryKey: primaryKey, properties: properties, comment: table.comment))

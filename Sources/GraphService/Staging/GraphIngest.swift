@@ -138,28 +138,30 @@ struct GraphIngest: Sendable {
         }
     }
 
-    /// `SELECT` list items for the graph's properties, in their order; collects mismatches.
+    /// `SELECT` list items for the graph's properties the source has, in the graph's order, with
+    /// the property each fills; collects mismatches. A property the source lacks is left out, so
+    /// the engine's COPY (given the property list) fills it with the column's `DEFAULT`.
     private func projection(
         properties: [GraphCatalog.Property], staged: [String: Column], keyMapping: [String: String], table: String,
         mismatches: inout [String], checks: inout [(column: String, expression: String, target: String)]
-    ) -> [String] {
-        properties.map { property in
+    ) -> [(property: String, item: String)] {
+        properties.compactMap { property in
+            let stagedName = keyMapping[property.name] ?? property.name
+            guard let column = staged[stagedName] else { return nil }
             guard let target = GraphTypeMapping.duckDBType(forGraph: property.type) else {
                 mismatches.append("\(table).\(property.name) has type \(property.type), which ingest does not support")
-                return "NULL"
+                return nil
             }
-            let stagedName = keyMapping[property.name] ?? property.name
-            guard let column = staged[stagedName] else { return "NULL::\(target)" }
             guard GraphTypeMapping.isCompatible(staged: column.type, target: target) else {
                 mismatches.append("column '\(stagedName)' is \(column.type), but \(table).\(property.name) is \(property.type)")
-                return "NULL"
+                return nil
             }
             let quoted = StagingSQL.identifier(stagedName)
             if column.type.uppercased() != target {
                 checks.append((stagedName, quoted, target))
-                return "CAST(\(quoted) AS \(target))"
+                return (property.name, "CAST(\(quoted) AS \(target))")
             }
-            return quoted
+            return (property.name, quoted)
         }
     }
 
@@ -287,12 +289,12 @@ struct GraphIngest: Sendable {
                         ? "(SELECT DISTINCT ON (s.\(key)) s.* FROM \(base) WHERE s.\(key) IS NOT NULL \(existingJoin)) AS s"
                         : "(SELECT s.* FROM \(base) WHERE s.\(key) IS NOT NULL \(existingJoin)) AS s"
                 let written = try connection.execute(
-                    "COPY (SELECT \(select.joined(separator: ", ")) FROM \(rows)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
+                    "COPY (SELECT \(select.map(\.item).joined(separator: ", ")) FROM \(rows)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
                 )
                 return (rejected, Int64(written))
             }
         }
-        return try await finish(rejected: rejected, written: written, file: file, graphTable: table.name)
+        return try await finish(rejected: rejected, written: written, file: file, graphTable: table.name, properties: select.map(\.property))
     }
 
     // MARK: Relationships
@@ -335,7 +337,7 @@ struct GraphIngest: Sendable {
         var engineRefusal: (any Error)?
         if !ignoreErrors, existingEdges == 0, shape == .relationship {
             do {
-                return try await copyAsStaged(columns: endpoints + select, graphTable: table.name)
+                return try await copyAsStaged(columns: (endpoints + select).map(\.item), graphTable: table.name, properties: select.map(\.property))
             } catch {
                 if Task.isCancelled { throw error }
                 engineRefusal = error
@@ -405,14 +407,14 @@ struct GraphIngest: Sendable {
                     if duplicates > 0 { valid = "(SELECT DISTINCT ON (\(srcText), \(dstText)) s.* FROM \(valid)) AS s" }
                 }
                 let written = try connection.execute(
-                    "COPY (SELECT \((endpoints + select).joined(separator: ", ")) FROM \(valid)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
+                    "COPY (SELECT \((endpoints + select).map(\.item).joined(separator: ", ")) FROM \(valid)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
                 )
                 return (rejected, present, duplicates, Int64(written))
             }
         }
         // The engine refused rows the checks do not find: its error stands.
         if let engineRefusal, rejected.isEmpty { throw engineRefusal }
-        var outcome = try await finish(rejected: rejected, written: written, file: file, graphTable: table.name)
+        var outcome = try await finish(rejected: rejected, written: written, file: file, graphTable: table.name, properties: select.map(\.property))
         if skippedPresent > 0 {
             outcome.rowsSkipped += skippedPresent
             outcome.warnings.append("\(skippedPresent) relationships already in the graph were skipped (not doubled)")
@@ -427,7 +429,11 @@ struct GraphIngest: Sendable {
     // MARK: Copy
 
     /// Fails on rejected rows unless `ignore_errors`, else COPYs the file into the graph.
-    private func finish(rejected: [RejectedRows], written: Int64, file: String, graphTable: String) async throws -> Outcome {
+    /// `properties` are the graph properties the file's columns fill, in order (after the FROM/TO
+    /// keys of relationships): the engine gives every other property its `DEFAULT`.
+    private func finish(rejected: [RejectedRows], written: Int64, file: String, graphTable: String, properties: [String]) async throws
+        -> Outcome
+    {
         let skipped = rejected.reduce(0) { $0 + $1.count }
         if !rejected.isEmpty, !ignoreErrors {
             throw ServiceError(.ingestRowsRejected, "\(skipped) row\(skipped == 1 ? "" : "s") of '\(sourceName)' would be rejected by the graph: "
@@ -435,7 +441,8 @@ struct GraphIngest: Sendable {
                     + ". Nothing was copied; pass \(SuggestedOption.ignoreErrors) to skip exactly these rows.")
         }
         if written > 0 {
-            try await target.copy("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))")
+            let list = properties.map(SchemaQuoting.name).joined(separator: ", ")
+            try await target.copy("COPY \(SchemaQuoting.name(graphTable))(\(list)) FROM \(SchemaQuoting.stringLiteral(file))")
         }
         return Outcome(
             graphTable: graphTable, rowsIngested: written, rowsSkipped: skipped,
@@ -445,7 +452,7 @@ struct GraphIngest: Sendable {
 
     /// Writes the source's rows (the file filter applied) in the graph's column order and COPYs
     /// them, with no check of their keys.
-    private func copyAsStaged(columns: [String], graphTable: String) async throws -> Outcome {
+    private func copyAsStaged(columns: [String], graphTable: String, properties: [String]) async throws -> Outcome {
         let (source, filter, file) = (self.source, fileFilter, io + "/ingest-\(UUID().uuidString).parquet")
         defer { try? FileManager.default.removeItem(atPath: file) }
         let written = try await withStagingErrors {
@@ -455,7 +462,7 @@ struct GraphIngest: Sendable {
                 )
             }
         }
-        return try await finish(rejected: [], written: Int64(written), file: file, graphTable: graphTable)
+        return try await finish(rejected: [], written: Int64(written), file: file, graphTable: graphTable, properties: properties)
     }
 
     /// The Parquet files a relation from ``export(_:columns:)`` reads.

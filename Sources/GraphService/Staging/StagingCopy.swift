@@ -25,6 +25,12 @@ extension StagingService {
     /// rows go through ``GraphIngest`` so exactly the rows the graph would reject are skipped and
     /// counted — never the engine's own `IGNORE_ERRORS`, which is not trusted to keep valid rows.
     ///
+    /// Columns fill the table's columns in order; files with fewer columns than the table name
+    /// theirs after the table's properties and the rest get their `DEFAULT` (as ingest does).
+    /// Relationships never double, as with ingest: when the table already has edges, or the
+    /// files repeat a (FROM, TO) pair, the rows go through ``GraphIngest``, which skips pairs
+    /// already in the graph and merges repeated ones (counted in `rows_skipped`, with warnings).
+    ///
     /// Progress is reported by phase, with the bytes known in advance: 5% started, 40% read
     /// (when a loader reads the sources first, with its row count), then, while the engine
     /// COPYs (it reports no progress of its own), an estimate from the bytes to copy and the
@@ -38,46 +44,97 @@ extension StagingService {
             progress.report(percent: 5, message: "copying into \(table)")
             let target = IngestTarget.live(id, registry: registry)
             let catalog = try await withGraphErrors(id) { try await target.catalog() }
-            guard let graphTable = (catalog.nodeTables.map(\.name) + catalog.relTables.map(\.name)).first(where: { $0 == table.rawValue })
-                ?? (catalog.nodeTables.map(\.name) + catalog.relTables.map(\.name)).first(where: { $0.lowercased() == table.rawValue.lowercased() })
-            else {
+            let node = catalog.nodeTables.first { $0.name == table.rawValue }
+                ?? catalog.nodeTables.first { $0.name.lowercased() == table.rawValue.lowercased() }
+            let rel = catalog.relTables.first { $0.name == table.rawValue }
+                ?? catalog.relTables.first { $0.name.lowercased() == table.rawValue.lowercased() }
+            guard let graphTable = node?.name ?? rel?.name, let properties = node?.properties ?? rel?.properties else {
                 throw ServiceError(.graphTableNotFound, "the graph has no node or relationship table named '\(table)'")
             }
-            let isNode = catalog.nodeTables.contains { $0.name == graphTable }
+            let isNode = node != nil
             let countQuery =
                 isNode
                 ? "MATCH (n:\(SchemaQuoting.name(graphTable))) RETURN count(n)" : "MATCH ()-[r:\(SchemaQuoting.name(graphTable))]->() RETURN count(r)"
             let bytes = sources.localBytes
-            let direct = !ignoreErrors && !sources.hasRemote
-            if direct, !(try await hasDecimalColumns(sources, io: try ioDirectory(id))) {
+            let sourceName = sources.paths.count == 1 ? sources.paths[0] : "the sources"
+            let io = try ioDirectory(id)
+            if !ignoreErrors {
+                // The rows as they are: the files themselves, or the loader's rewrite of them.
+                var columns: [SourceColumn] = []
+                var relation = sources.readFunctionSQL()
+                var copyFrom = "[" + sources.files.map(SchemaQuoting.stringLiteral).joined(separator: ", ") + "]"
+                var options = sources.format == .csv ? " (header=true)" : ""
+                var rewritten: String?
+                // What the engine's COPY reads, for the progress estimate while it runs.
+                var (copyBytes, copyStart) = (bytes, 5.0)
+                defer { if let rewritten { try? FileManager.default.removeItem(atPath: rewritten) } }
+                // A DuckDB that reads them: a loader locked down to the import directory, or one
+                // that sees only the graph's staging folder.
+                var database: StagingDatabase?
+                defer { database?.close() }
+                if !sources.hasRemote {
+                    let loader = try await executor.run { try self.makeLoader(for: sources, credentials: nil, io: io) }
+                    database = loader
+                    columns = try await describe(relation, on: loader)
+                }
+                if sources.hasRemote || columns.contains(where: { $0.type.uppercased().hasPrefix("DECIMAL") }) {
+                    database?.close()
+                    database = nil
+                    let file = io + "/copy-\(UUID().uuidString).parquet"
+                    rewritten = file
+                    let loaded = try await load(sources, credentials: credentials, io: io, fileIDMap: [:], into: file, shapeRows: false)
+                    let fileBytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
+                    progress.report(
+                        percent: 40, rowsProcessed: 0, bytesProcessed: bytes > 0 ? bytes : fileBytes, totalRows: loaded.rowsWritten,
+                        message: "read \(loaded.rowsRead) rows"
+                    )
+                    columns = loaded.columns
+                    (copyBytes, copyStart) = (fileBytes ?? 0, 40)
+                    relation = "read_parquet(\(StagingSQL.literal(file)))"
+                    (copyFrom, options) = (SchemaQuoting.stringLiteral(file), "")
+                    database = try await executor.run { () throws -> StagingDatabase in
+                        let database = try StagingDatabase.inMemory(configuration: self.duckDBConfiguration(tempDirectory: io + "/loader-tmp"))
+                        try database.lockDown(to: [io])
+                        return database
+                    }
+                }
+                guard let reader = database else { throw ServiceError(.stagingError, "no DuckDB to read the sources with") }
+                let filled = try Self.copiedProperties(columns: columns, properties: properties, isNode: isNode, table: graphTable, source: sourceName)
                 let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
-                let list = "[" + sources.files.map(SchemaQuoting.stringLiteral).joined(separator: ", ") + "]"
-                let options = sources.format == .csv ? " (header=true)" : ""
-                try await copyRate.reporting(bytes: bytes, from: 5, to: 95, table: graphTable, progress: progress) {
-                    try await withGraphErrors(id) { try await target.copy("COPY \(SchemaQuoting.name(graphTable)) FROM \(list)\(options)") }
+                var mayDouble = !isNode && before > 0
+                if !isNode, !mayDouble { mayDouble = try await hasRepeatedPairs(relation, columns: columns, on: reader) }
+                if mayDouble {
+                    // Through the ingest pipeline: pairs already in the graph, or repeated, must not double.
+                    let renamed = Self.renamed(columns: columns, to: ["src", "dst"] + filled)
+                    let connection = try reader.connect()
+                    defer { connection.close() }
+                    let ingest = GraphIngest(
+                        source: "(SELECT \(renamed) FROM \(relation))", sourceName: sourceName, graphTableName: graphTable, fileIDs: nil,
+                        shape: .table, ignoreErrors: false, io: io, duckdb: connection, executor: executor, target: target
+                    )
+                    let outcome = try await withGraphErrors(id) { try await ingest.run() }
+                    progress.report(percent: 100, rowsProcessed: outcome.rowsIngested, bytesProcessed: bytes > 0 ? bytes : nil, message: "copied")
+                    return CopyOutcome(
+                        graphTable: graphTable, rowsCopied: outcome.rowsIngested, rowsSkipped: outcome.rowsSkipped, warnings: outcome.warnings,
+                        direct: false
+                    )
+                }
+                let list = filled.map(SchemaQuoting.name).joined(separator: ", ")
+                try await copyRate.reporting(bytes: copyBytes, from: copyStart, to: 95, table: graphTable, progress: progress) {
+                    try await withGraphErrors(id) { try await target.copy("COPY \(SchemaQuoting.name(graphTable))(\(list)) FROM \(copyFrom)\(options)") }
                 }
                 let after = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
                 progress.report(percent: 100, rowsProcessed: after - before, bytesProcessed: bytes > 0 ? bytes : nil, message: "copied")
-                return CopyOutcome(graphTable: graphTable, rowsCopied: after - before, rowsSkipped: 0, warnings: [], direct: true)
+                return CopyOutcome(graphTable: graphTable, rowsCopied: after - before, rowsSkipped: 0, warnings: [], direct: rewritten == nil)
             }
-            let io = try ioDirectory(id)
             let file = io + "/copy-\(UUID().uuidString).parquet"
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let loaded = try await load(sources, credentials: credentials, io: io, fileIDMap: [:], into: file, shapeRows: ignoreErrors)
+            let loaded = try await load(sources, credentials: credentials, io: io, fileIDMap: [:], into: file, shapeRows: true)
             let fileBytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
             progress.report(
                 percent: 40, rowsProcessed: 0, bytesProcessed: bytes > 0 ? bytes : fileBytes, totalRows: loaded.rowsWritten,
                 message: "read \(loaded.rowsRead) rows"
             )
-            if !ignoreErrors {
-                let before = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
-                try await copyRate.reporting(bytes: fileBytes ?? 0, from: 40, to: 95, table: graphTable, progress: progress) {
-                    try await withGraphErrors(id) { try await target.copy("COPY \(SchemaQuoting.name(graphTable)) FROM \(SchemaQuoting.stringLiteral(file))") }
-                }
-                let after = try await withGraphErrors(id) { try await target.read(countQuery) } ?? 0
-                progress.report(percent: 100, rowsProcessed: after - before, message: "copied")
-                return CopyOutcome(graphTable: graphTable, rowsCopied: after - before, rowsSkipped: 0, warnings: [], direct: false)
-            }
             // Validate and skip exactly the rows the graph would reject, in a DuckDB instance that
             // sees only this graph's staging folder.
             let scratch = try await executor.run { () throws -> StagingDatabase in
@@ -89,7 +146,7 @@ extension StagingService {
             let connection = try scratch.connect()
             defer { connection.close() }
             let ingest = GraphIngest(
-                source: "read_parquet(\(StagingSQL.literal(file)))", sourceName: sources.paths.count == 1 ? sources.paths[0] : "the sources",
+                source: "read_parquet(\(StagingSQL.literal(file)))", sourceName: sourceName,
                 graphTableName: graphTable, fileIDs: nil, shape: loaded.shape, ignoreErrors: true, io: io, duckdb: connection, executor: executor, target: target
             )
             var outcome = try await withGraphErrors(id) { try await ingest.run() }
@@ -105,22 +162,68 @@ extension StagingService {
             )
         }
     }
-}
 
-extension StagingService {
-    /// Whether local Parquet `sources` have a DECIMAL column, which LadybugDB's COPY refuses
-    /// ("Unsupported converted type"). Reads only the files' metadata.
-    func hasDecimalColumns(_ sources: StagingSources, io: String) async throws -> Bool {
-        guard sources.format == .parquet, !sources.hasRemote else { return false }
-        let loader = try await executor.run { try self.makeLoader(for: sources, credentials: nil, io: io) }
-        defer { loader.close() }
-        let connection = try loader.connect()
+    /// The graph properties the source columns fill, in the columns' order (after the FROM and TO
+    /// keys of relationship data). Columns fill the table's in order when there are as many as
+    /// the table has; fewer must each be named after a property (exact, else any case), and the
+    /// properties left out get their `DEFAULT`.
+    static func copiedProperties(
+        columns: [SourceColumn], properties: [GraphCatalog.Property], isNode: Bool, table: String, source: String
+    ) throws -> [String] {
+        let expected = properties.count + (isNode ? 0 : 2)
+        let named = isNode ? columns : Array(columns.dropFirst(2))
+        guard columns.count < expected, columns.count >= (isNode ? 1 : 2) else { return properties.map(\.name) }
+        var filled: [String] = []
+        var unknown: [String] = []
+        for column in named {
+            if let property = properties.first(where: { $0.name == column.name })
+                ?? properties.first(where: { $0.name.lowercased() == column.name.lowercased() })
+            {
+                filled.append(property.name)
+            } else {
+                unknown.append("'\(column.name)'")
+            }
+        }
+        guard unknown.isEmpty else {
+            throw ServiceError(
+                .ingestValidationFailed,
+                "'\(source)' has \(columns.count) columns for the \(expected) of \(table): with fewer columns than the table, each "
+                    + (isNode ? "" : "after the FROM and TO keys ")
+                    + "must be named after a property of \(table) (the others get their DEFAULT); not properties: \(unknown.joined(separator: ", "))"
+            )
+        }
+        return filled
+    }
+
+    /// A `SELECT` list giving `columns` the names `names`, in order.
+    static func renamed(columns: [SourceColumn], to names: [String]) -> String {
+        zip(columns, names).map { "\(StagingSQL.identifier($0.name)) AS \(StagingSQL.identifier($1))" }.joined(separator: ", ")
+    }
+
+    /// The columns of `relation` (names and DuckDB types), read with a connection of `database`.
+    func describe(_ relation: String, on database: StagingDatabase) async throws -> [SourceColumn] {
+        let connection = try database.connect()
         defer { connection.close() }
         return try await withStagingErrors {
             try await executor.run(on: connection) { connection in
-                try connection.query("DESCRIBE SELECT * FROM \(sources.readFunctionSQL())").rows().contains { row in
-                    row.count > 1 && (row[1].stringValue ?? "").uppercased().hasPrefix("DECIMAL")
+                try connection.query("DESCRIBE SELECT * FROM \(relation)").rows().compactMap { row -> SourceColumn? in
+                    guard let name = row.first?.stringValue else { return nil }
+                    return SourceColumn(name: name, type: row.count > 1 ? row[1].stringValue ?? "" : "")
                 }
+            }
+        }
+    }
+
+    /// Whether relationship rows of `relation` repeat a (FROM, TO) pair (its first two columns).
+    func hasRepeatedPairs(_ relation: String, columns: [SourceColumn], on database: StagingDatabase) async throws -> Bool {
+        guard columns.count >= 2 else { return false }
+        let (from, to) = (StagingSQL.identifier(columns[0].name), StagingSQL.identifier(columns[1].name))
+        let connection = try database.connect()
+        defer { connection.close() }
+        return try await withStagingErrors {
+            try await executor.run(on: connection) { connection in
+                let row = try connection.query("SELECT count(*), count(DISTINCT (\(from), \(to))) FROM \(relation)").rows().first ?? []
+                return (row.first?.int64Value ?? 0) != (row.last?.int64Value ?? 0)
             }
         }
     }

@@ -20,7 +20,10 @@ extension StagingService {
             }
             guard exists else { throw Self.tableNotFound(table, graph: id) }
             if request.rebuild {
-                return try await rebuild(graph: id, store: store, requested: table, ignoreErrors: request.ignoreErrors, start: start)
+                return try await rebuild(
+                    graph: id, store: store, requested: table, ignoreErrors: request.ignoreErrors, acceptDataLoss: request.acceptDataLoss,
+                    start: start
+                )
             }
             let ingest = GraphIngest(
                 source: "main." + StagingSQL.identifier(table.rawValue), sourceName: table.rawValue, graphTableName: table.rawValue,

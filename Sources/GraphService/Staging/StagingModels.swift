@@ -133,11 +133,15 @@ package struct StagingDeleteResponse: Encodable, Sendable {
 package struct IngestRequest: Decodable, Sendable {
     package var ignoreErrors: Bool
     package var rebuild: Bool
+    /// With `rebuild`: rebuild even when rows of the graph that no staged table holds would be
+    /// dropped (they are then named in `warnings`).
+    package var acceptDataLoss: Bool
     package var fileIDs: [String]?
 
     package enum CodingKeys: String, CodingKey, CaseIterable {
         case ignoreErrors = "ignore_errors"
         case rebuild
+        case acceptDataLoss = "accept_data_loss"
         case fileIDs = "file_ids"
     }
 
@@ -145,6 +149,7 @@ package struct IngestRequest: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         ignoreErrors = try container.decodeIfPresent(Bool.self, forKey: .ignoreErrors) ?? false
         rebuild = try container.decodeIfPresent(Bool.self, forKey: .rebuild) ?? false
+        acceptDataLoss = try container.decodeIfPresent(Bool.self, forKey: .acceptDataLoss) ?? false
         fileIDs = try container.decodeIfPresent([String].self, forKey: .fileIDs)
     }
 }

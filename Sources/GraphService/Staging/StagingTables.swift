@@ -18,6 +18,14 @@ struct LoadOutcome: Sendable {
     var shape: StagedShape
     var rowsRead: Int64
     var rowsWritten: Int64
+    /// The columns of the sources as read (names and DuckDB types), before any shaping.
+    var columns: [SourceColumn] = []
+}
+
+/// A column of source files, as DuckDB describes it.
+struct SourceColumn: Sendable, Equatable {
+    var name: String
+    var type: String
 }
 
 extension StagingService {
@@ -104,7 +112,11 @@ extension StagingService {
                     select = "SELECT * EXCLUDE (\(exclusion))\(fileIDColumn) FROM \(read)"
                 }
                 let written = try connection.execute("COPY (\(select)) TO \(StagingSQL.literal(file)) (FORMAT parquet)")
-                return LoadOutcome(shape: shape, rowsRead: rowsRead, rowsWritten: Int64(written))
+                let sourceColumns = described.compactMap { row -> SourceColumn? in
+                    guard let name = row.first?.stringValue, name != Self.sourceFileColumn else { return nil }
+                    return SourceColumn(name: name, type: row.count > 1 ? row[1].stringValue ?? "" : "")
+                }
+                return LoadOutcome(shape: shape, rowsRead: rowsRead, rowsWritten: Int64(written), columns: sourceColumns)
             }
         }
     }
