@@ -75,6 +75,14 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         }
     }
 
+    /// The checkpoint threshold for a caller that checkpoints itself (see
+    /// ``Connection/checkpointIfNeeded()``): a sixteenth of the pool, at most 16 MiB (the
+    /// engine's default). Committed data not yet checkpointed stays in the pool, and
+    /// checkpointing a 12 MB log did not fit in 64 MiB.
+    public static func checkpointThreshold(forPool bufferPoolSize: UInt64) -> UInt64 {
+        min(16 * mebibyte, bufferPoolSize / 16)
+    }
+
     /// `(buffer pool N MiB)`, appended to the engine's messages about running out of memory.
     var bufferPoolText: String { "(buffer pool \(bufferPoolSize / Self.mebibyte) MiB)" }
 

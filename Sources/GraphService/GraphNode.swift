@@ -85,24 +85,23 @@ extension ServerConfiguration {
     /// The tenancy settings this configuration implies.
     public var tenancySettings: TenancySettings {
         let preset = tier.preset
-        return TenancySettings(
+        var settings = TenancySettings(
             maxDatabases: maxDatabases ?? preset.maxDatabases,
             maxOpenDatabases: maxOpenDatabases ?? max(1, min(preset.maxDatabases, 64)),
             database: DatabaseConfiguration(
                 bufferPoolSize: bufferPoolBytes ?? preset.memoryPerDatabaseBytes,
                 maxDatabaseSize: maxDatabaseSizeBytes,
                 maxThreads: UInt64(threadsPerQuery),
-                // The server checkpoints (see Connection.checkpointIfNeeded) once the log passes
-                // a sixteenth of the pool, at most 16 MiB (the engine's default): committed data
-                // not yet checkpointed stays in the pool, and checkpointing a 12 MB log did not fit
-                // in 64 MiB.
+                // The server checkpoints (see Connection.checkpointIfNeeded).
                 autoCheckpoint: false,
-                checkpointThreshold: min(16 << 20, (bufferPoolBytes ?? preset.memoryPerDatabaseBytes) / 16)
+                checkpointThreshold: DatabaseConfiguration.checkpointThreshold(forPool: bufferPoolBytes ?? preset.memoryPerDatabaseBytes)
             ),
             connectionsPerDatabase: connectionsPerDatabase ?? preset.connectionsPerDatabase,
             connectionWait: .milliseconds(connectionWaitMilliseconds),
             idleTimeout: .seconds(idleTimeoutSeconds),
             readOnlyNode: nodeType.isReadOnly
         )
+        settings.bufferPoolOverrides = memoryForGraphs
+        return settings
     }
 }

@@ -94,6 +94,10 @@ public struct ServerConfiguration: Sendable {
     public var maxOpenDatabases: Int?
     /// Buffer pool per open database in bytes; `nil` takes the tier's.
     public var bufferPoolBytes: UInt64?
+    /// Buffer pools of named graphs, in bytes, instead of ``bufferPoolBytes`` (`--memory-for
+    /// GRAPH=MiB,...`): a graph that outgrew the node's setting gets more without every graph
+    /// getting it.
+    public var memoryForGraphs: [String: UInt64] = [:]
     /// Address space reserved per database (`max_db_size`).
     public var maxDatabaseSizeBytes: UInt64 = 64 << 30
     /// Engine threads per query.
@@ -281,6 +285,7 @@ public struct ServerConfiguration: Sendable {
         config.maxDatabases = try integer(.maxDatabases, 1...100_000)
         config.maxOpenDatabases = try integer(.maxOpenDatabases, 1...10_000)
         if let mib = try integer(.memoryPerDatabaseMB, 16...1_048_576) { config.bufferPoolBytes = UInt64(mib) << 20 }
+        if let raw = pick(.memoryFor) { config.memoryForGraphs = try Self.memoryForGraphs(raw) }
         if let gib = try integer(.maxDatabaseSizeGB, 1...65_536) { config.maxDatabaseSizeBytes = UInt64(gib) << 30 }
         config.threadsPerQuery = try integer(.threadsPerQuery, 1...256) ?? config.threadsPerQuery
         config.connectionsPerDatabase = try integer(.connectionsPerDatabase, 1...1_000)
@@ -401,5 +406,28 @@ public struct BackupS3Settings: Sendable {
     public init(location: S3Location, client: S3Client.Configuration) {
         self.location = location
         self.client = client
+    }
+}
+
+extension ServerConfiguration {
+    /// Parses `GRAPH=MiB,GRAPH=MiB` (`--memory-for`): each a valid graph id, once, with 16 to
+    /// 1,048,576 MiB.
+    static func memoryForGraphs(_ raw: String) throws(ConfigurationError) -> [String: UInt64] {
+        var result: [String: UInt64] = [:]
+        let setting = ServerSetting.memoryFor.environmentVariable
+        for item in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let mib = Int(parts[1]), (16...1_048_576).contains(mib) else {
+                throw ConfigurationError("invalid \(setting) item '\(item.prefix(100))': expected GRAPH=MiB with 16...1048576 MiB")
+            }
+            guard (try? GraphID(validating: parts[0])) != nil else {
+                throw ConfigurationError("invalid \(setting) item '\(item.prefix(100))': '\(parts[0].prefix(64))' is not a valid graph id")
+            }
+            guard result[parts[0]] == nil else {
+                throw ConfigurationError("invalid \(setting): graph '\(parts[0])' is given more than once")
+            }
+            result[parts[0]] = UInt64(mib) << 20
+        }
+        return result
     }
 }

@@ -67,6 +67,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Buffer pool per open database in MiB (env GRAPH_API_MEMORY_PER_DATABASE_MB; default from the tier).")
     var memoryPerDatabaseMb: Int?
 
+    @Option(help: "Buffer pools of named graphs instead of --memory-per-database-mb: GRAPH=MiB,GRAPH=MiB (env GRAPH_API_MEMORY_FOR).")
+    var memoryFor: String?
+
     @Option(help: "Address space reserved per database in GiB (env GRAPH_API_MAX_DATABASE_SIZE_GB; default 64).")
     var maxDatabaseSizeGb: Int?
 
@@ -163,7 +166,7 @@ struct Serve: AsyncParsableCommand {
         let values: [ServerSetting: String?] = [
             .keysFile: keysFile, .maxAuthFailuresPerMinute: maxAuthFailuresPerMinute.map(String.init),
             .maxDatabases: maxDatabases.map(String.init), .maxOpenDatabases: maxOpenDatabases.map(String.init),
-            .memoryPerDatabaseMB: memoryPerDatabaseMb.map(String.init), .maxDatabaseSizeGB: maxDatabaseSizeGb.map(String.init),
+            .memoryPerDatabaseMB: memoryPerDatabaseMb.map(String.init), .memoryFor: memoryFor, .maxDatabaseSizeGB: maxDatabaseSizeGb.map(String.init),
             .threadsPerQuery: threadsPerQuery.map(String.init), .connectionsPerDatabase: connectionsPerDatabase.map(String.init),
             .connectionWaitMS: connectionWaitMs.map(String.init), .idleTimeoutSeconds: idleTimeoutSeconds.map(String.init),
             .engineThreads: engineThreads.map(String.init),

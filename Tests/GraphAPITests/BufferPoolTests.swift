@@ -57,7 +57,8 @@ import Testing
 
     /// One write that commits a log too large to checkpoint within the pool: answered 200 (it is
     /// committed), then writes are refused with 507 before they run while reads go on; a restart
-    /// with a larger pool checkpoints it and writes resume, also back at the smaller pool.
+    /// with a larger pool for that graph (`--memory-for`) checkpoints it and writes resume, also
+    /// back at the smaller pool.
     @Test func aCommittedWriteIsAnsweredAndLaterWritesWaitForAPoolThatCanCheckpoint() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("graph-api-pool-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -70,10 +71,11 @@ import Testing
             let refused = try await Self.insertRows(server.client, from: 80_000, count: 1)
             #expect(refused.status.code == 507, "\(refused.body.prefix(300))")
             #expect(refused.code == "database_out_of_memory")
-            #expect(refused.body.contains("Writes are refused") && refused.body.contains("--memory-per-database-mb"), "\(refused.body)")
+            #expect(refused.body.contains("Writes are refused") && refused.body.contains("--memory-for GRAPH=MiB"), "\(refused.body)")
             #expect(try await Self.count(server.client) == 80_000)
         }
-        try await TestServer.withServer(dataDirectory: directory, configure: { $0.bufferPoolBytes = 256 << 20 }) { server in
+        // A larger pool for this graph alone (--memory-for g=256), as the refusal says.
+        try await TestServer.withServer(dataDirectory: directory, configure: { $0.memoryForGraphs = ["g": 256 << 20] }) { server in
             let write = try await Self.insertRows(server.client, from: 80_000, count: 1)
             #expect(write.status == .ok, "\(write.body.prefix(300))")
             #expect(try await Self.count(server.client) == 80_001)

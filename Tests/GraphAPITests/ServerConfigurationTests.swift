@@ -1,5 +1,6 @@
 import BackupArchive
 import Foundation
+import GraphEngine
 import S3Client
 import Testing
 
@@ -108,6 +109,30 @@ import Testing
             try ServerConfiguration.resolve(flags: flags, environment: env)
         } throws: { error in
             (error as? ConfigurationError)?.description.hasPrefix(message) == true
+        }
+    }
+
+    /// `--memory-for GRAPH=MiB,...`: a named graph opens with its own pool (and the checkpoint
+    /// threshold of that pool); anything malformed is refused naming the item.
+    @Test func memoryForNamedGraphsIsReadAndChecked() throws {
+        let configuration = try ServerConfiguration.resolve(
+            flags: .init(settings: ["MEMORY_FOR": "big=256, huge=1024", "MEMORY_PER_DATABASE_MB": "64"]), environment: [:])
+        #expect(configuration.memoryForGraphs == ["big": 256 << 20, "huge": 1024 << 20])
+        let settings = configuration.tenancySettings
+        #expect(settings.databaseConfiguration(for: "big").bufferPoolSize == 256 << 20)
+        #expect(settings.databaseConfiguration(for: "big").checkpointThreshold == 16 << 20)
+        #expect(settings.databaseConfiguration(for: "other").bufferPoolSize == 64 << 20)
+        #expect(settings.databaseConfiguration(for: "other").checkpointThreshold == 4 << 20)
+        #expect(try ServerConfiguration.resolve(flags: .init(), environment: ["GRAPH_API_MEMORY_FOR": "g=32"]).memoryForGraphs == ["g": 32 << 20])
+        for (bad, message) in [
+            ("big", "invalid GRAPH_API_MEMORY_FOR item 'big'"), ("big=8", "invalid GRAPH_API_MEMORY_FOR item 'big=8'"),
+            ("../x=64", "invalid GRAPH_API_MEMORY_FOR item '../x=64'"), ("a=64,a=128", "invalid GRAPH_API_MEMORY_FOR: graph 'a'"),
+        ] {
+            #expect {
+                try ServerConfiguration.resolve(flags: .init(), environment: ["GRAPH_API_MEMORY_FOR": bad])
+            } throws: { error in
+                (error as? ConfigurationError)?.description.hasPrefix(message) == true
+            }
         }
     }
 

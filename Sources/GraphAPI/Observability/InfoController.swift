@@ -90,6 +90,7 @@ struct InfoController: Sendable {
         var maxDatabases: Int
         var maxOpenDatabases: Int
         var memoryPerDatabaseBytes: UInt64
+        var memoryForGraphs: [String: UInt64]
         var maxDatabaseSizeBytes: UInt64
         var threadsPerQuery: Int
         var connectionsPerDatabase: Int
@@ -222,6 +223,7 @@ struct InfoController: Sendable {
                 maxDatabases: settings.maxDatabases,
                 maxOpenDatabases: settings.maxOpenDatabases,
                 memoryPerDatabaseBytes: settings.database.bufferPoolSize,
+                memoryForGraphs: settings.bufferPoolOverrides,
                 maxDatabaseSizeBytes: configuration.maxDatabaseSizeBytes,
                 threadsPerQuery: configuration.threadsPerQuery,
                 connectionsPerDatabase: settings.connectionsPerDatabase,

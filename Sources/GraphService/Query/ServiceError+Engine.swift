@@ -51,8 +51,8 @@ extension ServiceError {
         ServiceError(
             .databaseOutOfMemory,
             "the graph needs more memory than its buffer pool holds: \(engineMessage). Nothing was written; "
-                + "split the work into smaller writes, or give the graph more memory (--memory-per-database-mb, "
-                + "GRAPH_API_MEMORY_PER_DATABASE_MB)"
+                + "split the work into smaller writes, or give the graph more memory: --memory-for GRAPH=MiB "
+                + "(GRAPH_API_MEMORY_FOR) for this graph, or --memory-per-database-mb for every graph"
         )
     }
 

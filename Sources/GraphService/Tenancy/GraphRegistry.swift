@@ -199,7 +199,7 @@ public actor GraphRegistry: Service {
     }
 
     private nonisolated func openDatabase(_ id: GraphID, metadata: GraphMetadata) async throws -> OpenGraph {
-        var configuration = settings.database
+        var configuration = settings.databaseConfiguration(for: id.rawValue)
         let readOnly = settings.readOnlyNode || metadata.readOnly
         // A read-only graph on a writer node still opens read-write, so that the server can
         // checkpoint it; the server refuses its writes. A read-only node opens it read-only.

@@ -17,6 +17,19 @@ public struct TenancySettings: Sendable {
     public var idleTimeout: Duration
     /// Whether the node is read-only (`shared_replica`): every database opens read-only.
     public var readOnlyNode: Bool
+    /// Buffer pools of named graphs (bytes) instead of ``database``'s (`--memory-for`).
+    public var bufferPoolOverrides: [String: UInt64] = [:]
+
+    /// The engine settings graph `id` opens with: ``database``, with its own buffer pool (and the
+    /// checkpoint threshold that goes with it) when ``bufferPoolOverrides`` names it.
+    public func databaseConfiguration(for id: String) -> DatabaseConfiguration {
+        var configuration = database
+        if let pool = bufferPoolOverrides[id] {
+            configuration.bufferPoolSize = pool
+            configuration.checkpointThreshold = DatabaseConfiguration.checkpointThreshold(forPool: pool)
+        }
+        return configuration
+    }
 
     /// Creates settings.
     public init(
