@@ -51,7 +51,8 @@ public final class Database: @unchecked Sendable {
     /// - Throws: ``EngineError`` of kind ``EngineError/Kind/open`` with the engine's message
     ///   (missing directory, path is a directory, file locked by another process, read-only open
     ///   of a missing database, …) or this module's (file already open in this process, invalid
-    ///   configuration).
+    ///   configuration); of kind ``EngineError/Kind/diskFull`` when the folder's file system is
+    ///   full.
     public init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration()) throws {
         try configuration.validate()
         let inMemory = path == ":memory:" || path.isEmpty
