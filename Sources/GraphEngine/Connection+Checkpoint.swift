@@ -48,12 +48,44 @@ extension Connection {
         try? checkpoint()
     }
 
+    /// Runs `body` (a statement the caller runs holding the write gate) as a write:
+    /// ``prepareForWrite()`` first; afterwards, whether `body` succeeded or not, the log's new
+    /// bytes go to the database's ``Database/journal`` and ``checkpointIfNeeded()`` runs.
+    ///
+    /// - Returns: what `body` returned, and the journal position to wait for with
+    ///   ``WriteJournal/waitUntilDurable(_:)`` once the gate is released (`nil`: nothing to wait
+    ///   for).
+    public func writing<R>(_ body: (Connection) throws -> R) throws -> (R, UInt64?) {
+        try prepareForWrite()
+        let result: R
+        do {
+            result = try body(self)
+        } catch {
+            _ = finishWrite()
+            throw error
+        }
+        return (result, finishWrite())
+    }
+
+    /// Call holding the write gate, after a write: hands the log's new bytes to the journal,
+    /// then checkpoints if needed (``checkpointIfNeeded()``). Returns the journal position to
+    /// wait for, if any.
+    public func finishWrite() -> UInt64? {
+        let position = database.journal?.captureCommits(on: self)
+        checkpointIfNeeded()
+        return position
+    }
+
     /// Runs `CHECKPOINT` on this connection (the caller holds the write gate), remembering a
-    /// failure for lack of memory until a checkpoint succeeds.
+    /// failure for lack of memory until a checkpoint succeeds. The journal gets the log's last
+    /// bytes before, and the news of the checkpoint after.
     public func checkpoint() throws {
+        let journal = database.journal
+        _ = journal?.captureCommits(on: self)
         do {
             try query("CHECKPOINT").close()
             database.checkpointFailure.withLock { $0 = nil }
+            journal?.checkpointed(database)
         } catch let error as EngineError where error.kind == .outOfMemory {
             database.checkpointFailure.withLock { $0 = error.message }
             throw error

@@ -9,8 +9,9 @@ extension Connection {
     /// writers run one after another instead of failing with ``EngineError/Kind/writeConflict``.
     /// Read-only statements never wait for the gate and run during a write.
     ///
-    /// Holding the gate, a write first calls ``prepareForWrite()`` and, once it succeeded,
-    /// ``checkpointIfNeeded()`` (both do nothing while the engine checkpoints by itself).
+    /// Holding the gate, a write runs through ``writing(_:)``: ``prepareForWrite()`` before,
+    /// ``finishWrite()`` after (the journal's entry, then ``checkpointIfNeeded()``). Once the gate
+    /// is released, the call waits for the journal's entry to be durable (``durably(_:)``).
     ///
     /// Cancelling the task interrupts the statement (``EngineError/Kind/interrupted``) or removes
     /// it from the writers' queue.
@@ -39,13 +40,12 @@ extension Connection {
         } catch let error as EngineError where error.kind == .writeConflict {
             // The engine binds a write statement inside a write transaction, so even preparing one
             // conflicts with the writer running now: prepare and execute it holding the gate.
-            return try await database.writeGate.withPermit {
-                try await Connection.retryingWriteConflicts {
-                    try await executor.run(on: self) { connection in
-                        try connection.prepareForWrite()
-                        let result = try connection.execute(try connection.prepareCached(text, check: check), parameters: parameters)
-                        connection.checkpointIfNeeded()
-                        return result
+            return try await durably {
+                try await database.writeGate.withPermit {
+                    try await Connection.retryingWriteConflicts {
+                        try await executor.run(on: self) { connection in
+                            try connection.writing { try $0.execute(try $0.prepareCached(text, check: check), parameters: parameters) }
+                        }
                     }
                 }
             }
@@ -66,16 +66,34 @@ extension Connection {
                 try connection.execute(statement, parameters: parameters)
             }
         }
-        return try await database.writeGate.withPermit {
-            try await Connection.retryingWriteConflicts {
-                try await executor.run(on: self) { connection in
-                    try connection.prepareForWrite()
-                    let result = try connection.execute(statement, parameters: parameters)
-                    connection.checkpointIfNeeded()
-                    return result
+        return try await durably {
+            try await database.writeGate.withPermit {
+                try await Connection.retryingWriteConflicts {
+                    try await executor.run(on: self) { connection in
+                        try connection.writing { connection in
+                            guard statement.isCheckpoint else { return try connection.execute(statement, parameters: parameters) }
+                            // The journal must know where a checkpoint cut the log.
+                            let journal = connection.database.journal
+                            _ = journal?.captureCommits(on: connection)
+                            let result = try connection.execute(statement, parameters: parameters)
+                            journal?.checkpointed(connection.database)
+                            return result
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// Runs `write` (which holds the write gate while it runs) and, once it returned and the
+    /// gate is free for the next writer, waits until the journal holds its entry on stable
+    /// storage: a write is answered only once it is journaled.
+    public func durably<R>(_ write: () async throws -> (R, UInt64?)) async throws -> R {
+        let (result, position) = try await write()
+        if let position, let journal = database.journal {
+            await journal.waitUntilDurable(position)
+        }
+        return result
     }
 
     /// Runs `body` again after short pauses while it fails with

@@ -28,6 +28,8 @@ public final class Database: @unchecked Sendable {
     /// The message of the last checkpoint ``Connection/checkpoint()`` ran that failed for lack of
     /// memory; `nil` once one succeeds.
     let checkpointFailure = Mutex<String?>(nil)
+    /// Where committed writes are recorded (see ``WriteJournal``); `nil` when none is kept.
+    public let journal: (any WriteJournal)?
 
     private let state: Mutex<State>
     /// The key in ``OpenFiles`` (absent for in-memory databases).
@@ -53,7 +55,10 @@ public final class Database: @unchecked Sendable {
     ///   of a missing database, …) or this module's (file already open in this process, invalid
     ///   configuration); of kind ``EngineError/Kind/diskFull`` when the folder's file system is
     ///   full.
-    public init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration()) throws {
+    ///
+    /// `journal` is told about every write run through ``Connection/run(_:parameters:on:)`` and
+    /// every checkpoint (see ``WriteJournal``).
+    public init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration(), journal: (any WriteJournal)? = nil) throws {
         try configuration.validate()
         let inMemory = path == ":memory:" || path.isEmpty
         guard !path.utf8.contains(0) else {
@@ -80,6 +85,7 @@ public final class Database: @unchecked Sendable {
         }
         self.path = path
         self.configuration = configuration
+        self.journal = journal
         self.registryKey = key
         self.state = Mutex(State(handle: handle))
     }

@@ -26,6 +26,10 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     public var checkpointThreshold: UInt64
     /// Compresses data on disk for the types that support it.
     public var enableCompression: Bool
+    /// Fails the open when the write-ahead log cannot be replayed whole. Off (the C API's
+    /// default), a log cut inside a record opens at its last whole commit, which is what a crash
+    /// leaves; on, for replaying a journal, where every byte must apply.
+    public var throwOnWALReplayFailure = false
 
     /// One mebibyte, for readable sizes: `64 * DatabaseConfiguration.mebibyte`.
     public static let mebibyte: UInt64 = 1 << 20
@@ -97,6 +101,7 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         config.auto_checkpoint = autoCheckpoint
         config.checkpoint_threshold = checkpointThreshold
         config.enable_compression = enableCompression
+        config.throw_on_wal_replay_failure = throwOnWALReplayFailure
         return config
     }
 }

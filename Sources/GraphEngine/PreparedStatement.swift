@@ -23,6 +23,8 @@ public final class PreparedStatement: @unchecked Sendable {
     /// What the engine's parser found in the text, when the statement was prepared with a check
     /// (``Connection/prepareCached(_:check:)``).
     public let facts: StatementFacts?
+    /// Whether the statement is `CHECKPOINT` (as the engine's parser saw it).
+    public var isCheckpoint: Bool { facts?.transactionActions.contains("CHECKPOINT") ?? false }
 
     private let handle: UnsafeMutablePointer<lbug_prepared_statement>
     private let lock = NSLock()
