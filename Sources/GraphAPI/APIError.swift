@@ -183,6 +183,7 @@ extension BackupList: ResponseEncodable {}
 extension BackupManifest: ResponseEncodable {}
 extension BackupDeleted: ResponseEncodable {}
 extension BackupScheduleInfo: ResponseEncodable {}
+extension RecoveryWindow: ResponseEncodable {}
 extension DatabaseList: ResponseEncodable {}
 extension DatabaseInfo: ResponseEncodable {}
 extension DeleteDatabaseResponse: ResponseEncodable {}

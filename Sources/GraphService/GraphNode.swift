@@ -102,6 +102,7 @@ extension ServerConfiguration {
             readOnlyNode: nodeType.isReadOnly
         )
         settings.bufferPoolOverrides = memoryForGraphs
+        settings.journal = journal
         return settings
     }
 }

@@ -169,6 +169,9 @@ public struct ServerConfiguration: Sendable {
     public var backupSchedule: BackupSchedule?
     /// The largest archive a restore takes as its request body, in bytes.
     public var maxRestoreUploadBytes: Int64 = 64 << 30
+    /// Whether graphs keep a write journal for point-in-time recovery (`--journal on|off`);
+    /// a read-only node never does.
+    public var journal = true
     /// The level of the server's log (`--log-level`, `LOG_LEVEL`).
     public var logLevel: Logger.Level = .info
     /// The format of the server's log lines (`json` or `text`), as the executable set up logging;
@@ -316,6 +319,13 @@ public struct ServerConfiguration: Sendable {
         }
         config.backupThreads = try integer(.backupThreads, 1...64) ?? config.backupThreads
         if let gib = try integer(.maxRestoreUploadGB, 1...1_048_576) { config.maxRestoreUploadBytes = Int64(gib) << 30 }
+        if let raw = pick(.journal) {
+            switch raw.lowercased() {
+            case "on", "true", "1": config.journal = true
+            case "off", "false", "0": config.journal = false
+            default: throw ConfigurationError("invalid \(ServerSetting.journal.environmentVariable) '\(raw)': expected on or off")
+            }
+        }
         if let timing = pick(.backupSchedule) {
             let isCron = timing.contains(" ")
             let keepLast = try integer(.backupKeepLast, 1...100_000)

@@ -52,6 +52,7 @@ public enum ServerSetting: String, Sendable, CaseIterable {
     case backupKeepLast = "BACKUP_KEEP_LAST"
     case backupKeepDays = "BACKUP_KEEP_DAYS"
     case maxRestoreUploadGB = "MAX_RESTORE_UPLOAD_GB"
+    case journal = "JOURNAL"
     case logLevel = "LOG_LEVEL"
     case logFormat = "LOG_FORMAT"
 
@@ -122,6 +123,7 @@ public enum ServerSetting: String, Sendable, CaseIterable {
         case .backupKeepLast: name = "backup.default_schedule_keep_last"
         case .backupKeepDays: name = "backup.default_schedule_keep_days"
         case .maxRestoreUploadGB: name = "backup.max_restore_upload_bytes"
+        case .journal: name = "backup.journal"
         case .logLevel: name = "log_level"
         case .logFormat: name = "log_format"
         }

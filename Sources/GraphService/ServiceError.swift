@@ -96,6 +96,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             case taskNotRecorded = "task_not_recorded"
             case engineError = "engine_error"
             case stagingError = "staging_error"
+            case journalError = "journal_error"
         }
 
         private let base: Base
@@ -176,6 +177,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let taskNotRecorded = Code(.taskNotRecorded, .internal)
         public static let engineError = Code(.engineError, .internal)
         public static let stagingError = Code(.stagingError, .internal)
+        public static let journalError = Code(.journalError, .internal)
 
         /// Every code, in declaration order.
         public static let all: [Code] = [
@@ -190,6 +192,7 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
             .backupScheduleNotFound, .databaseExists, .rebuildWouldLoseData, .taskFinished, .queryTimeout,
             .shuttingDown, .tooManyOpenDatabases, .databaseBusy, .queryInterrupted, .databaseClosed, .writeConflict,
             .interrupted, .stagingOutOfMemory, .nodeAtCapacity, .diskFull, .databaseOutOfMemory, .taskNotRecorded, .engineError, .stagingError,
+            .journalError,
         ]
 
         /// Whether ``all`` lists every declared code exactly once (checked by a test).

@@ -154,6 +154,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads that compress and encrypt (or check and decompress) one archive (env GRAPH_API_BACKUP_THREADS; default 2).")
     var backupThreads: Int?
 
+    @Option(help: "Keep each graph's write journal for point-in-time restores: on | off (env GRAPH_API_JOURNAL; default on).")
+    var journal: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -181,6 +184,7 @@ struct Serve: AsyncParsableCommand {
             .backupDir: backupDir, .backupKeyFile: backupKeyFile, .backupS3URI: backupS3Uri, .backupSchedule: backupSchedule,
             .backupKeepLast: backupKeepLast.map(String.init), .backupKeepDays: backupKeepDays.map(String.init),
             .maxRestoreUploadGB: maxRestoreUploadGb.map(String.init), .backupThreads: backupThreads.map(String.init),
+            .journal: journal,
             .logLevel: logLevel,
         ]
         var flags: [String: String] = [:]

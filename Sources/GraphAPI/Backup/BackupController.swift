@@ -11,7 +11,10 @@ import S3Client
 /// - `GET /databases/{graph_id}/backups`, `GET|DELETE /databases/{graph_id}/backups/{backup_id}`;
 /// - `GET /databases/{graph_id}/backup-download?backup_id=` (and `POST` with `{backup_id}`): the
 ///   archive as stored, streamed, with its length and SHA-256;
-/// - `POST /databases/{graph_id}/restore` → `202` with the `restore` task.
+/// - `POST /databases/{graph_id}/restore` → `202` with the `restore` task (from a backup, or to
+///   a point in time from the graph's journal);
+/// - `GET /databases/{graph_id}/recovery-window`: the instants and positions a point-in-time
+///   restore reaches.
 ///
 /// Deletes, downloads and restores write an audit line naming the client (backups and restores
 /// write theirs when they finish).
@@ -49,6 +52,7 @@ struct BackupController: Sendable {
             return try await self.download(backupID: body.backupID, context: context)
         }
         graph.post("/restore") { request, context in try await self.restore(request, context: context) }
+        graph.get("/recovery-window") { _, context in try self.backups.recoveryWindow(graph: context.graphID) }
         graph.put("/backup-schedule") { request, context in
             try context.requireWriteScope()
             let body = try await request.decodeStrictly(BackupSchedule.self, keys: BackupSchedule.CodingKeys.self, context: context)

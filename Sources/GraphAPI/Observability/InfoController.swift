@@ -144,6 +144,7 @@ struct InfoController: Sendable {
         var keyFile: String?
         var threads: Int
         var maxRestoreUploadBytes: Int64
+        var journal: Bool
         var defaultScheduleInterval: String?
         var defaultScheduleCron: String?
         var defaultScheduleKeepLast: Int?
@@ -151,7 +152,7 @@ struct InfoController: Sendable {
 
         func encode(to encoder: any Encoder) throws {
             enum Keys: String, CodingKey {
-                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, keyFile, threads, maxRestoreUploadBytes
+                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, keyFile, threads, maxRestoreUploadBytes, journal
                 case defaultScheduleInterval, defaultScheduleCron, defaultScheduleKeepLast, defaultScheduleKeepDays
             }
             var container = encoder.container(keyedBy: Keys.self)
@@ -163,6 +164,7 @@ struct InfoController: Sendable {
             try container.encode(keyFile, forKey: .keyFile)
             try container.encode(threads, forKey: .threads)
             try container.encode(maxRestoreUploadBytes, forKey: .maxRestoreUploadBytes)
+            try container.encode(journal, forKey: .journal)
             try container.encode(defaultScheduleInterval, forKey: .defaultScheduleInterval)
             try container.encode(defaultScheduleCron, forKey: .defaultScheduleCron)
             try container.encode(defaultScheduleKeepLast, forKey: .defaultScheduleKeepLast)
@@ -265,6 +267,7 @@ struct InfoController: Sendable {
                         encryptedByDefault: !configuration.backupKeyIDs.isEmpty, keyIds: configuration.backupKeyIDs,
                         keyFile: configuration.backupKeyFile,
                         threads: configuration.backupThreads, maxRestoreUploadBytes: configuration.maxRestoreUploadBytes,
+                        journal: configuration.journal && !configuration.nodeType.isReadOnly,
                         defaultScheduleInterval: configuration.backupSchedule?.interval, defaultScheduleCron: configuration.backupSchedule?.cron,
                         defaultScheduleKeepLast: configuration.backupSchedule?.retention?.keepLast,
                         defaultScheduleKeepDays: configuration.backupSchedule?.retention?.keepDays

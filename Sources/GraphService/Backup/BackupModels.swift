@@ -271,3 +271,29 @@ package struct BackupDeleted: Encodable, Sendable {
         case backupID = "backup_id"
     }
 }
+
+/// The answer of `GET /databases/{graph_id}/recovery-window`: the instants and journal positions
+/// a point-in-time restore can reach (all `null` before the graph's journal has its first base).
+package struct RecoveryWindow: Encodable, Sendable, Equatable {
+    package var graphID: String
+    package var earliest: String?
+    package var latest: String?
+    package var earliestPosition: Int64?
+    package var latestPosition: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case graphID = "graph_id"
+        case earliest, latest
+        case earliestPosition = "earliest_position"
+        case latestPosition = "latest_position"
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(graphID, forKey: .graphID)
+        try container.encode(earliest, forKey: .earliest)
+        try container.encode(latest, forKey: .latest)
+        try container.encode(earliestPosition, forKey: .earliestPosition)
+        try container.encode(latestPosition, forKey: .latestPosition)
+    }
+}

@@ -167,7 +167,7 @@ public final class BackupService: Sendable {
                 schemaType: metadata.schemaType, repositoryName: metadata.repositoryName, schemaDDL: contents.ddl, tables: contents.tables,
                 nodeCount: contents.nodeCount, relationshipCount: contents.relationshipCount, sizeBytes: total, storedBytes: 0,
                 compression: compression, encryption: key.map { .init(algorithm: "AES-256-GCM", keyID: $0.id) }, sha256: "",
-                journalPosition: nil, writePauseMilliseconds: snapshot.pause.milliseconds.rounded(toPlaces: 3),
+                journalPosition: snapshot.position.map { Int64($0) }, writePauseMilliseconds: snapshot.pause.milliseconds.rounded(toPlaces: 3),
                 checkpointMilliseconds: snapshot.checkpoint.milliseconds.rounded(toPlaces: 3), label: label, source: source,
                 destination: destination, includesStaging: stagingIncluded, files: files
             )
@@ -241,20 +241,24 @@ public final class BackupService: Sendable {
 
     /// Under the graph's write gate: `CHECKPOINT`, then a copy of the engine files (the data
     /// file; with the WAL and the marker when a reader pinned the checkpoint).
-    func takeSnapshot(of id: GraphID, into work: String) async throws -> (pause: Duration, checkpoint: Duration) {
+    ///
+    /// `position` is the journal's last entry, which the snapshot includes (`nil` without a journal).
+    func takeSnapshot(of id: GraphID, into work: String) async throws -> (pause: Duration, checkpoint: Duration, position: UInt64?) {
         let executor = registry.executor
         let live = registry.folder(of: id)
+        let journal = try registry.journal(of: id)
         return try await registry.withConnection(to: id) { handle, connection in
             try await handle.database.writeGate.withPermit {
                 let start = ContinuousClock.now
-                try await executor.run(on: connection) { _ = try IngestTarget.firstInteger(of: "CHECKPOINT", on: $0) }
+                try await executor.run(on: connection) { try $0.checkpoint() }
+                let position = journal?.lastPosition
                 let checkpointed = ContinuousClock.now
                 try await BlockingWork.run {
                     for name in try Self.engineFiles(in: live) {
                         try FileCopy.copy(from: live + "/" + name, to: work + "/" + name)
                     }
                 }
-                return (ContinuousClock.now - start, checkpointed - start)
+                return (ContinuousClock.now - start, checkpointed - start, position)
             }
         }
     }
@@ -366,6 +370,9 @@ public final class BackupService: Sendable {
     /// - Parameter upload: an archive the client sent as the request's body, already in the work
     ///   folder (see ``receiveUpload(_:limit:)``); the task removes it when it ends.
     package func submitRestore(graph id: GraphID, request: RestoreRequest, upload: String? = nil) async throws -> TaskRecord {
+        if let target = try Self.recoveryTarget(of: request, upload: upload != nil) {
+            return try await submitPointInTimeRestore(graph: id, to: target, request: request)
+        }
         if upload == nil, request.backupID == nil, request.s3Key == nil {
             throw ServiceError.invalidBody("missing required field 'backup_id' (or 's3_key', or the archive as an application/octet-stream body)")
         }
@@ -408,15 +415,138 @@ public final class BackupService: Sendable {
         }
     }
 
+    /// The point a restore asks for with `point_in_time` or `position` (`nil`: neither), after
+    /// checking that it asks for nothing else to restore from.
+    static func recoveryTarget(of request: RestoreRequest, upload: Bool) throws -> RecoveryTarget? {
+        let target: RecoveryTarget
+        switch (request.pointInTime, request.position) {
+        case (nil, nil):
+            return nil
+        case (_?, _?):
+            throw ServiceError.invalidBody("give point_in_time or position, not both")
+        case (let text?, nil):
+            guard let micros = JournalTime.micros(from: text) else {
+                throw ServiceError(
+                    .validationError, "point_in_time must be an ISO-8601 instant such as 2026-12-07T10:00:00Z or 2026-12-07T10:00:00.250+01:00 (got '\(text)')"
+                )
+            }
+            target = .time(micros)
+        case (nil, let position?):
+            guard position >= 1 else { throw ServiceError(.validationError, "position must be at least 1 (got \(position))") }
+            target = .position(UInt64(position))
+        }
+        if upload || request.backupID != nil || request.s3Key != nil {
+            throw ServiceError.invalidBody(
+                "point_in_time and position restore from the graph's journal and the newest base before that point: omit backup_id, s3_key and the archive body"
+            )
+        }
+        return target
+    }
+
+    /// Starts a restore of graph `id` as it was at `point` (from its journal) into
+    /// `request.targetGraphID` (default: `id`), as a `restore` task.
+    ///
+    /// The plan (which entry, from which base) is made before the task starts, so that a point
+    /// outside the recovery window is refused at once (`400 recovery_unavailable`).
+    package func submitPointInTimeRestore(graph id: GraphID, to point: RecoveryTarget, request: RestoreRequest) async throws -> TaskRecord {
+        let metadata = try registry.metadata(of: id)
+        guard let journal = try registry.journal(of: id) else {
+            throw ServiceError(
+                .recoveryUnavailable,
+                registry.settings.readOnlyNode
+                    ? "this node keeps no write journal (a read-only node): restore on the writer"
+                    : "this server keeps no write journal (started with --no-journal): restore a backup_id"
+            )
+        }
+        let target = try restoreTarget(graph: id, request: request)
+        let replay = JournalReplay(journal)
+        let plan = try await BlockingWork.run { try replay.plan(point) }
+        let (force, systemBackup) = (request.forceOverwrite, request.createSystemBackup)
+        let taskMetadata: [String: JSONValue] = [
+            "source_graph_id": .string(id.rawValue), "target_graph_id": .string(target.rawValue),
+            "force_overwrite": .bool(force), "create_system_backup": .bool(systemBackup),
+            "position": .int(Int64(plan.position)), "point_in_time": .string(JournalTime.string(micros: plan.time)),
+            "base_position": .int(Int64(plan.basePosition)), "journal_entries": .int(Int64(plan.commits)),
+        ]
+        return try await tasks.submit(type: "restore", graphID: target, metadata: taskMetadata) { progress in
+            try await self.restore(
+                graph: id, metadata: metadata, replay: replay, plan: plan, into: target, force: force, systemBackup: systemBackup, progress: progress
+            )
+        }
+    }
+
+    /// The work of a point-in-time restore task: the base and the journal replayed into a side
+    /// folder, checked by opening it and counting every table, then installed as a restore's.
+    func restore(
+        graph id: GraphID, metadata: GraphMetadata, replay: JournalReplay, plan: JournalReplay.Plan, into target: GraphID, force: Bool,
+        systemBackup: Bool, progress: TaskProgress
+    ) async throws -> JSONValue {
+        let started = ContinuousClock.now
+        let side = registry.dataDirectory.databasesPath + "/.restore-\(target)-\(UUID().uuidString)"
+        do {
+            try FileManager.default.createDirectory(atPath: side, withIntermediateDirectories: false)
+            defer { try? FileManager.default.removeItem(atPath: side) }
+            progress.report(percent: 5, message: "replaying \(plan.commits) journal entries on the base at position \(plan.basePosition)")
+            let configuration = registry.settings.databaseConfiguration(for: id.rawValue)
+            try await registry.executor.run {
+                try replay.materialize(plan, into: side, configuration: configuration, isCancelled: { progress.isCancelled })
+            }
+            progress.report(percent: 70, message: "opening the restored graph and counting its tables")
+            let contents = try await inspect(folder: side)
+            if progress.isCancelled { throw CancellationError() }
+            let restored = GraphMetadata(graphID: target.rawValue, schemaType: metadata.schemaType, repositoryName: metadata.repositoryName, readOnly: false)
+            let installed = try await install(
+                side: side, into: target, force: force, systemBackup: systemBackup, label: "before restore to position \(plan.position)",
+                metadata: restored, progress: progress
+            )
+            let seconds = (ContinuousClock.now - started).seconds
+            metrics.backupCompleted(graph: target, kind: "restore", seconds: seconds, bytes: 0)
+            logger.notice(
+                "audit: graph restored to a point in time",
+                metadata: [
+                    "audit": "restore", "graph_id": "\(target)", "from_graph_id": "\(id)", "position": "\(plan.position)",
+                    "point_in_time": "\(JournalTime.string(micros: plan.time))", "journal_entries": "\(plan.commits)",
+                    "replaced": "\(installed.replaced)", "system_backup_id": "\(installed.systemBackupID ?? "-")",
+                    "seconds": "\(seconds.rounded(toPlaces: 3))",
+                ]
+            )
+            let tables = JSONObject(contents.tables.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .int($0.value)) })
+            return .object([
+                "graph_id": .string(target.rawValue), "source_graph_id": .string(id.rawValue), "position": .int(Int64(plan.position)),
+                "point_in_time": .string(JournalTime.string(micros: plan.time)), "base_position": .int(Int64(plan.basePosition)),
+                "journal_entries": .int(Int64(plan.commits)), "replaced": .bool(installed.replaced), "tables": .object(tables),
+                "node_count": .int(contents.nodeCount), "relationship_count": .int(contents.relationshipCount),
+                "system_backup_id": installed.systemBackupID.map(JSONValue.string) ?? .null,
+                "execution_time_ms": .double((seconds * 1000).rounded(toPlaces: 3)),
+            ])
+        } catch {
+            metrics.backupFailed(graph: target, kind: "restore")
+            throw Self.describe(error, doing: "restore")
+        }
+    }
+
+    /// The restorable range of graph `id`'s journal.
+    package func recoveryWindow(graph id: GraphID) throws -> RecoveryWindow {
+        _ = try registry.metadata(of: id)
+        guard let journal = try registry.journal(of: id) else {
+            throw ServiceError(
+                .recoveryUnavailable,
+                registry.settings.readOnlyNode ? "this node keeps no write journal (a read-only node)" : "this server keeps no write journal (started with --no-journal)"
+            )
+        }
+        guard let window = journal.window else {
+            return RecoveryWindow(graphID: id.rawValue, earliest: nil, latest: nil, earliestPosition: nil, latestPosition: nil)
+        }
+        return RecoveryWindow(
+            graphID: id.rawValue, earliest: JournalTime.string(micros: window.earliest.time), latest: JournalTime.string(micros: window.latest.time),
+            earliestPosition: Int64(window.earliest.position), latestPosition: Int64(window.latest.position)
+        )
+    }
+
     /// The graph a restore writes, after the checks that need no archive: a read-only node,
     /// point-in-time options, an existing target without `force_overwrite` (`409`).
     package func restoreTarget(graph id: GraphID, request: RestoreRequest) throws -> GraphID {
         if registry.settings.readOnlyNode { throw ServiceError.readOnlyNode("graphs cannot be restored here") }
-        if request.pointInTime != nil || request.position != nil {
-            throw ServiceError(
-                .recoveryUnavailable, "point-in-time recovery needs the write journal, which this server does not keep yet: restore a backup_id"
-            )
-        }
         let target = try request.targetGraphID.map { try GraphID(validating: $0) } ?? id
         if exists(target), !request.forceOverwrite {
             throw ServiceError(
@@ -525,33 +655,12 @@ public final class BackupService: Sendable {
                 )
             }
             if progress.isCancelled { throw CancellationError() }
-            let stagingFile = side + "/" + StagingService.storeFileName
-            let hasStaging = FileManager.default.fileExists(atPath: stagingFile)
-            var systemBackupID: String?
-            let replacing = exists(target)
-            if replacing {
-                guard force else {
-                    throw ServiceError(.databaseExists, "database '\(target)' was created while the restore ran: restore again with \(SuggestedOption.forceOverwrite)")
-                }
-                if systemBackup {
-                    progress.report(percent: 80, message: "backing up the graph being replaced")
-                    let id = LocalBackupStore.newID(at: Date())
-                    _ = try await backup(
-                        graph: target, backupID: id, compression: .zstd, key: keys.encryptionKey, label: "before restore of \(manifest.backupID)",
-                        source: .system, destination: defaultDestination, includeStaging: hasStaging, progress: nil
-                    )
-                    systemBackupID = id
-                }
-                progress.report(percent: 95, message: "swapping the graph's files")
-                try await registry.replaceDatabaseFiles(of: target, with: side)
-                if hasStaging { try await staging.replaceStore(target, with: stagingFile) }
-            } else {
-                progress.report(percent: 95, message: "adding the restored graph")
-                let metadata = GraphMetadata(
-                    graphID: target.rawValue, schemaType: manifest.schemaType, repositoryName: manifest.repositoryName, readOnly: false
-                )
-                try await registry.adopt(target, folder: side, metadata: metadata)
-            }
+            let installed = try await install(
+                side: side, into: target, force: force, systemBackup: systemBackup, label: "before restore of \(manifest.backupID)",
+                metadata: GraphMetadata(graphID: target.rawValue, schemaType: manifest.schemaType, repositoryName: manifest.repositoryName, readOnly: false),
+                progress: progress
+            )
+            let (replacing, systemBackupID, hasStaging) = (installed.replaced, installed.systemBackupID, installed.staging)
             let seconds = (ContinuousClock.now - started).seconds
             metrics.backupCompleted(graph: target, kind: "restore", seconds: seconds, bytes: summary.storedBytes)
             logger.notice(
@@ -573,6 +682,38 @@ public final class BackupService: Sendable {
             metrics.backupFailed(graph: target, kind: "restore")
             throw Self.describe(error, doing: "restore")
         }
+    }
+
+    /// Puts the engine files (and staging file, if any) of `side` in place as graph `target`:
+    /// swapped in atomically over an existing graph (`force` required, after a system backup of
+    /// it unless `systemBackup` is false), or adopted as a new graph with `metadata`.
+    func install(
+        side: String, into target: GraphID, force: Bool, systemBackup: Bool, label: String, metadata: GraphMetadata, progress: TaskProgress
+    ) async throws -> (replaced: Bool, systemBackupID: String?, staging: Bool) {
+        let stagingFile = side + "/" + StagingService.storeFileName
+        let hasStaging = FileManager.default.fileExists(atPath: stagingFile)
+        guard exists(target) else {
+            progress.report(percent: 95, message: "adding the restored graph")
+            try await registry.adopt(target, folder: side, metadata: metadata)
+            return (false, nil, hasStaging)
+        }
+        guard force else {
+            throw ServiceError(.databaseExists, "database '\(target)' was created while the restore ran: restore again with \(SuggestedOption.forceOverwrite)")
+        }
+        var systemBackupID: String?
+        if systemBackup {
+            progress.report(percent: 80, message: "backing up the graph being replaced")
+            let id = LocalBackupStore.newID(at: Date())
+            _ = try await backup(
+                graph: target, backupID: id, compression: .zstd, key: keys.encryptionKey, label: label,
+                source: .system, destination: defaultDestination, includeStaging: hasStaging, progress: nil
+            )
+            systemBackupID = id
+        }
+        progress.report(percent: 95, message: "swapping the graph's files")
+        try await registry.replaceDatabaseFiles(of: target, with: side)
+        if hasStaging { try await staging.replaceStore(target, with: stagingFile) }
+        return (true, systemBackupID, hasStaging)
     }
 
     /// A failure as the task's error: the archive's faults by name, the rest as they are.

@@ -176,10 +176,17 @@ public struct DatabaseService: Sendable {
         try await withEngineErrors(graph: id) {
             try await registry.withConnection(to: id) { handle, connection in
                 if handle.isReadOnly { throw ServiceError(.readOnlyDatabase, "database '\(id)' is read-only") }
-                try await handle.database.writeGate.withPermit {
-                    try await executor.run(on: connection) { try $0.prepareForWrite() }
-                    try await applyAtomically(statements, on: connection, graph: id, logger: logger)
-                    _ = try? await executor.run(on: connection) { $0.checkpointIfNeeded() }
+                try await connection.durably {
+                    try await handle.database.writeGate.withPermit {
+                        try await executor.run(on: connection) { try $0.prepareForWrite() }
+                        do {
+                            try await applyAtomically(statements, on: connection, graph: id, logger: logger)
+                        } catch {
+                            _ = try? await executor.run(on: connection) { $0.finishWrite() }
+                            throw error
+                        }
+                        return ((), try? await executor.run(on: connection) { $0.finishWrite() })
+                    }
                 }
             }
         }

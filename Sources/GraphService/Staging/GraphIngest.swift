@@ -55,10 +55,22 @@ extension IngestTarget {
     ///
     /// When the server checkpoints (``Connection/checkpointsManually``) a `COPY` writes no log:
     /// it changes the data file and is durable only after the `CHECKPOINT` that follows it here.
+    ///
+    /// A `COPY` changes the data file without the log, so the graph's journal takes a new base
+    /// after it (and is told before it, so that a process killed in between knows).
     static func runCopy(_ copy: String, on connection: Connection) throws {
         try connection.checkpoint()
-        _ = try firstInteger(of: copy, on: connection)
+        let journal = connection.database.journal
+        try journal?.dataFileWillChange(connection.database)
+        do {
+            _ = try firstInteger(of: copy, on: connection)
+        } catch {
+            if connection.checkpointsManually { try? connection.checkpoint() }
+            try? journal?.dataFileChanged(connection, reason: "a failed COPY")
+            throw error
+        }
         if connection.checkpointsManually { try connection.checkpoint() }
+        try journal?.dataFileChanged(connection, reason: "COPY")
     }
 
     static func firstInteger(of statement: String, on connection: Connection) throws -> Int64? {

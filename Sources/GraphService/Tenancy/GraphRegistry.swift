@@ -2,6 +2,7 @@ import Foundation
 import GraphEngine
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The tenants of this node: one folder per graph below `<data-dir>/databases/<graph_id>/`
 /// holding the engine files (`graph.lbug` and its write-ahead log), the staging file and
@@ -41,6 +42,8 @@ public actor GraphRegistry: Service {
     private var isDraining = false
     /// Graphs whose engine files are being replaced; requests for them wait until it is done.
     private var swapping: Set<GraphID> = []
+    /// The graphs' write journals (see ``journal(of:)``).
+    private nonisolated let journals = Mutex<[GraphID: GraphJournal]>([:])
 
     static let databaseFileName = "graph.lbug"
 
@@ -207,7 +210,23 @@ public actor GraphRegistry: Service {
         let path = databaseFile(of: id)
         let openConfiguration = configuration
         let start = ContinuousClock.now
-        let database = try await executor.run { try Database(path: path, configuration: openConfiguration) }
+        let journal = try journal(of: id)
+        let logger = self.logger
+        let database = try await executor.run {
+            journal?.reconcileBeforeOpen()
+            let database = try Database(path: path, configuration: openConfiguration, journal: journal)
+            if let journal {
+                do {
+                    let connection = try database.connect()
+                    defer { connection.close() }
+                    try journal.afterOpen(connection)
+                } catch {
+                    // Writes go on; the journal tries again at the next one.
+                    logger.error("the journal could not start", metadata: ["graph_id": "\(id)", "error": "\(error)"])
+                }
+            }
+            return database
+        }
         logger.debug("opened database", metadata: ["graph_id": "\(id)", "ms": "\((ContinuousClock.now - start).milliseconds)"])
         let pool = ConnectionPool(database: database, capacity: settings.connectionsPerDatabase, maxWait: settings.connectionWait)
         return OpenGraph(id: id, metadata: metadata, database: database, pool: pool, isReadOnly: readOnly)
@@ -264,8 +283,8 @@ public actor GraphRegistry: Service {
             try await executor.run {
                 if checkpoint, !readOnly {
                     let connection = try graph.database.connect()
-                    _ = try connection.query("CHECKPOINT")
-                    connection.close()
+                    defer { connection.close() }
+                    try connection.checkpoint()
                 }
                 graph.database.close()
             }
@@ -431,7 +450,28 @@ public actor GraphRegistry: Service {
         }
         let trash = dataDirectory.databasesPath + "/.deleting-\(id)-\(UUID().uuidString)"
         try FileManager.default.moveItem(atPath: folder(of: id), toPath: trash)
+        journals.withLock { _ = $0.removeValue(forKey: id) }
         try? FileManager.default.removeItem(atPath: trash)
+    }
+
+    // MARK: Journals
+
+    /// The write journal of graph `id` (opened once, kept while the process runs), or `nil`
+    /// when graphs keep none (``TenancySettings/keepsJournal``).
+    package nonisolated func journal(of id: GraphID) throws -> GraphJournal? {
+        guard settings.keepsJournal else { return nil }
+        return try journals.withLock { journals in
+            if let journal = journals[id] { return journal }
+            let journal = try GraphJournal(
+                folder: folder(of: id) + "/" + GraphJournal.folderName, databasePath: databaseFile(of: id), logger: logger
+            )
+            // The database is not open in this process yet (every open asks for its journal
+            // first): a commit the last process left in the log without an entry is journaled
+            // now, before a recovery window or a restore reads the journal.
+            journal.reconcileBeforeOpen()
+            journals[id] = journal
+            return journal
+        }
     }
 
     /// Replaces the graph's engine files (`graph.lbug` and its companions) with those in
@@ -471,6 +511,8 @@ public actor GraphRegistry: Service {
         // The intent is written first: a process killed during the renames finishes them at its
         // next start (``finishInterruptedSwaps(in:logger:)``), so the graph is never left with
         // half of each.
+        // The journal takes a new base from the new files when the graph opens next.
+        try journal(of: id)?.filesWillBeReplaced()
         let intent = SwapIntent(live: live, replacement: folder, trash: trash, old: old, new: new)
         let intentPath = dataDirectory.databasesPath + "/" + SwapIntent.prefix + id.rawValue + ".json"
         do {

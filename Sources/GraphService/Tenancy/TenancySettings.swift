@@ -19,6 +19,13 @@ public struct TenancySettings: Sendable {
     public var readOnlyNode: Bool
     /// Buffer pools of named graphs (bytes) instead of ``database``'s (`--memory-for`).
     public var bufferPoolOverrides: [String: UInt64] = [:]
+    /// Whether each graph keeps a write journal (point-in-time recovery): every committed write
+    /// is recorded, durably, before it is answered. Only on a writer node whose databases the
+    /// server checkpoints (``DatabaseConfiguration/autoCheckpoint`` off).
+    public var journal = true
+
+    /// Whether graphs get a journal: ``journal`` on a writer node that checkpoints itself.
+    public var keepsJournal: Bool { journal && !readOnlyNode && !database.autoCheckpoint }
 
     /// The engine settings graph `id` opens with: ``database``, with its own buffer pool (and the
     /// checkpoint threshold that goes with it) when ``bufferPoolOverrides`` names it.

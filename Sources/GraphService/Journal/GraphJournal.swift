@@ -1,0 +1,494 @@
+import Dispatch
+import Foundation
+import GraphEngine
+import Logging
+import Synchronization
+
+/// One graph's write journal: every committed write, in commit order, with its commit time and
+/// a position, durable before the write is answered (see ``WriteJournal``).
+///
+/// It lives in the graph's folder (`journal/`): segment files of ``JournalRecord``s
+/// (`<sequence>.seg`, a new one past ``segmentLimit``) and base copies of the engine files
+/// (`base-<position>/`). The records are the bytes each write appended to the engine's
+/// write-ahead log, so replaying them (``JournalReplay``) reproduces the graph exactly as it was
+/// after any commit.
+///
+/// The engine calls (capture, checkpoint, base) come holding the graph's write gate, so they
+/// never run at the same time; the lock below guards the state they share with the syncing
+/// thread and with readers of ``window``.
+package final class GraphJournal: WriteJournal {
+    package static let folderName = "journal"
+    /// Written (synced) before the data file changes outside the log; a journal that finds it
+    /// at open takes a new base.
+    static let markerName = "needs-base"
+    static let segmentExtension = ".seg"
+    static let basePrefix = "base-"
+
+    let folder: String
+    let databasePath: String
+    let segmentLimit: Int
+    let logger: Logger
+    private let state: Mutex<State>
+
+    package struct Point: Sendable, Equatable {
+        package var position: UInt64
+        /// Microseconds since 1970.
+        package var time: Int64
+        package var date: Date { Date(timeIntervalSince1970: Double(time) / 1_000_000) }
+    }
+
+    private struct State {
+        var lastPosition: UInt64 = 0
+        var lastTime: Int64 = 0
+        /// The log's size the journal has accounted for.
+        var logExpected: UInt64 = 0
+        var segment: SegmentFile?
+        var nextSequence: UInt64 = 1
+        /// The last position written to a segment, and the last one synced.
+        var appended: UInt64 = 0
+        var synced: UInt64 = 0
+        var syncing = false
+        var waiters: [(position: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        /// The chain is broken (or never started): nothing is journaled until a base is taken.
+        var needsBase = true
+        /// Whether that base continues the journal (a known change of the data file) or follows a gap.
+        var baseContinues = false
+        /// A `COPY` is changing the data file: its caller takes the base when it ends.
+        var changing = false
+        var earliest: Point?
+        var latest: Point?
+    }
+
+    /// An open segment file, closed when the last user lets go (the syncing thread may still
+    /// hold one that a roll replaced).
+    final class SegmentFile: Sendable {
+        let path: String
+        let descriptor: Int32
+        let size: Atomic<Int>
+
+        init(path: String, descriptor: Int32, size: Int) {
+            self.path = path
+            self.descriptor = descriptor
+            self.size = Atomic(size)
+        }
+
+        deinit { _ = Foundation.close(descriptor) }
+    }
+
+    /// Opens (creating when missing) the journal in `folder` of the database file at
+    /// `databasePath`, reading every segment: a torn record at the end of the last one (a crash
+    /// while appending) is cut off.
+    package init(folder: String, databasePath: String, segmentLimit: Int = 64 << 20, logger: Logger) throws {
+        self.folder = folder
+        self.databasePath = databasePath
+        self.segmentLimit = segmentLimit
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var state = State()
+        let segments = try Self.segmentFiles(in: folder)
+        for (index, name) in segments.enumerated() {
+            let path = folder + "/" + name
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            var end = 0
+            data.withUnsafeBytes { bytes in
+                var offset = 0
+                while let (record, next) = JournalRecord.decode(bytes, at: offset) {
+                    Self.account(record, in: &state)
+                    offset = next
+                }
+                end = offset
+            }
+            if end < data.count {
+                guard index == segments.count - 1 else {
+                    throw ServiceError(.journalError, "the journal segment \(path) is damaged at byte \(end) (it is not the last one)")
+                }
+                logger.warning("cutting the torn end of the journal", metadata: ["segment": "\(path)", "bytes": "\(data.count - end)"])
+                guard truncate(path, off_t(end)) == 0 else { throw Self.failure(writing: path) }
+            }
+            if let sequence = UInt64(name.dropLast(Self.segmentExtension.count)) { state.nextSequence = sequence + 1 }
+        }
+        if FileManager.default.fileExists(atPath: folder + "/" + Self.markerName) {
+            state.needsBase = true
+            state.baseContinues = (try? String(contentsOfFile: folder + "/" + Self.markerName, encoding: .utf8)) == "continuous"
+        }
+        state.appended = state.lastPosition
+        state.synced = state.lastPosition
+        self.state = Mutex(state)
+    }
+
+    /// Updates the state for a record read back or just appended.
+    private static func account(_ record: JournalRecord, in state: inout State) {
+        switch record.kind {
+        case .commit:
+            state.logExpected = record.logOffset + UInt64(record.payload.count)
+        case .checkpoint:
+            state.logExpected = record.logOffset
+        case .base:
+            state.logExpected = record.logOffset
+            state.needsBase = false
+            if state.earliest == nil { state.earliest = Point(position: record.position, time: record.time) }
+        }
+        if record.kind != .checkpoint {
+            state.lastPosition = record.position
+            state.latest = Point(position: record.position, time: record.time)
+        }
+        state.lastTime = max(state.lastTime, record.time)
+    }
+
+    static func segmentFiles(in folder: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(segmentExtension) && !$0.hasPrefix(".") }.sorted()
+    }
+
+    // MARK: Window
+
+    /// The first and last restorable points (`nil` before the first base).
+    package var window: (earliest: Point, latest: Point)? {
+        state.withLock { state in
+            guard let earliest = state.earliest, let latest = state.latest else { return nil }
+            return (earliest, latest)
+        }
+    }
+
+    /// The position of the last entry.
+    package var lastPosition: UInt64 { state.withLock { $0.lastPosition } }
+
+    // MARK: Opening the database
+
+    /// Before the engine opens the database (it replays the log): accounts for what the log
+    /// holds beyond the journal. A log that grew (a write committed as the process died, before
+    /// its entry was written) becomes one more entry; a log that a clean close checkpointed away
+    /// becomes a checkpoint; anything else breaks the chain.
+    package func reconcileBeforeOpen() {
+        let logPath = WriteAheadLog.path(of: databasePath)
+        let size = Self.fileSize(logPath)
+        state.withLock { state in
+            guard !state.needsBase else { return }
+            do {
+                if size > state.logExpected {
+                    let bytes = try Self.read(logPath, from: state.logExpected, to: size)
+                    try append(.commit, logOffset: state.logExpected, payload: bytes, to: &state)
+                    logger.notice(
+                        "journaled the log's last commits, written as the server stopped",
+                        metadata: ["database": "\(databasePath)", "bytes": "\(bytes.count)"]
+                    )
+                } else if size < state.logExpected {
+                    if size == 0 {
+                        try append(.checkpoint, logOffset: 0, payload: [], to: &state)
+                    } else {
+                        breakChain("the log is shorter than the journal says (\(size) < \(state.logExpected) bytes)", in: &state)
+                    }
+                }
+            } catch {
+                breakChain("the journal could not be written: \(error)", in: &state)
+            }
+        }
+    }
+
+    /// After the engine opened the database, on a connection the caller alone uses: notes a
+    /// checkpoint the open made, and takes a base when the chain needs one.
+    package func afterOpen(_ connection: Connection) throws {
+        let size = Self.fileSize(WriteAheadLog.path(of: databasePath))
+        let needsBase = state.withLock { state -> Bool in
+            if !state.needsBase, size != state.logExpected {
+                if size == 0 {
+                    try? append(.checkpoint, logOffset: 0, payload: [], to: &state)
+                } else {
+                    breakChain("the log changed while the database opened", in: &state)
+                }
+            }
+            return state.needsBase
+        }
+        if needsBase { try takeBase(connection) }
+    }
+
+    // MARK: WriteJournal
+
+    package func captureCommits(on connection: Connection) -> UInt64? {
+        let logPath = WriteAheadLog.path(of: databasePath)
+        let size = Self.fileSize(logPath)
+        let outcome = state.withLock { state -> (position: UInt64?, base: Bool) in
+            if state.needsBase { return (nil, !state.changing) }
+            if size == state.logExpected { return (nil, false) }
+            do {
+                if size < state.logExpected {
+                    // A checkpoint the journal was not told of: fine when it emptied the log.
+                    guard size == 0 else {
+                        breakChain("the log shrank to \(size) bytes without a checkpoint the journal saw", in: &state)
+                        return (nil, true)
+                    }
+                    try append(.checkpoint, logOffset: 0, payload: [], to: &state)
+                    return (nil, false)
+                }
+                let bytes = try Self.read(logPath, from: state.logExpected, to: size)
+                try append(.commit, logOffset: state.logExpected, payload: bytes, to: &state)
+                return (state.lastPosition, false)
+            } catch {
+                breakChain("the journal could not be written: \(error)", in: &state)
+                return (nil, true)
+            }
+        }
+        if outcome.base {
+            do {
+                try takeBase(connection)
+            } catch {
+                logger.error("the journal could not take a new base", metadata: ["database": "\(databasePath)", "error": "\(error)"])
+            }
+            return nil
+        }
+        return outcome.position
+    }
+
+    package func checkpointed(_ database: Database) {
+        let logPath = WriteAheadLog.path(of: databasePath)
+        let size = Self.fileSize(logPath)
+        state.withLock { state in
+            guard !state.needsBase else { return }
+            do {
+                // A pinned checkpoint leaves the log and appends its checkpoint record: the
+                // commits after it replay behind the log's header.
+                let header = size > 0 ? try Self.read(logPath, from: 0, to: UInt64(WriteAheadLog.headerLength)) : []
+                try append(.checkpoint, logOffset: size, payload: header, to: &state)
+            } catch {
+                breakChain("the journal could not be written: \(error)", in: &state)
+            }
+        }
+    }
+
+    package func dataFileWillChange(_ database: Database) throws {
+        try markBaseNeeded(continuous: false)
+        state.withLock { $0.changing = true }
+    }
+
+    package func dataFileChanged(_ connection: Connection, reason: String) throws {
+        state.withLock { state in
+            state.needsBase = true
+            state.baseContinues = true
+        }
+        try takeBase(connection)
+    }
+
+    package func waitUntilDurable(_ position: UInt64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let (ready, start) = state.withLock { state -> (Bool, Bool) in
+                if state.synced >= position { return (true, false) }
+                state.waiters.append((position, continuation))
+                if state.syncing { return (false, false) }
+                state.syncing = true
+                return (false, true)
+            }
+            if ready { continuation.resume() }
+            if start { Self.syncQueue.async { self.syncLoop() } }
+        }
+    }
+
+    // MARK: Files replaced
+
+    /// Records, durably, that the engine files are about to be replaced (a restore, a
+    /// rebuild): the next open takes a base that continues the journal.
+    package func filesWillBeReplaced() throws {
+        try markBaseNeeded(continuous: true)
+    }
+
+    private func markBaseNeeded(continuous: Bool) throws {
+        try DurableFile.write(Data((continuous ? "continuous" : "gap").utf8), to: folder + "/" + Self.markerName)
+        state.withLock { state in
+            state.needsBase = true
+            state.baseContinues = continuous
+        }
+    }
+
+    // MARK: Base
+
+    /// Takes a base (the caller holds the write gate, or the database is not shared yet):
+    /// `CHECKPOINT`, copy of the engine files into `base-<position>/`, synced, then the base
+    /// record, synced.
+    func takeBase(_ connection: Connection) throws {
+        try connection.query("CHECKPOINT").close()
+        let logPath = WriteAheadLog.path(of: databasePath)
+        let size = Self.fileSize(logPath)
+        let position = state.withLock { $0.lastPosition + 1 }
+        let name = Self.basePrefix + String(format: "%020llu", position)
+        let temporary = folder + "/." + name
+        let live = (databasePath as NSString).deletingLastPathComponent
+        let dataName = (databasePath as NSString).lastPathComponent
+        try? FileManager.default.removeItem(atPath: temporary)
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
+        do {
+            let names = try FileManager.default.contentsOfDirectory(atPath: live).filter { $0 == dataName || $0.hasPrefix(dataName + ".") }
+            for name in names {
+                let target = temporary + "/" + name
+                try copyFile(from: live + "/" + name, to: target)
+            }
+            syncDirectory(temporary)
+            try? FileManager.default.removeItem(atPath: folder + "/" + name)
+            guard rename(temporary, folder + "/" + name) == 0 else { throw Self.failure(writing: folder + "/" + name) }
+            syncDirectory(folder)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        let header = size > 0 ? try Self.read(logPath, from: 0, to: UInt64(WriteAheadLog.headerLength)) : []
+        let segment = try state.withLock { state -> SegmentFile? in
+            try append(.base, logOffset: size, payload: header, continuous: state.baseContinues, to: &state)
+            state.needsBase = false
+            state.baseContinues = false
+            state.changing = false
+            return state.segment
+        }
+        if let segment, fsync(segment.descriptor) != 0 { throw Self.failure(writing: segment.path) }
+        state.withLock { state in
+            state.synced = max(state.synced, position)
+        }
+        try? FileManager.default.removeItem(atPath: folder + "/" + Self.markerName)
+        logger.info("journal base taken", metadata: ["database": "\(databasePath)", "position": "\(position)"])
+    }
+
+    private func copyFile(from source: String, to target: String) throws {
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: target)
+        } catch {
+            throw ServiceError.diskFull(from: error) ?? ServiceError(.journalError, "cannot copy \(source) into the journal: \(error)")
+        }
+        let descriptor = open(target, O_RDONLY)
+        if descriptor >= 0 {
+            _ = fsync(descriptor)
+            _ = Foundation.close(descriptor)
+        }
+    }
+
+    // MARK: Appending
+
+    /// Appends one record (the caller holds the lock). Commits and bases take the next position;
+    /// times never go backwards.
+    private func append(
+        _ kind: JournalRecord.Kind, logOffset: UInt64, payload: [UInt8], continuous: Bool = false, to state: inout State
+    ) throws {
+        let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+        let record = JournalRecord(
+            kind: kind, continuous: continuous, position: kind == .checkpoint ? state.lastPosition : state.lastPosition + 1,
+            time: max(now, state.lastTime), logOffset: logOffset, payload: payload
+        )
+        let bytes = record.encoded()
+        let segment = try segmentForAppend(adding: bytes.count, state: &state)
+        try bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let written = write(segment.descriptor, buffer.baseAddress! + done, buffer.count - done)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    let code = errno
+                    // Leave no torn record behind for the next append to follow.
+                    _ = ftruncate(segment.descriptor, off_t(segment.size.load(ordering: .relaxed)))
+                    errno = code
+                    throw Self.failure(writing: segment.path)
+                }
+                done += written
+            }
+        }
+        segment.size.add(bytes.count, ordering: .relaxed)
+        Self.account(record, in: &state)
+        state.appended = state.lastPosition
+    }
+
+    /// The segment to append `count` bytes to: the current one, or a new one once the current one
+    /// is full (the full one is synced first, so the syncing thread need only follow the current).
+    private func segmentForAppend(adding count: Int, state: inout State) throws -> SegmentFile {
+        if let segment = state.segment, segment.size.load(ordering: .relaxed) + count <= segmentLimit || segment.size.load(ordering: .relaxed) == 0 {
+            return segment
+        }
+        if let full = state.segment {
+            guard fsync(full.descriptor) == 0 else { throw Self.failure(writing: full.path) }
+            state.synced = max(state.synced, state.appended)
+        }
+        // Continue the last segment on disk after a restart while it has room.
+        let existing = try Self.segmentFiles(in: folder).last
+        if state.segment == nil, let existing {
+            let path = folder + "/" + existing
+            let size = Int(Self.fileSize(path))
+            if size + count <= segmentLimit {
+                let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+                guard descriptor >= 0 else { throw Self.failure(writing: path) }
+                let segment = SegmentFile(path: path, descriptor: descriptor, size: size)
+                state.segment = segment
+                return segment
+            }
+        }
+        let path = folder + "/" + String(format: "%016llu", state.nextSequence) + Self.segmentExtension
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Self.failure(writing: path) }
+        syncDirectory(folder)
+        state.nextSequence += 1
+        let segment = SegmentFile(path: path, descriptor: descriptor, size: 0)
+        state.segment = segment
+        return segment
+    }
+
+    private func breakChain(_ reason: String, in state: inout State) {
+        if !state.needsBase {
+            logger.error("the journal's chain broke: a new base follows", metadata: ["database": "\(databasePath)", "reason": "\(reason)"])
+        }
+        state.needsBase = true
+        state.baseContinues = false
+    }
+
+    // MARK: Group sync
+
+    private static let syncQueue = DispatchQueue(label: "graph-api.journal-sync", qos: .userInitiated, attributes: .concurrent)
+
+    /// Syncs the current segment until every waiter's entry is durable: writers that arrive
+    /// during one sync share the next.
+    private func syncLoop() {
+        while true {
+            let (segment, target) = state.withLock { ($0.segment, $0.appended) }
+            if let segment, fsync(segment.descriptor) != 0 {
+                logger.error("cannot sync the journal", metadata: ["segment": "\(segment.path)", "error": "\(String(cString: strerror(errno)))"])
+            }
+            let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.synced = max(state.synced, target)
+                let synced = state.synced
+                let ready = state.waiters.filter { $0.position <= synced }.map(\.continuation)
+                state.waiters.removeAll { $0.position <= synced }
+                if state.waiters.isEmpty { state.syncing = false }
+                return ready
+            }
+            for continuation in ready { continuation.resume() }
+            if state.withLock({ !$0.syncing }) { return }
+        }
+    }
+
+    // MARK: Files
+
+    /// The error for a journal file that could not be written, from `errno`: `disk_full` when the
+    /// disk is full.
+    static func failure(writing path: String) -> ServiceError {
+        let code = errno
+        let reason = String(cString: strerror(code))
+        if code == ENOSPC || code == EDQUOT { return .diskFull("cannot write the journal file \(path): \(reason)") }
+        return ServiceError(.journalError, "cannot write the journal file \(path): \(reason)")
+    }
+
+    static func fileSize(_ path: String) -> UInt64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return UInt64(info.st_size)
+    }
+
+    /// Bytes `from..<to` of the file at `path`.
+    static func read(_ path: String, from start: UInt64, to end: UInt64) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ServiceError(.journalError, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { _ = Foundation.close(descriptor) }
+        let count = Int(end - start)
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while done < count {
+                let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(start) + off_t(done))
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw ServiceError(.journalError, "cannot read \(path) at \(start + UInt64(done))") }
+                done += n
+            }
+        }
+        return bytes
+    }
+}
