@@ -38,6 +38,11 @@ extension GraphAPIRequest {
         )
     }
 
+    /// `GET /databases/{graph_id}/recovery-window`.
+    public static func recoveryWindow(_ graphID: String) -> GraphAPIRequest {
+        GraphAPIRequest(method: "GET", pathSegments: ["databases", graphID, "recovery-window"])
+    }
+
     /// `POST /databases/{graph_id}/restore`.
     public static func restore(_ graphID: String, _ request: RestoreRequest) throws -> GraphAPIRequest {
         GraphAPIRequest(method: "POST", pathSegments: ["databases", graphID, "restore"], body: try JSONEncoder().encode(request))
@@ -64,6 +69,11 @@ extension GraphAPIClient {
     /// `DELETE /databases/{graph_id}/backups/{backup_id}`.
     public func deleteBackup(_ graphID: String, _ backupID: String) async throws -> Components.Schemas.BackupDeleted {
         try await decodedContract(Components.Schemas.BackupDeleted.self, .deleteBackup(graphID, backupID))
+    }
+
+    /// `GET /databases/{graph_id}/recovery-window`: what a point-in-time restore reaches.
+    public func recoveryWindow(_ graphID: String) async throws -> Components.Schemas.RecoveryWindow {
+        try await decodedContract(Components.Schemas.RecoveryWindow.self, .recoveryWindow(graphID))
     }
 
     /// `POST /databases/{graph_id}/restore`: starts a `restore` task.

@@ -20,7 +20,9 @@ struct BackupCommand: AsyncParsableCommand {
 
             \(ClientCommandRunner.exitStatusHelp)
             """,
-        subcommands: [Create.self, List.self, Show.self, Download.self, Delete.self, Restore.self, Schedule.self, Verify.self, Extract.self]
+        subcommands: [
+            Create.self, List.self, Show.self, Download.self, Delete.self, Restore.self, RecoveryWindow.self, Schedule.self, Verify.self, Extract.self,
+        ]
     )
 
     /// `graph-api backup create`.
@@ -172,17 +174,32 @@ struct BackupCommand: AsyncParsableCommand {
     /// `graph-api backup restore`.
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Restore a backup, as a background task (POST /databases/{graph_id}/restore).",
+            abstract: "Restore a backup, or the graph as it was at a point in time, as a background task (POST /databases/{graph_id}/restore).",
             discussion: """
                 Restores into the graph itself (which needs --force when it exists; the server backs it \
                 up first unless --no-system-backup) or, with --target, into another graph (a clone). \
                 The archive is checked completely before the graph is touched.
+
+                With --at TIME (ISO-8601 with a time zone, e.g. 2026-12-07T10:00:00Z, up to microseconds) \
+                or --position N instead of a backup id, the server rebuilds the graph as it was right \
+                after the last write committed at that instant (or after that journal entry) from its \
+                write journal; 'graph-api backup recovery-window GRAPH' shows the range.
                 """
         )
 
         @OptionGroup var connection: ClientConnectionOptions
 
-        @OptionGroup var backup: BackupArguments
+        @Argument(help: "The graph whose backup (or journal) it is.")
+        var graphID: String
+
+        @Argument(help: "The backup's id (not with --at or --position).")
+        var backupID: String?
+
+        @Option(help: "Restore the graph as it was at this instant (ISO-8601, e.g. 2026-12-07T10:00:00.250Z).")
+        var at: String?
+
+        @Option(help: "Restore the graph as it was right after this journal entry.")
+        var position: Int?
 
         @Option(help: "Restore into this graph instead.")
         var target: String?
@@ -199,16 +216,57 @@ struct BackupCommand: AsyncParsableCommand {
         @Flag(help: "Print the server's JSON answer (with --watch: every event as one JSON line).")
         var json = false
 
+        func validate() throws {
+            let given = [backupID != nil, at != nil, position != nil].filter { $0 }.count
+            guard given == 1 else {
+                throw ValidationError("give one of: a backup id, --at TIME, --position N")
+            }
+        }
+
         func run() async throws {
             try await ClientCommandRunner.run {
                 let client = try connection.makeClient()
                 let request = RestoreRequest(
-                    backupId: backup.backupID, forceOverwrite: force ? true : nil, createSystemBackup: noSystemBackup ? false : nil, targetGraphId: target
+                    backupId: backupID, forceOverwrite: force ? true : nil, createSystemBackup: noSystemBackup ? false : nil, targetGraphId: target,
+                    pointInTime: at, position: position
                 )
-                if json, !watch { return ClientFormatting.printRaw(try await client.send(try .restore(backup.graphID, request))) }
-                let accepted = try await client.restore(backup.graphID, request)
+                if json, !watch { return ClientFormatting.printRaw(try await client.send(try .restore(graphID, request))) }
+                let accepted = try await client.restore(graphID, request)
                 try await TasksCommand.started(
                     "restore task \(accepted.taskId)", taskID: accepted.taskId, monitorURL: accepted.monitorUrl, watch: watch, json: json, client: client
+                )
+            }
+        }
+    }
+
+    /// `graph-api backup recovery-window`.
+    struct RecoveryWindow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "recovery-window",
+            abstract: "The instants and journal positions a point-in-time restore reaches (GET /databases/{graph_id}/recovery-window)."
+        )
+
+        @OptionGroup var connection: ClientConnectionOptions
+
+        @Argument(help: "The graph.")
+        var graphID: String
+
+        @Flag(help: "Print the server's JSON answer.")
+        var json = false
+
+        func run() async throws {
+            try await ClientCommandRunner.run {
+                let client = try connection.makeClient()
+                if json { return ClientFormatting.printRaw(try await client.send(.recoveryWindow(graphID))) }
+                let window = try await client.recoveryWindow(graphID)
+                guard let earliest = window.earliest, let latest = window.latest,
+                    let first = window.earliestPosition, let last = window.latestPosition
+                else {
+                    StandardStream.output.write("\(window.graphId): the journal has no entries yet\n")
+                    return
+                }
+                StandardStream.output.write(
+                    "\(window.graphId): restorable from \(earliest) (position \(first)) to \(latest) (position \(last))\n"
                 )
             }
         }

@@ -78,4 +78,39 @@ import Testing
             #expect(run.status == 4, "\(run)")
         }
     }
+
+    /// `backup recovery-window` and `backup restore --position|--at`: the graph as it was after a
+    /// chosen write, from the server's journal.
+    @Test func restoreToAPointInTime() async throws {
+        try await LiveServer.with(LiveServer.Settings()) { url in
+            let ddl = try CLIEndToEndTests.writeTemporaryFile(CLIEndToEndTests.peopleDDL, suffix: ".cypher")
+            defer { try? FileManager.default.removeItem(atPath: ddl) }
+            var run = try await CLIEndToEndTests.graphAPI(url, ["databases", "create", "people", "--ddl-file", ddl])
+            #expect(run.status == 0, "\(run)")
+            run = try await CLIEndToEndTests.graphAPI(url, ["query", "people", "UNWIND range(1, 20) AS i CREATE (:Person {name: 'p' + string(i), age: i})"])
+            #expect(run.status == 0, "\(run)")
+            run = try await CLIEndToEndTests.graphAPI(url, ["backup", "recovery-window", "people", "--json"])
+            #expect(run.status == 0, "\(run)")
+            let window = try JSONValue(parsing: run.stdout)
+            let position = try #require(window["latest_position"]?.numberValue?.int64Value)
+            let instant = try #require(window["latest"]?.stringValue)
+            run = try await CLIEndToEndTests.graphAPI(url, ["backup", "recovery-window", "people"])
+            #expect(run.stdout.contains("to \(instant) (position \(position))"), "\(run)")
+            run = try await CLIEndToEndTests.graphAPI(url, ["query", "people", "MATCH (p:Person) WHERE p.age > 5 DELETE p"])
+            #expect(run.status == 0, "\(run)")
+
+            for (target, arguments) in [("bypos", ["--position", "\(position)"]), ("bytime", ["--at", instant])] {
+                run = try await CLIEndToEndTests.graphAPI(url, ["backup", "restore", "people"] + arguments + ["--target", target, "--watch"])
+                #expect(run.status == 0, "\(run)")
+                run = try await CLIEndToEndTests.graphAPI(url, ["query", target, "MATCH (p:Person) RETURN count(p) AS n", "--format", "json"])
+                #expect(run.stdout.contains("20"), "\(run)")
+            }
+            run = try await CLIEndToEndTests.graphAPI(url, ["backup", "restore", "people", "some-backup", "--position", "1"])
+            #expect(run.status == 64, "\(run)")
+            #expect(run.stderr.contains("give one of"), "\(run)")
+            run = try await CLIEndToEndTests.graphAPI(url, ["backup", "restore", "people", "--position", "999999", "--target", "x"])
+            #expect(run.status == 1, "\(run)")
+            #expect(run.stderr.contains("recovery_unavailable"), "\(run)")
+        }
+    }
 }
