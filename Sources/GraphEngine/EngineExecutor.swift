@@ -29,6 +29,12 @@ public final class EngineExecutor: Sendable {
         pool.start()
     }
 
+    /// Runs `body` on a pool thread, with `true` unless the pool is shutting down (then `false`,
+    /// and `body` must not call the engine).
+    func submit(_ body: @escaping @Sendable (_ active: Bool) -> Void) {
+        pool.submit { state in body(state == .active) }
+    }
+
     /// Stops the pool after the work already submitted. Later `run` calls throw.
     public func shutdown() async throws {
         try await pool.shutdownGracefully()

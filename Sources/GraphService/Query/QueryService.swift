@@ -63,8 +63,11 @@ public struct QueryService: Sendable {
         let (cypher, parameters) = (request.cypher, request.parameters)
         let timeoutMilliseconds = UInt64(max(1, (timeoutSeconds * 1000).rounded()))
         do {
-            let prepared: Prepared<Encoded> = try await Self.withEngineDeadline(seconds: timeoutSeconds, lease: lease) { [executor] in
-              try await executor.run(on: connection, cancellation: cancellation) { connection in
+            lease.callStarted()
+            let prepared: Prepared<Encoded> = try await executor.run(
+                on: connection, cancellation: cancellation, waitingAtMost: .milliseconds(Int64(timeoutMilliseconds)) + Self.readDeadlineGrace,
+                callEnded: { lease.callEnded() }
+            ) { connection in
                 try connection.setQueryTimeout(milliseconds: timeoutMilliseconds)
                 let statement: PreparedStatement
                 do {
@@ -75,7 +78,6 @@ public struct QueryService: Sendable {
                 }
                 guard statement.isReadOnly, !StatementPolicy.isMaintenance(statement.facts) else { return .write(statement) }
                 return .encoded(try encode(try connection.execute(statement, parameters: parameters)))
-              }
             }
             let encoded: Encoded
             switch prepared {
@@ -109,6 +111,8 @@ public struct QueryService: Sendable {
             throw ServiceError.engine(error, timeoutSeconds: timeoutSeconds)
         } catch is DeadlineExceeded {
             throw ServiceError.queryTimeout(seconds: timeoutSeconds)
+        } catch is EngineExecutor.WaitExpired {
+            throw ServiceError.queryTimeout(seconds: timeoutSeconds)
         }
     }
 
@@ -116,10 +120,6 @@ public struct QueryService: Sendable {
     public struct DeadlineExceeded: Error {}
 
     /// How long past its timeout a read may run before its caller stops waiting for it.
-    static let readDeadlineGrace = Duration.milliseconds(250)
-
-    /// Runs a read's engine call, but waits for it at most `seconds` plus
-    /// ``readDeadlineGrace``, then throws ``DeadlineExceeded``.
     ///
     /// The engine's own timeout stops most plans within milliseconds, but not all: it checks for
     /// interruption between batches of rows, not while one expression builds a large value
@@ -127,29 +127,7 @@ public struct QueryService: Sendable {
     /// `RETURN size(range(1, 100000000))` completed after 3 s). Past the deadline the caller gets
     /// its timeout; the call runs on to its end in the background, holding its connection, which
     /// the lease gives back only then (``ConnectionLease/release()``).
-    static func withEngineDeadline<T: Sendable>(
-        seconds: Double, lease: ConnectionLease, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        lease.callStarted()
-        let call = Task {
-            defer { lease.callEnded() }
-            return try await body()
-        }
-        let first = FirstOutcome<T>()
-        let timer = Task {
-            try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded())) + readDeadlineGrace)
-            first.finish(.failure(DeadlineExceeded()))
-        }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                first.wait(continuation)
-                Task { first.finish(await call.result) }
-            }
-        } onCancel: {
-            call.cancel()
-        }
-    }
+    static let readDeadlineGrace = Duration.milliseconds(250)
 
     /// Runs `body`, cancelling it (which interrupts the engine, or leaves the writers' queue) when
     /// `seconds` pass first, then throws ``DeadlineExceeded``. A body that completes while being
@@ -170,33 +148,3 @@ public struct QueryService: Sendable {
     }
 }
 
-/// The first of several outcomes, handed to one waiting continuation; later ones are dropped.
-private final class FirstOutcome<T: Sendable>: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, outcome: Result<T, any Error>?, done: Bool)>((nil, nil, false))
-
-    func wait(_ continuation: CheckedContinuation<T, any Error>) {
-        let ready = state.withLock { state -> Result<T, any Error>? in
-            if let outcome = state.outcome {
-                state.done = true
-                return outcome
-            }
-            state.continuation = continuation
-            return nil
-        }
-        if let ready { continuation.resume(with: ready) }
-    }
-
-    func finish(_ outcome: Result<T, any Error>) {
-        let waiting = state.withLock { state -> CheckedContinuation<T, any Error>? in
-            guard !state.done, state.outcome == nil else { return nil }
-            guard let continuation = state.continuation else {
-                state.outcome = outcome
-                return nil
-            }
-            state.done = true
-            state.continuation = nil
-            return continuation
-        }
-        waiting?.resume(with: outcome)
-    }
-}
