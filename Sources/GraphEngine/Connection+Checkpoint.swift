@@ -27,7 +27,15 @@ extension Connection {
     /// Call holding the write gate, before a write. When an earlier checkpoint failed for lack of
     /// memory, tries one now, and throws ``EngineError/Kind/outOfMemory`` if it fails again: a
     /// write now would only add to a log the pool cannot checkpoint.
+    ///
+    /// Then asks the database's journal whether the write can be journaled
+    /// (``WriteJournal/prepareForWrite(on:)``).
     public func prepareForWrite() throws {
+        try checkpointBeforeWrite()
+        try database.journal?.prepareForWrite(on: self)
+    }
+
+    private func checkpointBeforeWrite() throws {
         guard checkpointsManually, database.checkpointFailure.withLock({ $0 }) != nil else { return }
         do {
             try checkpoint()

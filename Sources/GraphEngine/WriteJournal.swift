@@ -18,6 +18,10 @@
 /// ``waitUntilDurable(_:)`` runs after the gate is released, so that writers queued behind one
 /// another share the journal's syncs (group commit).
 public protocol WriteJournal: AnyObject, Sendable {
+    /// Before a write (the caller holds the gate): throws when the write could not be journaled
+    /// (the journal's chain is broken and it cannot take a new base, e.g. on a full disk), so
+    /// that nothing commits that the journal would miss.
+    func prepareForWrite(on connection: Connection) throws
     /// Records the bytes the log gained since the last call as one entry. Returns the entry's
     /// position (to pass to ``waitUntilDurable(_:)``), or `nil` when the log did not grow.
     func captureCommits(on connection: Connection) -> UInt64?

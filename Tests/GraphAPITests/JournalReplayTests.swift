@@ -137,4 +137,32 @@ import Testing
         #expect(try Self.dump(reopened.connection) == expected)
         #expect(try Self.replayed(reopened.journal, to: journaled + 1) == expected)
     }
+
+    /// A write the journal could not record is refused before it commits: the chain is broken and
+    /// no new base can be taken (here the journal's folder is a file). Once it can, the next
+    /// write starts a new chain with a base, and restores reach it.
+    @Test func aWriteTheJournalCannotRecordIsRefusedBeforeItCommits() throws {
+        let folder = TestServer.temporaryPath("journal-refuse")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let graph = try Graph(folder)
+        defer { graph.close() }
+        try graph.write("CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, r DOUBLE)")
+        try graph.write("CREATE REL TABLE K(FROM P TO P, w DOUBLE)")
+        try graph.write("CREATE (:P {id: 1, name: 'kept', r: 0.5})")
+        let before = try Self.dump(graph.connection)
+        graph.journal.breakChain("test")
+        let journalFolder = folder + "/journal"
+        try FileManager.default.moveItem(atPath: journalFolder, toPath: folder + "/journal-aside")
+        try Data("not a folder".utf8).write(to: URL(fileURLWithPath: journalFolder))
+        #expect(throws: ServiceError.self) { try graph.write("CREATE (:P {id: 2, name: 'refused', r: 0.5})") }
+        #expect(try Self.dump(graph.connection) == before, "nothing was written")
+
+        try FileManager.default.removeItem(atPath: journalFolder)
+        try FileManager.default.moveItem(atPath: folder + "/journal-aside", toPath: journalFolder)
+        try graph.write("CREATE (:P {id: 3, name: 'after', r: 0.5})")
+        let after = try Self.dump(graph.connection)
+        #expect(after != before)
+        #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == after)
+    }
 }

@@ -203,6 +203,18 @@ package final class GraphJournal: WriteJournal {
 
     // MARK: WriteJournal
 
+    package func prepareForWrite(on connection: Connection) throws {
+        guard state.withLock({ $0.needsBase && !$0.changing }) else { return }
+        do {
+            try takeBase(connection)
+        } catch {
+            throw ServiceError(
+                (error as? ServiceError)?.code == .diskFull ? .diskFull : .journalError,
+                "the write was refused before it ran: the graph's journal lost its chain and cannot start a new one (\((error as? ServiceError)?.message ?? "\(error)"))"
+            )
+        }
+    }
+
     package func captureCommits(on connection: Connection) -> UInt64? {
         let logPath = WriteAheadLog.path(of: databasePath)
         let size = Self.fileSize(logPath)
@@ -421,6 +433,11 @@ package final class GraphJournal: WriteJournal {
         let segment = SegmentFile(path: path, descriptor: descriptor, size: 0)
         state.segment = segment
         return segment
+    }
+
+    /// Breaks the chain on purpose (tests): the next write needs a new base.
+    func breakChain(_ reason: String) {
+        state.withLock { breakChain(reason, in: &$0) }
     }
 
     private func breakChain(_ reason: String, in state: inout State) {
