@@ -46,5 +46,9 @@ let package = Package(
             name: "http-benchmark",
             dependencies: ["BenchmarkSupport", "EngineBaseline"]
         ),
+        .executableTarget(
+            name: "journal-benchmark",
+            dependencies: ["BenchmarkSupport"]
+        ),
     ]
 )
