@@ -103,6 +103,7 @@ extension ServerConfiguration {
         )
         settings.bufferPoolOverrides = memoryForGraphs
         settings.journal = journal
+        settings.journalRetention = .seconds(journalRetentionHours * 3600)
         return settings
     }
 }

@@ -172,6 +172,8 @@ public struct ServerConfiguration: Sendable {
     /// Whether graphs keep a write journal for point-in-time recovery (`--journal on|off`);
     /// a read-only node never does.
     public var journal = true
+    /// Hours a journal keeps its entries restorable (`--journal-retention-hours`).
+    public var journalRetentionHours = 24
     /// The level of the server's log (`--log-level`, `LOG_LEVEL`).
     public var logLevel: Logger.Level = .info
     /// The format of the server's log lines (`json` or `text`), as the executable set up logging;
@@ -326,6 +328,7 @@ public struct ServerConfiguration: Sendable {
             default: throw ConfigurationError("invalid \(ServerSetting.journal.environmentVariable) '\(raw)': expected on or off")
             }
         }
+        config.journalRetentionHours = try integer(.journalRetentionHours, 1...87_600) ?? config.journalRetentionHours
         if let timing = pick(.backupSchedule) {
             let isCron = timing.contains(" ")
             let keepLast = try integer(.backupKeepLast, 1...100_000)

@@ -53,6 +53,7 @@ public enum ServerSetting: String, Sendable, CaseIterable {
     case backupKeepDays = "BACKUP_KEEP_DAYS"
     case maxRestoreUploadGB = "MAX_RESTORE_UPLOAD_GB"
     case journal = "JOURNAL"
+    case journalRetentionHours = "JOURNAL_RETENTION_HOURS"
     case logLevel = "LOG_LEVEL"
     case logFormat = "LOG_FORMAT"
 
@@ -124,6 +125,7 @@ public enum ServerSetting: String, Sendable, CaseIterable {
         case .backupKeepDays: name = "backup.default_schedule_keep_days"
         case .maxRestoreUploadGB: name = "backup.max_restore_upload_bytes"
         case .journal: name = "backup.journal"
+        case .journalRetentionHours: name = "backup.journal_retention_hours"
         case .logLevel: name = "log_level"
         case .logFormat: name = "log_format"
         }

@@ -157,6 +157,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Keep each graph's write journal for point-in-time restores: on | off (env GRAPH_API_JOURNAL; default on).")
     var journal: String?
 
+    @Option(help: "Hours each graph's journal keeps its entries restorable (env GRAPH_API_JOURNAL_RETENTION_HOURS; default 24).")
+    var journalRetentionHours: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -184,7 +187,7 @@ struct Serve: AsyncParsableCommand {
             .backupDir: backupDir, .backupKeyFile: backupKeyFile, .backupS3URI: backupS3Uri, .backupSchedule: backupSchedule,
             .backupKeepLast: backupKeepLast.map(String.init), .backupKeepDays: backupKeepDays.map(String.init),
             .maxRestoreUploadGB: maxRestoreUploadGb.map(String.init), .backupThreads: backupThreads.map(String.init),
-            .journal: journal,
+            .journal: journal, .journalRetentionHours: journalRetentionHours.map(String.init),
             .logLevel: logLevel,
         ]
         var flags: [String: String] = [:]

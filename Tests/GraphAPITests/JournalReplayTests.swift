@@ -20,10 +20,13 @@ import Testing
 
         static let configuration = DatabaseConfiguration(bufferPoolSize: 64 * DatabaseConfiguration.mebibyte, autoCheckpoint: false)
 
-        init(_ folder: String) throws {
+        init(_ folder: String, retention: Duration = .seconds(3600), minimumRebaseBytes: UInt64 = 64 << 20) throws {
             self.folder = folder
             path = folder + "/graph.lbug"
-            journal = try GraphJournal(folder: folder + "/journal", databasePath: path, logger: Logger(label: "test"))
+            journal = try GraphJournal(
+                folder: folder + "/journal", databasePath: path, retention: retention, minimumRebaseBytes: minimumRebaseBytes,
+                logger: Logger(label: "test")
+            )
             journal.reconcileBeforeOpen()
             database = try Database(path: path, configuration: Self.configuration, journal: journal)
             connection = try database.connect()
@@ -164,5 +167,32 @@ import Testing
         let after = try Self.dump(graph.connection)
         #expect(after != before)
         #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == after)
+    }
+
+    /// The journal takes a new base once it grew past the data file's size, and removes the
+    /// bases and segments that only entries older than ``GraphJournal/retention`` need: the disk
+    /// it takes stays bounded, and restores inside the window still work.
+    @Test func aGrownJournalTakesANewBaseAndPrunesWhatIsPastRetention() throws {
+        let folder = TestServer.temporaryPath("journal-prune")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let graph = try Graph(folder, retention: .seconds(0), minimumRebaseBytes: 0)
+        defer { graph.close() }
+        try graph.write("CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, r DOUBLE)")
+        try graph.write("CREATE REL TABLE K(FROM P TO P, w DOUBLE)")
+        let firstBase = try #require(graph.journal.window?.earliest.position)
+        let early = graph.journal.lastPosition
+        var written = 0
+        while graph.journal.window?.earliest.position == firstBase, written < 5_000 {
+            written += 1
+            try graph.write("UNWIND range(1, 50) AS x CREATE (:P {id: \(written) * 100 + x, name: 'padding padding padding', r: random()})")
+        }
+        let window = try #require(graph.journal.window)
+        #expect(window.earliest.position > firstBase, "a new base after \(written) writes")
+        let journalFiles = try FileManager.default.contentsOfDirectory(atPath: folder + "/journal")
+        #expect(!journalFiles.contains(GraphJournal.baseName(firstBase)), "\(journalFiles)")
+        #expect(throws: ServiceError.self) { try JournalReplay(graph.journal).plan(.position(early)) }
+        try graph.write("CREATE (:P {id: -1, name: 'last', r: 0.5})")
+        #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == (try Self.dump(graph.connection)))
     }
 }

@@ -145,6 +145,7 @@ struct InfoController: Sendable {
         var threads: Int
         var maxRestoreUploadBytes: Int64
         var journal: Bool
+        var journalRetentionHours: Int
         var defaultScheduleInterval: String?
         var defaultScheduleCron: String?
         var defaultScheduleKeepLast: Int?
@@ -152,7 +153,7 @@ struct InfoController: Sendable {
 
         func encode(to encoder: any Encoder) throws {
             enum Keys: String, CodingKey {
-                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, keyFile, threads, maxRestoreUploadBytes, journal
+                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, keyFile, threads, maxRestoreUploadBytes, journal, journalRetentionHours
                 case defaultScheduleInterval, defaultScheduleCron, defaultScheduleKeepLast, defaultScheduleKeepDays
             }
             var container = encoder.container(keyedBy: Keys.self)
@@ -165,6 +166,7 @@ struct InfoController: Sendable {
             try container.encode(threads, forKey: .threads)
             try container.encode(maxRestoreUploadBytes, forKey: .maxRestoreUploadBytes)
             try container.encode(journal, forKey: .journal)
+            try container.encode(journalRetentionHours, forKey: .journalRetentionHours)
             try container.encode(defaultScheduleInterval, forKey: .defaultScheduleInterval)
             try container.encode(defaultScheduleCron, forKey: .defaultScheduleCron)
             try container.encode(defaultScheduleKeepLast, forKey: .defaultScheduleKeepLast)
@@ -267,7 +269,7 @@ struct InfoController: Sendable {
                         encryptedByDefault: !configuration.backupKeyIDs.isEmpty, keyIds: configuration.backupKeyIDs,
                         keyFile: configuration.backupKeyFile,
                         threads: configuration.backupThreads, maxRestoreUploadBytes: configuration.maxRestoreUploadBytes,
-                        journal: configuration.journal && !configuration.nodeType.isReadOnly,
+                        journal: configuration.journal && !configuration.nodeType.isReadOnly, journalRetentionHours: configuration.journalRetentionHours,
                         defaultScheduleInterval: configuration.backupSchedule?.interval, defaultScheduleCron: configuration.backupSchedule?.cron,
                         defaultScheduleKeepLast: configuration.backupSchedule?.retention?.keepLast,
                         defaultScheduleKeepDays: configuration.backupSchedule?.retention?.keepDays

@@ -27,6 +27,11 @@ package final class GraphJournal: WriteJournal {
     let folder: String
     let databasePath: String
     let segmentLimit: Int
+    /// How long entries stay restorable: older bases and the segments only they need are removed
+    /// once a newer base is at least this old.
+    let retention: Duration
+    /// The least journal growth that triggers a new base (see ``rebaseBytes``).
+    let minimumRebaseBytes: UInt64
     let logger: Logger
     private let state: Mutex<State>
 
@@ -57,6 +62,12 @@ package final class GraphJournal: WriteJournal {
         var changing = false
         var earliest: Point?
         var latest: Point?
+        /// The bases whose copies exist, oldest first.
+        var bases: [Point] = []
+        /// Each segment file and the last position it holds, in order.
+        var segments: [(name: String, last: UInt64)] = []
+        /// Journal bytes appended since the last base (see ``rebaseBytes``).
+        var bytesSinceBase: UInt64 = 0
     }
 
     /// An open segment file, closed when the last user lets go (the syncing thread may still
@@ -78,10 +89,15 @@ package final class GraphJournal: WriteJournal {
     /// Opens (creating when missing) the journal in `folder` of the database file at
     /// `databasePath`, reading every segment: a torn record at the end of the last one (a crash
     /// while appending) is cut off.
-    package init(folder: String, databasePath: String, segmentLimit: Int = 64 << 20, logger: Logger) throws {
+    package init(
+        folder: String, databasePath: String, segmentLimit: Int = 64 << 20, retention: Duration = .seconds(24 * 3600),
+        minimumRebaseBytes: UInt64 = 64 << 20, logger: Logger
+    ) throws {
+        self.minimumRebaseBytes = minimumRebaseBytes
         self.folder = folder
         self.databasePath = databasePath
         self.segmentLimit = segmentLimit
+        self.retention = retention
         self.logger = logger
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var state = State()
@@ -93,7 +109,7 @@ package final class GraphJournal: WriteJournal {
             data.withUnsafeBytes { bytes in
                 var offset = 0
                 while let (record, next) = JournalRecord.decode(bytes, at: offset) {
-                    Self.account(record, in: &state)
+                    Self.account(record, in: &state, segment: name, size: next - offset)
                     offset = next
                 }
                 end = offset
@@ -111,13 +127,25 @@ package final class GraphJournal: WriteJournal {
             state.needsBase = true
             state.baseContinues = (try? String(contentsOfFile: folder + "/" + Self.markerName, encoding: .utf8)) == "continuous"
         }
+        // Bases whose copies were removed (retention) no longer count.
+        state.bases.removeAll { !FileManager.default.fileExists(atPath: folder + "/" + Self.baseName($0.position)) }
+        state.earliest = state.bases.first
         state.appended = state.lastPosition
         state.synced = state.lastPosition
         self.state = Mutex(state)
     }
 
+    /// The folder name of the base at `position`.
+    static func baseName(_ position: UInt64) -> String { basePrefix + String(format: "%020llu", position) }
+
     /// Updates the state for a record read back or just appended.
-    private static func account(_ record: JournalRecord, in state: inout State) {
+    private static func account(_ record: JournalRecord, in state: inout State, segment: String, size: Int) {
+        if state.segments.last?.name == segment {
+            state.segments[state.segments.count - 1].last = record.position
+        } else {
+            state.segments.append((segment, record.position))
+        }
+        state.bytesSinceBase += UInt64(size)
         switch record.kind {
         case .commit:
             state.logExpected = record.logOffset + UInt64(record.payload.count)
@@ -126,6 +154,8 @@ package final class GraphJournal: WriteJournal {
         case .base:
             state.logExpected = record.logOffset
             state.needsBase = false
+            state.bytesSinceBase = 0
+            state.bases.append(Point(position: record.position, time: record.time))
             if state.earliest == nil { state.earliest = Point(position: record.position, time: record.time) }
         }
         if record.kind != .checkpoint {
@@ -204,7 +234,17 @@ package final class GraphJournal: WriteJournal {
     // MARK: WriteJournal
 
     package func prepareForWrite(on connection: Connection) throws {
-        guard state.withLock({ $0.needsBase && !$0.changing }) else { return }
+        let (needsBase, grown) = state.withLock { ($0.needsBase && !$0.changing, $0.bytesSinceBase > rebaseBytes) }
+        if grown, !needsBase {
+            // Replaying stays bounded, and older entries can go once they are past retention.
+            do {
+                try takeBase(connection)
+            } catch {
+                logger.error("the journal could not take a new base", metadata: ["database": "\(databasePath)", "error": "\(error)"])
+            }
+            return
+        }
+        guard needsBase else { return }
         do {
             try takeBase(connection)
         } catch {
@@ -319,7 +359,7 @@ package final class GraphJournal: WriteJournal {
         let logPath = WriteAheadLog.path(of: databasePath)
         let size = Self.fileSize(logPath)
         let position = state.withLock { $0.lastPosition + 1 }
-        let name = Self.basePrefix + String(format: "%020llu", position)
+        let name = Self.baseName(position)
         let temporary = folder + "/." + name
         let live = (databasePath as NSString).deletingLastPathComponent
         let dataName = (databasePath as NSString).lastPathComponent
@@ -353,6 +393,34 @@ package final class GraphJournal: WriteJournal {
         }
         try? FileManager.default.removeItem(atPath: folder + "/" + Self.markerName)
         logger.info("journal base taken", metadata: ["database": "\(databasePath)", "position": "\(position)"])
+        prune()
+    }
+
+    /// Journal bytes after which the next write first takes a new base: the data file's size,
+    /// at least ``minimumRebaseBytes`` (64 MiB), so that a new base costs at most about as much as the journal it makes
+    /// prunable.
+    var rebaseBytes: UInt64 { max(minimumRebaseBytes, Self.fileSize(databasePath)) }
+
+    /// Removes what no restore within ``retention`` needs: the bases older than the newest base at
+    /// least ``retention`` old, and the segments whose every entry is older than that base.
+    func prune(now: Date = Date()) {
+        let cutoff = Int64((now.timeIntervalSince1970 - Double(retention.components.seconds)) * 1_000_000)
+        let (oldBases, oldSegments) = state.withLock { state -> ([UInt64], [String]) in
+            guard let keep = state.bases.last(where: { $0.time <= cutoff }) else { return ([], []) }
+            let bases = state.bases.filter { $0.position < keep.position }.map(\.position)
+            let current = (state.segment?.path as NSString?)?.lastPathComponent
+            let segments = state.segments.filter { $0.last < keep.position && $0.name != current }.map(\.name)
+            state.bases.removeAll { $0.position < keep.position }
+            state.segments.removeAll { segments.contains($0.name) }
+            state.earliest = keep
+            return (bases, segments)
+        }
+        for position in oldBases { try? FileManager.default.removeItem(atPath: folder + "/" + Self.baseName(position)) }
+        for name in oldSegments { try? FileManager.default.removeItem(atPath: folder + "/" + name) }
+        if !oldBases.isEmpty || !oldSegments.isEmpty {
+            syncDirectory(folder)
+            logger.info("journal pruned", metadata: ["database": "\(databasePath)", "bases": "\(oldBases.count)", "segments": "\(oldSegments.count)"])
+        }
     }
 
     private func copyFile(from source: String, to target: String) throws {
@@ -398,7 +466,7 @@ package final class GraphJournal: WriteJournal {
             }
         }
         segment.size.add(bytes.count, ordering: .relaxed)
-        Self.account(record, in: &state)
+        Self.account(record, in: &state, segment: (segment.path as NSString).lastPathComponent, size: bytes.count)
         state.appended = state.lastPosition
     }
 

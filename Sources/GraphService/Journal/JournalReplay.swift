@@ -67,7 +67,11 @@ package struct JournalReplay: Sendable {
             }
             return true
         }
-        guard let firstBase = entries.firstIndex(where: { $0.kind == .base }) else {
+        // A base counts while its copy exists (retention removes old ones).
+        func usable(_ entry: Entry) -> Bool {
+            entry.kind == .base && FileManager.default.fileExists(atPath: journal.folder + "/" + GraphJournal.baseName(entry.position))
+        }
+        guard let firstBase = entries.firstIndex(where: usable) else {
             throw ServiceError(.recoveryUnavailable, "this graph's journal has no entries yet: nothing to restore to")
         }
         entries.removeFirst(firstBase)
@@ -97,7 +101,7 @@ package struct JournalReplay: Sendable {
             }
         }
         let chosen = entries[index]
-        let base = entries[...index].last { $0.kind == .base }!
+        let base = entries[...index].last(where: usable)!
         return Plan(
             position: chosen.position, time: chosen.time, basePosition: base.position,
             commits: Int(chosen.position - base.position)
@@ -109,7 +113,7 @@ package struct JournalReplay: Sendable {
     /// `configuration` (a failed log replay fails the restore) and checkpointing it. Blocks: run
     /// it on the engine's executor.
     package func materialize(_ plan: Plan, into folder: String, configuration: DatabaseConfiguration, isCancelled: () -> Bool) throws {
-        let base = journal.folder + "/" + GraphJournal.basePrefix + String(format: "%020llu", plan.basePosition)
+        let base = journal.folder + "/" + GraphJournal.baseName(plan.basePosition)
         for name in try FileManager.default.contentsOfDirectory(atPath: base) {
             try FileManager.default.copyItem(atPath: base + "/" + name, toPath: folder + "/" + name)
         }

@@ -463,7 +463,8 @@ public actor GraphRegistry: Service {
         return try journals.withLock { journals in
             if let journal = journals[id] { return journal }
             let journal = try GraphJournal(
-                folder: folder(of: id) + "/" + GraphJournal.folderName, databasePath: databaseFile(of: id), logger: logger
+                folder: folder(of: id) + "/" + GraphJournal.folderName, databasePath: databaseFile(of: id),
+                retention: settings.journalRetention, logger: logger
             )
             // The database is not open in this process yet (every open asks for its journal
             // first): a commit the last process left in the log without an entry is journaled

@@ -23,6 +23,8 @@ public struct TenancySettings: Sendable {
     /// is recorded, durably, before it is answered. Only on a writer node whose databases the
     /// server checkpoints (``DatabaseConfiguration/autoCheckpoint`` off).
     public var journal = true
+    /// How long journal entries stay restorable (`--journal-retention-hours`).
+    public var journalRetention: Duration = .seconds(24 * 3600)
 
     /// Whether graphs get a journal: ``journal`` on a writer node that checkpoints itself.
     public var keepsJournal: Bool { journal && !readOnlyNode && !database.autoCheckpoint }
