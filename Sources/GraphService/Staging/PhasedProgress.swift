@@ -13,10 +13,11 @@ import Synchronization
 /// a user reads in the task: the message (phase, percentage, rows, rate, time left), the phase in
 /// `metadata.phase`, and `metadata.rows_per_second` and `metadata.eta_seconds` (the phase's time
 /// left at its rate so far) once known. `rows_processed` and `total_rows` are DuckDB's count and
-/// estimate for the running statement; `bytes_processed` is the part of the sources' bytes a
-/// phase that reads them has read (when their size is known in advance).
+/// estimate for the running statement, or, when the phase knows its rows, that count and the
+/// part of it DuckDB's percentage says is done; `bytes_processed` is the part of the sources'
+/// bytes a phase that reads them has read (when their size is known in advance).
 ///
-/// The work marks phases with ``begin(_:_:to:polling:readsSources:)``, from any thread (an
+/// The work marks phases with ``begin(_:_:to:polling:readsSources:rows:)``, from any thread (an
 /// executor thread calls it right before it runs the phase's statement). Polling does not block:
 /// reading DuckDB's progress takes no DuckDB lock.
 package final class PhasedProgress: Sendable {
@@ -29,6 +30,17 @@ package final class PhasedProgress: Sendable {
     /// How often the ticker polls.
     static let interval: Duration = .milliseconds(250)
 
+    /// What a phase says about rows.
+    enum Rows: Sendable {
+        /// DuckDB's count and estimate for the statement (right for scans of tables and Parquet).
+        case duckDB
+        /// The statement handles this many rows: the rows done are estimated from DuckDB's
+        /// percentage (DuckDB counts a CSV scan in its own units, not rows).
+        case known(Int64)
+        /// No rows are reported (a count of CSV rows, whose units are not rows).
+        case none
+    }
+
     private struct Phase: Sendable {
         var name: String
         var label: String
@@ -40,6 +52,7 @@ package final class PhasedProgress: Sendable {
         var stale: StagingQueryProgress?
         var started: ContinuousClock.Instant
         var readsSources: Bool
+        var rows: Rows
         var generation: Int
     }
 
@@ -72,14 +85,18 @@ package final class PhasedProgress: Sendable {
 
     /// Starts phase `name` (`label` is its text for people): it runs from the task's percentage
     /// now up to `to` (exclusive). With `connection`, the progress of the statement running on
-    /// it moves the phase; `readsSources` says that statement reads every byte of the sources.
-    func begin(_ name: String, _ label: String, to: Double, polling connection: StagingConnection? = nil, readsSources: Bool = false) {
+    /// it moves the phase; `readsSources` says that statement reads every byte of the sources,
+    /// and `rows` what to say about its rows.
+    func begin(
+        _ name: String, _ label: String, to: Double, polling connection: StagingConnection? = nil, readsSources: Bool = false,
+        rows: Rows = .duckDB
+    ) {
         let stale = connection?.queryProgress()
         let from = state.withLock { state in
             state.generation += 1
             state.phase = Phase(
                 name: name, label: label, from: state.percent, to: max(to, state.percent), connection: connection, stale: stale,
-                started: .now, readsSources: readsSources, generation: state.generation
+                started: .now, readsSources: readsSources, rows: rows, generation: state.generation
             )
             return state.percent
         }
@@ -123,23 +140,37 @@ package final class PhasedProgress: Sendable {
             return state.percent
         }
         guard let percent else { return }
-        let rate: Double? = elapsed >= 0.2 && value.rowsProcessed > 0 ? Double(value.rowsProcessed) / elapsed : nil
+        let (rows, totalRows): (UInt64?, UInt64?) =
+            switch phase.rows {
+            case .duckDB: (value.rowsProcessed, value.totalRowsToProcess > 0 ? value.totalRowsToProcess : nil)
+            case .known(let total): (UInt64(Double(max(0, total)) * done / 100), UInt64(max(0, total)))
+            case .none: (nil, nil)
+            }
+        let rate: Double? = elapsed >= 0.2 ? rows.flatMap { $0 > 0 ? Double($0) / elapsed : nil } : nil
         let eta: Double? = done >= 1 && elapsed >= 0.5 ? elapsed * (100 - done) / done : nil
-        var text = "\(phase.label): \(Int(done))%, \(Self.count(value.rowsProcessed))"
-        if value.totalRowsToProcess > 0 { text += " of about \(Self.count(value.totalRowsToProcess))" }
-        text += " rows"
+        var text = "\(phase.label): \(Int(done))%"
+        if let rows {
+            text += ", \(Self.count(rows))"
+            if let totalRows { text += " of \(Self.isEstimate(phase.rows) ? "about " : "")\(Self.count(totalRows))" }
+            text += " rows"
+        }
         if let rate { text += ", \(Self.count(UInt64(rate))) rows/s" }
         if let eta { text += ", about \(Int(eta.rounded(.up))) s left" }
         let bytes = phase.readsSources ? totalBytes.map { Int64(Double($0) * done / 100) } : nil
         task.report(
-            percent: percent, rowsProcessed: Int64(clamping: value.rowsProcessed), bytesProcessed: bytes,
-            totalRows: value.totalRowsToProcess > 0 ? Int64(clamping: value.totalRowsToProcess) : nil, totalBytes: totalBytes,
-            message: text,
+            percent: percent, rowsProcessed: rows.map { Int64(clamping: $0) }, bytesProcessed: bytes,
+            totalRows: totalRows.map { Int64(clamping: $0) }, totalBytes: totalBytes, message: text,
             metadata: [
                 "phase": .string(phase.name), "rows_per_second": rate.map { .double(($0 * 10).rounded() / 10) } ?? .null,
                 "eta_seconds": eta.map { .double(($0 * 10).rounded() / 10) } ?? .null,
             ]
         )
+    }
+
+    /// Whether the total rows of a phase are DuckDB's estimate.
+    private static func isEstimate(_ rows: Rows) -> Bool {
+        if case .duckDB = rows { return true }
+        return false
     }
 
     /// `1234567` as `1.2M`, `12345` as `12.3k`.

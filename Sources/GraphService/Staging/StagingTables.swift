@@ -72,7 +72,10 @@ extension StagingService {
                 if shape == .relationship, names.contains("src") || names.contains("dst") {
                     throw ServiceError(.invalidColumns, "relationship-shaped data (with 'from' and 'to') must not also have 'src' or 'dst' columns")
                 }
-                progress?.begin("counting_rows", "counting the rows of the sources", to: countTo, polling: connection)
+                progress?.begin(
+                    "counting_rows", "counting the rows of the sources", to: countTo, polling: connection,
+                    rows: sources.format == .csv ? .none : .duckDB
+                )
                 let rowsRead = try connection.query("SELECT count(*) FROM \(read)").rows().first?.first?.int64Value ?? 0
                 let fileColumn = StagingSQL.identifier(Self.sourceFileColumn)
                 var fileID = "regexp_extract(\(fileColumn), '[^/]*$')"
@@ -114,7 +117,10 @@ extension StagingService {
                     let exclusion = excluded.map(StagingSQL.identifier).joined(separator: ", ")
                     select = "SELECT * EXCLUDE (\(exclusion))\(fileIDColumn) FROM \(read)"
                 }
-                progress?.begin("reading_sources", "reading \(rowsRead) rows from the sources", to: readTo, polling: connection, readsSources: true)
+                progress?.begin(
+                    "reading_sources", "reading \(rowsRead) rows from the sources", to: readTo, polling: connection, readsSources: true,
+                    rows: .known(rowsRead)
+                )
                 let written = try connection.execute("COPY (\(select)) TO \(StagingSQL.literal(file)) (FORMAT parquet)")
                 let sourceColumns = described.compactMap { row -> SourceColumn? in
                     guard let name = row.first?.stringValue, name != Self.sourceFileColumn else { return nil }
