@@ -128,6 +128,13 @@ public final class StagingConnection: @unchecked Sendable {
         interrupt(if: { _ in true })
     }
 
+    /// Runs `body` with the raw handle under the state mutex (never under `callLock`, so it does
+    /// not wait for a running statement), or returns `nil` once the connection is closed. For
+    /// the calls DuckDB allows from another thread while a statement runs; `body` must not block.
+    func withRawHandleIfOpen<T: Sendable>(_ body: (duckdb_connection) -> T) -> T? {
+        state.withLock { state in state.handle.map(body) }
+    }
+
     /// Interrupts the running call if `condition` holds, checked under the same lock.
     private func interrupt(if condition: (State) -> Bool) {
         let generation: UInt64? = state.withLock { state in

@@ -1,5 +1,6 @@
 import Foundation
 import GraphAPITesting
+import GraphEngine
 import GraphService
 import HTTPTypes
 import Testing
@@ -52,6 +53,31 @@ import Testing
             let small = try await Self.insertRows(server.client, from: 0, count: 1_000)
             #expect(small.status == .ok, "\(small.body.prefix(300))")
             #expect(try await Self.count(server.client) == 1_000)
+        }
+    }
+
+    /// A backup's checkpoint that fails for lack of memory is remembered as the server's own
+    /// are: the next write is refused (507) before it runs, instead of being committed onto a log
+    /// that cannot be checkpointed. (The backup ran its `CHECKPOINT` as a plain query, which
+    /// left the failure unknown: the next write was answered 200 and grew the log.)
+    @Test func aBackupWhoseCheckpointRunsOutOfMemoryIsRemembered() async throws {
+        try await TestServer.withServer(graphs: [Self.graph]) { server in
+            // A committed write whose log (~17 MB) does not checkpoint within 64 MiB, made straight
+            // on a pooled connection: no checkpoint follows it, so no failure is known yet.
+            let registry = server.registry
+            let insert = "UNWIND range(0, 79999) AS i CREATE (:P {id: i, s: '\(Self.pad)' + string(i)})"
+            try await registry.withConnection(to: try GraphID(validating: "g")) { _, connection in
+                try await registry.executor.run(on: connection) { try $0.query(insert).close() }
+            }
+            #expect(try await Self.count(server.client) == 80_000)
+            #expect(Self.walSize(server) > 8 << 20)
+            let backup = try await StagingCopyTests.finished(server.client, try await server.client.send(.post, "/databases/g/backup", object: [:]))
+            #expect(backup["status"] as? String == "failed", "\(backup)")
+            let refused = try await Self.insertRows(server.client, from: 80_000, count: 1)
+            #expect(refused.status.code == 507, "\(refused.body.prefix(300))")
+            #expect(refused.code == "database_out_of_memory")
+            #expect(refused.body.contains("Writes are refused"), "\(refused.body)")
+            #expect(try await Self.count(server.client) == 80_000)
         }
     }
 

@@ -307,7 +307,7 @@ public final class BackupService: Sendable {
                 contents.tables[table.name] = count
                 contents.relationshipCount += count
             }
-            if !dataFileAlone { _ = try IngestTarget.firstInteger(of: "CHECKPOINT", on: connection) }
+            if !dataFileAlone { try connection.checkpoint() }
             return contents
         }
     }

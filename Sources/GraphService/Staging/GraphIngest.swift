@@ -109,6 +109,10 @@ struct GraphIngest: Sendable {
     let duckdb: StagingConnection
     let executor: StagingExecutor
     let target: IngestTarget
+    /// The task's progress, when the ingest runs as one: each DuckDB statement over the rows is a
+    /// phase that its progress moves (`checking_rows`, `preparing_rows`; `reading_graph` while
+    /// the graph exports its keys), and the graph's COPY is `copying_into_graph`.
+    var progress: PhasedProgress? = nil
 
     struct Outcome: Sendable {
         var graphTable: String
@@ -186,10 +190,10 @@ struct GraphIngest: Sendable {
     private func validate(mismatches: [String], checks: [(column: String, expression: String, target: String)]) async throws {
         var problems = mismatches
         if problems.isEmpty, !checks.isEmpty {
-            let source = self.source
-            let filter = fileFilter
+            let (source, filter, progress) = (self.source, fileFilter, self.progress)
             let counts = try await withStagingErrors {
                 try await executor.run(on: duckdb) { connection -> [Int64] in
+                    progress?.begin("checking_rows", "checking that the values convert", to: 15, polling: connection)
                     let items = checks.map {
                         "count(*) FILTER (WHERE \($0.expression) IS NOT NULL AND TRY_CAST(\($0.expression) AS \($0.target)) IS NULL)"
                     }
@@ -210,6 +214,7 @@ struct GraphIngest: Sendable {
     /// DuckDB); returns the DuckDB relation reading it.
     private func export(_ cypher: String, columns: String) async throws -> String {
         let file = io + "/export-\(UUID().uuidString).parquet"
+        progress?.begin("reading_graph", "reading the keys already in the graph", to: progress?.percent ?? 0)
         _ = try await target.read("COPY (\(cypher)) TO \(SchemaQuoting.stringLiteral(file))")
         if !FileManager.default.fileExists(atPath: file) {
             return "(SELECT \(columns) WHERE FALSE)"
@@ -256,7 +261,7 @@ struct GraphIngest: Sendable {
         defer { for file in exportFiles { try? FileManager.default.removeItem(atPath: file) } }
         let key = StagingSQL.identifier(keyColumn)
         let keyText = "CAST(s.\(key) AS VARCHAR)"
-        let (source, filter, io) = (self.source, fileFilter, self.io)
+        let (source, filter, io, progress) = (self.source, fileFilter, self.io, self.progress)
         let ignoreErrors = self.ignoreErrors
         let file = io + "/ingest-\(UUID().uuidString).parquet"
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -267,6 +272,7 @@ struct GraphIngest: Sendable {
                 var rejected: [RejectedRows] = []
                 var (nulls, duplicateRows): (Int64, Int64) = (0, 0)
                 if !knownUnique {
+                    progress?.begin("checking_rows", "checking the keys", to: 30, polling: connection)
                     let counts = try connection.query(
                         "SELECT count(*) FILTER (WHERE s.\(key) IS NULL), count(s.\(key)) - count(DISTINCT s.\(key)) FROM \(base)"
                     ).rows().first ?? []
@@ -282,6 +288,7 @@ struct GraphIngest: Sendable {
                 var existingJoin = ""
                 if let keysRelation {
                     existingJoin = "AND \(keyText) NOT IN (SELECT CAST(k AS VARCHAR) FROM \(keysRelation))"
+                    progress?.begin("checking_rows", "looking for keys already in the graph", to: 35, polling: connection)
                     let present = try connection.query(
                         "SELECT count(*) FROM \(base) WHERE \(keyText) IN (SELECT CAST(k AS VARCHAR) FROM \(keysRelation))"
                     ).rows().first?.first?.int64Value ?? 0
@@ -300,6 +307,7 @@ struct GraphIngest: Sendable {
                     : duplicateRows > 0
                         ? "(SELECT DISTINCT ON (s.\(key)) s.* FROM \(base) WHERE s.\(key) IS NOT NULL \(existingJoin)) AS s"
                         : "(SELECT s.* FROM \(base) WHERE s.\(key) IS NOT NULL \(existingJoin)) AS s"
+                progress?.begin("preparing_rows", "writing the rows for the graph", to: 60, polling: connection)
                 let written = try connection.execute(
                     "COPY (SELECT \(select.map(\.item).joined(separator: ", ")) FROM \(rows)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
                 )
@@ -373,12 +381,13 @@ struct GraphIngest: Sendable {
                 columns: "NULL::VARCHAR AS s, NULL::VARCHAR AS d"
             ) : nil
         exportFiles += edgesRelation.map(Self.files(in:)) ?? []
-        let (source, filter, io, ignoreErrors) = (self.source, fileFilter, self.io, self.ignoreErrors)
+        let (source, filter, io, ignoreErrors, progress) = (self.source, fileFilter, self.io, self.ignoreErrors, self.progress)
         let file = io + "/ingest-\(UUID().uuidString).parquet"
         defer { try? FileManager.default.removeItem(atPath: file) }
         let knownUnique = shape == .relationship
         let (rejected, skippedPresent, skippedDuplicates, written) = try await withStagingErrors {
             try await executor.run(on: duckdb) { connection -> ([RejectedRows], Int64, Int64, Int64) in
+                progress?.begin("checking_rows", "checking that both endpoints are in the graph", to: 35, polling: connection)
                 let srcText = "CAST(s.src AS VARCHAR)"
                 let dstText = "CAST(s.dst AS VARCHAR)"
                 // One pass finds the dangling rows: keys are unique, so the outer joins keep every row once.
@@ -409,15 +418,18 @@ struct GraphIngest: Sendable {
                 if let edgesRelation {
                     let edges = "(SELECT DISTINCT CAST(s AS VARCHAR) AS s, CAST(d AS VARCHAR) AS d FROM \(edgesRelation))"
                     let isPresent = "EXISTS (SELECT 1 FROM \(edges) e WHERE e.s = \(srcText) AND e.d = \(dstText))"
+                    progress?.begin("checking_rows", "looking for relationships already in the graph", to: 40, polling: connection)
                     present = try connection.query("SELECT count(*) FROM \(valid) WHERE \(isPresent)").rows().first?.first?.int64Value ?? 0
                     if present > 0 { valid = "(SELECT s.* FROM \(valid) WHERE NOT \(isPresent)) AS s" }
                 }
                 var duplicates: Int64 = 0
                 if !knownUnique {
+                    progress?.begin("checking_rows", "looking for repeated (src, dst) pairs", to: 45, polling: connection)
                     let counts = try connection.query("SELECT count(*), count(DISTINCT (\(srcText), \(dstText))) FROM \(valid)").rows().first ?? []
                     duplicates = (counts.first?.int64Value ?? 0) - (counts.last?.int64Value ?? 0)
                     if duplicates > 0 { valid = "(SELECT DISTINCT ON (\(srcText), \(dstText)) s.* FROM \(valid)) AS s" }
                 }
+                progress?.begin("preparing_rows", "writing the rows for the graph", to: 60, polling: connection)
                 let written = try connection.execute(
                     "COPY (SELECT \((endpoints + select).map(\.item).joined(separator: ", ")) FROM \(valid)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
                 )
@@ -454,7 +466,13 @@ struct GraphIngest: Sendable {
         }
         if written > 0 {
             let list = properties.map(SchemaQuoting.name).joined(separator: ", ")
-            try await target.copy("COPY \(SchemaQuoting.name(graphTable))(\(list)) FROM \(SchemaQuoting.stringLiteral(file))")
+            let statement = "COPY \(SchemaQuoting.name(graphTable))(\(list)) FROM \(SchemaQuoting.stringLiteral(file))"
+            if let progress {
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? 0
+                try await progress.graphCopy(bytes: bytes, into: graphTable, to: 95) { try await target.copy(statement) }
+            } else {
+                try await target.copy(statement)
+            }
         }
         return Outcome(
             graphTable: graphTable, rowsIngested: written, rowsSkipped: skipped,
@@ -465,11 +483,12 @@ struct GraphIngest: Sendable {
     /// Writes the source's rows (the file filter applied) in the graph's column order and COPYs
     /// them, with no check of their keys.
     private func copyAsStaged(columns: [String], graphTable: String, properties: [String]) async throws -> Outcome {
-        let (source, filter, file) = (self.source, fileFilter, io + "/ingest-\(UUID().uuidString).parquet")
+        let (source, filter, file, progress) = (self.source, fileFilter, io + "/ingest-\(UUID().uuidString).parquet", self.progress)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let written = try await withStagingErrors {
             try await executor.run(on: duckdb) { connection in
-                try connection.execute(
+                progress?.begin("preparing_rows", "writing the rows for the graph", to: 50, polling: connection)
+                return try connection.execute(
                     "COPY (SELECT \(columns.joined(separator: ", ")) FROM \(source) WHERE \(filter)) TO \(StagingSQL.literal(file)) (FORMAT parquet)"
                 )
             }

@@ -73,7 +73,11 @@ extension StagingService {
                 var database: StagingDatabase?
                 defer { database?.close() }
                 if !sources.hasRemote {
-                    let loader = try await executor.run { try self.makeLoader(for: sources, credentials: nil, io: io) }
+                    let loader = try await executor.run { () throws -> StagingDatabase in
+                        let loader = try self.makeLoader(for: sources, credentials: nil, io: io)
+                        loader.connection.close()  // describe() makes its own
+                        return loader.database
+                    }
                     database = loader
                     columns = try await describe(relation, on: loader)
                 }
@@ -275,7 +279,9 @@ final class CopyRate: Sendable {
     private let bytesPerSecond = Mutex<Double>(20_000_000)
 
     /// Runs `copy`, reporting every half second `from`…`to` percent in proportion to the time
-    /// `bytes` should take at the current rate (never reaching `to`), then learns the rate.
+    /// `bytes` should take at the current rate (never reaching `to`), with the phase
+    /// `copying_into_graph` and the estimated time left in the task's metadata, then learns the
+    /// rate.
     func reporting<T: Sendable>(
         bytes: Int64, from: Double, to: Double, table: String, progress: TaskProgress, _ copy: () async throws -> T
     ) async throws -> T {
@@ -285,7 +291,8 @@ final class CopyRate: Sendable {
         let megabytes = Double(bytes) / 1_000_000
         progress.report(
             percent: from, bytesProcessed: 0, totalBytes: bytes > 0 ? bytes : nil,
-            message: "copying \(Self.format(megabytes)) MB into \(table)"
+            message: "copying \(Self.format(megabytes)) MB into \(table)",
+            metadata: ["phase": "copying_into_graph", "eta_seconds": .double(expected.rounded(.up)), "rows_per_second": .null]
         )
         let ticker = Task {
             while !Task.isCancelled {
@@ -296,7 +303,9 @@ final class CopyRate: Sendable {
                     percent: from + (to - from) * fraction,
                     bytesProcessed: bytes > 0 ? Int64(Double(bytes) * fraction) : nil,
                     message: "copying \(Self.format(megabytes)) MB into \(table): \(Int(elapsed)) s of about \(Int(expected.rounded(.up))) s "
-                        + "(estimated at \(Self.format(rate / 1_000_000)) MB/s; the engine reports no progress)"
+                        + "(estimated at \(Self.format(rate / 1_000_000)) MB/s; the engine reports no progress)",
+                    // Past the estimate, the time left is not known.
+                    metadata: ["eta_seconds": elapsed < expected ? .double((expected - elapsed).rounded(.up)) : .null]
                 )
             }
         }

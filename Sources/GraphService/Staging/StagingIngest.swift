@@ -6,8 +6,13 @@ import Staging
 extension StagingService {
     /// `POST /databases/{graph_id}/tables/{table_name}/ingest`: validates the staged table
     /// against the graph table of the same name and copies it in (see ``GraphIngest``). Ingests
-    /// of one graph run one at a time, in order; queries keep running.
-    package func ingest(graph id: GraphID, table: TableName, request: IngestRequest) async throws -> IngestResponse {
+    /// of one graph run one at a time, in order; queries keep running. With `progress` (an
+    /// `ingest` task), DuckDB's progress moves the task while it checks and writes the rows, and
+    /// the COPY rate's estimate while the graph copies them in (see ``GraphIngest``); a rebuild
+    /// reports no phases.
+    package func ingest(
+        graph id: GraphID, table: TableName, request: IngestRequest, progress: PhasedProgress? = nil
+    ) async throws -> IngestResponse {
         let start = ContinuousClock.now
         try requireWritable(id)
         for fileID in request.fileIDs ?? [] { try Self.validateFileID(fileID, field: "file_ids") }
@@ -28,7 +33,7 @@ extension StagingService {
             let ingest = GraphIngest(
                 source: "main." + StagingSQL.identifier(table.rawValue), sourceName: table.rawValue, graphTableName: table.rawValue,
                 fileIDs: request.fileIDs, shape: shape, ignoreErrors: request.ignoreErrors, io: store.ioDirectory, duckdb: store.writer,
-                executor: executor, target: .live(id, registry: registry)
+                executor: executor, target: .live(id, registry: registry), progress: progress
             )
             let outcome = try await withGraphErrors(id) { try await ingest.run() }
             logger.notice(

@@ -170,8 +170,9 @@ public final class StagingService: Sendable {
                 // in-memory store answers the listing and the queries.
                 let database = try StagingDatabase.inMemory(configuration: StagingConfiguration(memoryLimit: .mebibytes(16), threads: 1))
                 try StagingStore.prepareCatalog(database, readOnly: false)
+                let writer = try database.connect()
                 try database.lockDown(to: [io])
-                return try StagingStore(id: id, incarnation: incarnation, database: database, ioDirectory: io, isReadOnly: true)
+                return StagingStore(id: id, incarnation: incarnation, database: database, writer: writer, ioDirectory: io, isReadOnly: true)
             }
             // A store made now and failing half-way (a full disk) leaves no file behind: DuckDB
             // would refuse the broken one for good ("not a valid DuckDB database file").
@@ -181,8 +182,16 @@ public final class StagingService: Sendable {
                 let database = try StagingDatabase(path: path, configuration: configuration)
                 opened = database
                 try StagingStore.prepareCatalog(database, readOnly: readOnly)
-                try database.lockDown(to: [io])
-                return try StagingStore(id: id, incarnation: incarnation, database: database, ioDirectory: io, isReadOnly: readOnly)
+                // The writer reports the progress of ingests (a setting that the lock-down freezes).
+                let writer = try database.connect()
+                do {
+                    try writer.enableProgressReporting()
+                    try database.lockDown(to: [io])
+                } catch {
+                    writer.close()
+                    throw error
+                }
+                return StagingStore(id: id, incarnation: incarnation, database: database, writer: writer, ioDirectory: io, isReadOnly: readOnly)
             } catch {
                 opened?.close()
                 if !existed {
@@ -254,9 +263,16 @@ public final class StagingService: Sendable {
     /// Opens a loader for `sources`: in memory, spilling into `<io>/loader-tmp`, with httpfs and
     /// the S3 secret when a source is remote, locked down to the import directory and `io` otherwise.
     /// Runs on a staging executor thread.
-    func makeLoader(for sources: StagingSources, credentials: S3Credentials?, io: String) throws -> StagingDatabase {
+    ///
+    /// Its ``Loader/connection`` reports its statements' progress (made before the lock-down,
+    /// after which that setting cannot change).
+    func makeLoader(for sources: StagingSources, credentials: S3Credentials?, io: String) throws -> Loader {
         let database = try StagingDatabase.inMemory(configuration: duckDBConfiguration(tempDirectory: io + "/loader-tmp"))
+        var connection: StagingConnection?
         do {
+            let progressing = try database.connect()
+            connection = progressing
+            try progressing.enableProgressReporting()
             if sources.hasRemote {
                 guard let credentials = credentials ?? configuration.s3Credentials else {
                     throw ServiceError(.missingS3Credentials, "no S3 credentials: pass s3_credentials or configure AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
@@ -266,11 +282,25 @@ public final class StagingService: Sendable {
             } else {
                 try database.lockDown(to: [importDirectory, io])
             }
-            return database
+            return Loader(database: database, connection: progressing)
         } catch {
+            connection?.close()
             database.close()
             throw error
         }
+    }
+}
+
+/// A DuckDB instance that reads a request's sources, with the connection that reads them.
+struct Loader: Sendable {
+    let database: StagingDatabase
+    /// Reports the progress of its statements (``StagingConnection/queryProgress()``).
+    let connection: StagingConnection
+
+    /// Closes the connection, then the instance.
+    func close() {
+        connection.close()
+        database.close()
     }
 }
 
@@ -339,13 +369,13 @@ package final class StagingStore: Sendable {
     /// Where the server records each staged table's source.
     static let catalogTable = "graph_api.staged_tables"
 
-    init(id: GraphID, incarnation: String, database: StagingDatabase, ioDirectory: String, isReadOnly: Bool) throws {
+    init(id: GraphID, incarnation: String, database: StagingDatabase, writer: StagingConnection, ioDirectory: String, isReadOnly: Bool) {
         self.id = id
         self.incarnation = incarnation
         self.database = database
         self.ioDirectory = ioDirectory
         self.isReadOnly = isReadOnly
-        self.writer = try database.connect()
+        self.writer = writer
     }
 
     /// Creates the server's own catalog schema (tables live in `main`; user table names cannot

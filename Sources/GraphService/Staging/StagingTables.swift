@@ -48,17 +48,19 @@ extension StagingService {
     /// - Parameters:
     ///   - shapeRows: whether to detect the node/relationship shape and deduplicate (staging);
     ///     `false` copies the rows as read (COPY's download step).
+    ///   - progress: the task's progress, moved while DuckDB counts the sources' rows
+    ///     (`counting_rows`) and reads and writes them (`reading_sources`, up to `readTo`).
     func load(
         _ sources: StagingSources, credentials: S3Credentials?, io: String, fileIDMap: [String: String], into file: String,
-        shapeRows: Bool = true
+        shapeRows: Bool = true, progress: PhasedProgress? = nil, readTo: Double = 75
     ) async throws -> LoadOutcome {
         let importDirectory = self.importDirectory
         let loader = try await executor.run { try self.makeLoader(for: sources, credentials: credentials, io: io) }
         defer { loader.close() }
-        let connection = try loader.connect()
-        defer { connection.close() }
+        // Counting reads every byte of CSV, and only the footers of Parquet.
+        let countTo = (progress?.percent ?? 0) + (readTo - (progress?.percent ?? 0)) * (sources.format == .csv ? 0.4 : 0.05)
         return try await withStagingErrors {
-            try await executor.run(on: connection) { connection in
+            try await executor.run(on: loader.connection) { connection in
                 let read = sources.readFunctionSQL(fileColumn: Self.sourceFileColumn)
                 let described = try connection.query("DESCRIBE SELECT * FROM \(read)").rows()
                 let columns = described.compactMap { $0.first?.stringValue }.filter { $0 != Self.sourceFileColumn }
@@ -70,6 +72,10 @@ extension StagingService {
                 if shape == .relationship, names.contains("src") || names.contains("dst") {
                     throw ServiceError(.invalidColumns, "relationship-shaped data (with 'from' and 'to') must not also have 'src' or 'dst' columns")
                 }
+                progress?.begin(
+                    "counting_rows", "counting the rows of the sources", to: countTo, polling: connection,
+                    rows: sources.format == .csv ? .none : .duckDB
+                )
                 let rowsRead = try connection.query("SELECT count(*) FROM \(read)").rows().first?.first?.int64Value ?? 0
                 let fileColumn = StagingSQL.identifier(Self.sourceFileColumn)
                 var fileID = "regexp_extract(\(fileColumn), '[^/]*$')"
@@ -111,6 +117,10 @@ extension StagingService {
                     let exclusion = excluded.map(StagingSQL.identifier).joined(separator: ", ")
                     select = "SELECT * EXCLUDE (\(exclusion))\(fileIDColumn) FROM \(read)"
                 }
+                progress?.begin(
+                    "reading_sources", "reading \(rowsRead) rows from the sources", to: readTo, polling: connection, readsSources: true,
+                    rows: .known(rowsRead)
+                )
                 let written = try connection.execute("COPY (\(select)) TO \(StagingSQL.literal(file)) (FORMAT parquet)")
                 let sourceColumns = described.compactMap { row -> SourceColumn? in
                     guard let name = row.first?.stringValue, name != Self.sourceFileColumn else { return nil }
@@ -123,7 +133,12 @@ extension StagingService {
 
     /// `POST /databases/{graph_id}/tables`: loads the sources into a staged table, replacing one
     /// of that name.
-    package func createTable(graph id: GraphID, request: CreateStagingTableRequest) async throws -> CreateStagingTableResponse {
+    ///
+    /// With `progress` (a `staging_load` task), DuckDB's progress moves the task through its
+    /// phases: `counting_rows`, `reading_sources`, `writing_table`, `checkpointing`.
+    package func createTable(
+        graph id: GraphID, request: CreateStagingTableRequest, progress: PhasedProgress? = nil
+    ) async throws -> CreateStagingTableResponse {
         let start = ContinuousClock.now
         let table = try TableName(validating: request.tableName)
         try requireWritable(id)
@@ -136,12 +151,15 @@ extension StagingService {
             let io = store.ioDirectory
             let file = io + "/load-\(UUID().uuidString).parquet"
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let outcome = try await load(sources, credentials: request.s3Credentials, io: io, fileIDMap: request.fileIDMap ?? [:], into: file)
+            let outcome = try await load(
+                sources, credentials: request.s3Credentials, io: io, fileIDMap: request.fileIDMap ?? [:], into: file, progress: progress
+            )
             let count = try await withStagingErrors {
                 try await executor.run(on: store.writer) { connection in
                     let name = StagingSQL.identifier(table.rawValue)
                     try connection.execute("BEGIN TRANSACTION")
                     do {
+                        progress?.begin("writing_table", "writing staging table '\(table)'", to: 95, polling: connection)
                         try connection.execute("CREATE OR REPLACE TABLE main.\(name) AS SELECT * FROM read_parquet(\(StagingSQL.literal(file)))")
                         _ = try connection.query(
                             "INSERT OR REPLACE INTO \(StagingStore.catalogTable) VALUES (?, ?, ?, \(StagingSQL.literalList(sources.paths))::VARCHAR[], ?, now()::TIMESTAMP)",
@@ -152,6 +170,7 @@ extension StagingService {
                         _ = try? connection.execute("ROLLBACK")
                         throw error
                     }
+                    progress?.begin("checkpointing", "checkpointing the staging file", to: 99)
                     try connection.execute("CHECKPOINT")
                     return try connection.query("SELECT count(*) FROM main.\(name)").rows().first?.first?.int64Value ?? 0
                 }

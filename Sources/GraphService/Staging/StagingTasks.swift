@@ -5,7 +5,7 @@ extension StagingService {
     /// `?async=true` of `POST /tables`: the same load as ``createTable(graph:request:)``, run as a
     /// `staging_load` task whose result is the answer the request would have had. What can be
     /// checked before (the table name, the sources, the file ids, a writable graph) is checked
-    /// before the `202`.
+    /// before the `202`. DuckDB's progress moves the task while it reads (see ``PhasedProgress``).
     package func submitCreateTable(graph id: GraphID, request: CreateStagingTableRequest) async throws -> TaskRecord {
         let table = try TableName(validating: request.tableName)
         try requireWritable(id)
@@ -18,15 +18,16 @@ extension StagingService {
             "table_name": .string(table.rawValue), "sources": .array(sources.paths.map(JSONValue.string)),
             "format": .string(sources.format.rawValue),
         ]
+        let copyRate = self.copyRate
         return try await tasks.submit(type: "staging_load", graphID: id, metadata: metadata) { progress in
+            let phases = PhasedProgress(progress, totalBytes: bytes > 0 ? bytes : nil, copyRate: copyRate)
+            progress.report(percent: nil, bytesProcessed: bytes > 0 ? 0 : nil, totalBytes: bytes > 0 ? bytes : nil)
+            phases.report(percent: 5, message: "loading \(sources.paths.count) source(s) into staging table '\(table)'", phase: "starting")
+            let response = try await phases.run { try await self.createTable(graph: id, request: request, progress: phases) }
+            // 100% comes with the completion itself, never before.
             progress.report(
-                percent: 5, totalBytes: bytes > 0 ? bytes : nil,
-                message: "loading \(sources.paths.count) source(s) into staging table '\(table)'"
-            )
-            let response = try await self.createTable(graph: id, request: request)
-            progress.report(
-                percent: 100, rowsProcessed: response.rowCount, bytesProcessed: bytes > 0 ? bytes : nil,
-                totalRows: response.rowCount, message: "loaded \(response.rowCount) rows"
+                percent: nil, rowsProcessed: response.rowCount, bytesProcessed: bytes > 0 ? bytes : nil,
+                totalRows: response.rowCount, message: "loaded \(response.rowCount) rows", metadata: Self.finished
             )
             return try response.jsonValue()
         }
@@ -41,15 +42,23 @@ extension StagingService {
         let metadata: [String: JSONValue] = [
             "table_name": .string(table.rawValue), "ignore_errors": .bool(request.ignoreErrors), "rebuild": .bool(request.rebuild),
         ]
+        let copyRate = self.copyRate
         return try await tasks.submit(type: "ingest", graphID: id, metadata: metadata) { progress in
-            progress.report(percent: 5, message: request.rebuild ? "rebuilding the graph from staging" : "ingesting staging table '\(table)'")
-            let response = try await self.ingest(graph: id, table: table, request: request)
+            let phases = PhasedProgress(progress, totalBytes: nil, copyRate: copyRate)
+            phases.report(
+                percent: 5, message: request.rebuild ? "rebuilding the graph from staging" : "ingesting staging table '\(table)'", phase: "starting"
+            )
+            let response = try await phases.run { try await self.ingest(graph: id, table: table, request: request, progress: phases) }
             progress.report(
-                percent: 100, rowsProcessed: response.rowsIngested, message: "ingested \(response.rowsIngested) rows into \(response.graphTable)"
+                percent: nil, rowsProcessed: response.rowsIngested, totalRows: response.rowsIngested + response.rowsSkipped,
+                message: "ingested \(response.rowsIngested) rows into \(response.graphTable)", metadata: Self.finished
             )
             return try response.jsonValue()
         }
     }
+
+    /// The progress metadata of a task that finished its work.
+    static let finished: [String: JSONValue] = ["phase": "done", "eta_seconds": 0, "rows_per_second": .null]
 }
 
 extension StagingSources {

@@ -361,10 +361,10 @@ public final class TaskManager: Sendable {
 
     // MARK: Progress
 
-    /// Applies a progress report (see ``TaskProgress/report(percent:rowsProcessed:bytesProcessed:totalRows:totalBytes:message:)``).
+    /// Applies a progress report (see ``TaskProgress/report(percent:rowsProcessed:bytesProcessed:totalRows:totalBytes:message:metadata:)``).
     func report(
         _ id: String, percent: Double?, rowsProcessed: Int64?, bytesProcessed: Int64?, totalRows: Int64?, totalBytes: Int64?,
-        message: String?
+        message: String?, metadata: [String: JSONValue]? = nil
     ) {
         state.withLock { state in
             guard var entry = state.entries[id], !entry.record.status.isTerminal else { return }
@@ -377,6 +377,7 @@ public final class TaskManager: Sendable {
             if let totalRows { record.totalRows = totalRows }
             if let totalBytes { record.totalBytes = totalBytes }
             if let message { record.message = message }
+            if let metadata { record.metadata.merge(metadata) { _, new in new } }
             guard record != entry.record else { return }
             entry.record = record
             let now = ContinuousClock.now
@@ -592,14 +593,16 @@ public final class TaskProgress: Sendable {
 
     /// Updates the task's record and tells its watchers. `percent` is clamped to 0...100 and never
     /// decreases; `nil` values leave the field as it was. Written to disk at most once a second.
+    /// `metadata` keys replace (or add to) the task's ``TaskRecord/metadata``, for what a phase
+    /// of the work reports besides the fields (`phase`, `rows_per_second`, `eta_seconds`, …).
     /// Reports after the task ended are ignored. Cheap; callable from any thread.
     public func report(
         percent: Double?, rowsProcessed: Int64? = nil, bytesProcessed: Int64? = nil, totalRows: Int64? = nil,
-        totalBytes: Int64? = nil, message: String? = nil
+        totalBytes: Int64? = nil, message: String? = nil, metadata: [String: JSONValue]? = nil
     ) {
         manager.report(
             taskID, percent: percent, rowsProcessed: rowsProcessed, bytesProcessed: bytesProcessed, totalRows: totalRows,
-            totalBytes: totalBytes, message: message
+            totalBytes: totalBytes, message: message, metadata: metadata
         )
     }
 
