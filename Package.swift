@@ -74,6 +74,7 @@ let package = Package(
             name: "GraphEngine",
             dependencies: [
                 "CLadybug",
+                "GraphJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

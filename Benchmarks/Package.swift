@@ -43,6 +43,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "json-benchmark",
+            dependencies: [
+                .product(name: "GraphEngine", package: "graph-api"),
+                .product(name: "GraphJSON", package: "graph-api"),
+            ]
+        ),
+        .executableTarget(
             name: "http-benchmark",
             dependencies: ["BenchmarkSupport", "EngineBaseline"]
         ),

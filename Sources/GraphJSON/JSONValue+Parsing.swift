@@ -7,17 +7,68 @@ public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertibl
     /// What was wrong there.
     public let reason: String
 
+    @usableFromInline
+    init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
+/// How strict a parse is beyond RFC 8259 (which every parse follows).
+public struct JSONParsingOptions: Sendable, Hashable {
+    /// The deepest nesting of arrays and objects accepted; deeper input is refused with a
+    /// ``JSONSyntaxError`` rather than risking the stack.
+    public var maxNestingDepth: Int
+    /// Whether an object that names a key twice is refused (RFC 8259 leaves it to the reader);
+    /// otherwise both members are kept as written.
+    public var rejectsDuplicateKeys: Bool
+
+    /// Options; the defaults are what ``JSONValue/init(parsing:)-(String)`` uses.
+    public init(maxNestingDepth: Int = 512, rejectsDuplicateKeys: Bool = false) {
+        self.maxNestingDepth = maxNestingDepth
+        self.rejectsDuplicateKeys = rejectsDuplicateKeys
+    }
+}
+
+/// What the JSON parser makes of the values it reads, so that a caller with its own value type
+/// (the server's engine values, for query parameters) gets it straight from the bytes, with no
+/// ``JSONValue`` in between. ``JSONValue`` is built by one too.
+///
+/// The parser is generic over the builder and inlinable, so it is specialised for each builder.
+public protocol JSONValueBuilder {
+    /// The value type built.
+    associatedtype Value
+    /// One `"key": value` member of an object, as the builder keeps it.
+    associatedtype Member
+
+    /// `null`.
+    func null() -> Value
+    /// `true` or `false`.
+    func bool(_ value: Bool) -> Value
+    /// A string, escapes decoded (valid UTF-8).
+    func string(_ text: String) -> Value
+    /// A number, from its JSON text (already checked against the grammar); `isInteger` when it
+    /// has neither a fraction nor an exponent. `nil` refuses it as out of range.
+    func number(_ text: UnsafeRawBufferPointer, isInteger: Bool) -> Value?
+    /// An array of the values read, in order.
+    func array(_ elements: [Value]) -> Value
+    /// One member of an object.
+    func member(_ key: String, _ value: Value) -> Member
+    /// An object of the members read, in order.
+    func object(_ members: [Member]) -> Value
+}
+
 extension JSONValue {
-    /// The deepest nesting of arrays and objects the parser accepts; deeper input is refused with
-    /// a ``JSONSyntaxError`` rather than risking the stack.
-    public static let maxNestingDepth = 512
+    /// The deepest nesting of arrays and objects ``init(parsing:)-(String)`` accepts; deeper input
+    /// is refused with a ``JSONSyntaxError`` rather than risking the stack.
+    public static let maxNestingDepth = JSONParsingOptions().maxNestingDepth
 
     /// Parses exactly one JSON value (RFC 8259), surrounding whitespace allowed.
     ///
     /// Numbers keep their text, objects their member order; duplicate keys are kept as written.
+    /// Strings must be valid UTF-8.
     /// - Throws: ``JSONSyntaxError``.
     public init(parsing text: String) throws(JSONSyntaxError) {
         var text = text
@@ -40,7 +91,17 @@ extension JSONValue {
     /// fast path for bytes already in memory, such as one line of a stream.
     /// - Throws: ``JSONSyntaxError``.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+        try parse(UnsafeRawBufferPointer(bytes), builder: JSONValueTreeBuilder())
+    }
+
+    /// Parses exactly one JSON value from UTF-8 bytes, surrounding whitespace allowed, into what
+    /// `builder` makes of it: the one JSON parser of the project, whatever the value type.
+    /// - Throws: ``JSONSyntaxError``, also for a number the builder refuses.
+    @inlinable
+    public static func parse<Builder: JSONValueBuilder>(
+        _ bytes: UnsafeRawBufferPointer, builder: Builder, options: JSONParsingOptions = JSONParsingOptions()
+    ) throws(JSONSyntaxError) -> Builder.Value {
+        var parser = JSONParser(bytes: bytes, builder: builder, options: options)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -49,22 +110,41 @@ extension JSONValue {
     }
 }
 
-/// A recursive-descent parser over UTF-8 bytes.
-struct JSONParser {
-    /// Deeper nesting is refused rather than risking the stack (see ``JSONValue/maxNestingDepth``).
-    static let maxDepth = JSONValue.maxNestingDepth
+/// Builds ``JSONValue``s: numbers keep their text, objects their members in order.
+struct JSONValueTreeBuilder: JSONValueBuilder {
+    func null() -> JSONValue { .null }
+    func bool(_ value: Bool) -> JSONValue { .bool(value) }
+    func string(_ text: String) -> JSONValue { .string(text) }
+    func number(_ text: UnsafeRawBufferPointer, isInteger: Bool) -> JSONValue? {
+        .number(JSONNumber(uncheckedText: String(decoding: text, as: UTF8.self)))
+    }
+    func array(_ elements: [JSONValue]) -> JSONValue { .array(elements) }
+    func member(_ key: String, _ value: JSONValue) -> JSONObject.Member { JSONObject.Member(key: key, value: value) }
+    func object(_ members: [JSONObject.Member]) -> JSONValue { .object(JSONObject(members)) }
+}
 
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
+/// A recursive-descent parser over UTF-8 bytes (RFC 8259), building values with a
+/// ``JSONValueBuilder``.
+@usableFromInline
+struct JSONParser<Builder: JSONValueBuilder> {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline let builder: Builder
+    @usableFromInline let options: JSONParsingOptions
+    @usableFromInline var index = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    @inlinable
+    init(bytes: UnsafeRawBufferPointer, builder: Builder, options: JSONParsingOptions) {
         self.bytes = bytes
+        self.builder = builder
+        self.options = options
     }
 
+    @inlinable
     func error(_ reason: String) -> JSONSyntaxError {
         JSONSyntaxError(offset: index, reason: reason)
     }
 
+    @inlinable
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -74,28 +154,35 @@ struct JSONParser {
         }
     }
 
-    mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    @inlinable
+    mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> Builder.Value {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
-        case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
-        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return builder.string(try parseString())
         case UInt8(ascii: "t"):
             try expectLiteral("true")
-            return .bool(true)
+            return builder.bool(true)
         case UInt8(ascii: "f"):
             try expectLiteral("false")
-            return .bool(false)
+            return builder.bool(false)
         case UInt8(ascii: "n"):
             try expectLiteral("null")
-            return .null
+            return builder.null()
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return .number(try parseNumber())
+            let start = index
+            let isInteger = try scanNumber()
+            guard let number = builder.number(UnsafeRawBufferPointer(rebasing: bytes[start..<index]), isInteger: isInteger) else {
+                throw JSONSyntaxError(offset: start, reason: "number out of range")
+            }
+            return number
         default:
             throw error("unexpected character")
         }
     }
 
+    @inlinable
     mutating func expectLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
         let count = literal.utf8CodeUnitCount
         guard bytes.count - index >= count else { throw error("unexpected end of input") }
@@ -105,8 +192,10 @@ struct JSONParser {
         index += count
     }
 
-    mutating func parseNumber() throws(JSONSyntaxError) -> JSONNumber {
-        let start = index
+    /// Moves past one number (RFC 8259 §6) and tells whether it is an integer (no fraction, no
+    /// exponent).
+    @inlinable
+    mutating func scanNumber() throws(JSONSyntaxError) -> Bool {
         var position = index
         func isDigit(_ at: Int) -> Bool { at < bytes.count && bytes[at] >= 0x30 && bytes[at] <= 0x39 }
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
@@ -123,7 +212,9 @@ struct JSONParser {
         } else {
             while isDigit(position) { position += 1 }
         }
+        var isInteger = true
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            isInteger = false
             position += 1
             guard isDigit(position) else {
                 index = position
@@ -132,6 +223,7 @@ struct JSONParser {
             while isDigit(position) { position += 1 }
         }
         if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
+            isInteger = false
             position += 1
             if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
                 position += 1
@@ -143,9 +235,10 @@ struct JSONParser {
             while isDigit(position) { position += 1 }
         }
         index = position
-        return JSONNumber(uncheckedText: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
+        return isInteger
     }
 
+    @inlinable
     mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1  // the opening quote
         let start = index
@@ -153,7 +246,9 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else {
+                    throw JSONSyntaxError(offset: start, reason: "a string must be valid UTF-8")
+                }
                 index += 1
                 return text
             }
@@ -162,13 +257,16 @@ struct JSONParser {
             index += 1
         }
         guard index < bytes.count else { throw error("unterminated string") }
-        var buffer = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        var buffer = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
+                guard let text = String(validating: buffer, as: UTF8.self) else {
+                    throw JSONSyntaxError(offset: start, reason: "a string must be valid UTF-8")
+                }
                 index += 1
-                return String(decoding: buffer, as: UTF8.self)
+                return text
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw error("unterminated string") }
@@ -185,7 +283,7 @@ struct JSONParser {
                 case UInt8(ascii: "t"): buffer.append(0x09)
                 case UInt8(ascii: "u"):
                     let scalar = try parseUnicodeEscape()
-                    buffer.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    buffer.append(contentsOf: String(Character(scalar)).utf8)
                 default:
                     index -= 1
                     throw error("invalid escape sequence")
@@ -200,6 +298,7 @@ struct JSONParser {
     }
 
     /// Reads the hex digits after `\u` (and a following low surrogate escape when needed).
+    @inlinable
     mutating func parseUnicodeEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
         let first = try parseHex4()
         if (0xD800...0xDBFF).contains(first) {
@@ -217,6 +316,7 @@ struct JSONParser {
         return scalar
     }
 
+    @inlinable
     mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
         guard bytes.count - index >= 4 else { throw error("a \\u escape needs four hex digits") }
         var value: UInt32 = 0
@@ -235,14 +335,15 @@ struct JSONParser {
         return value
     }
 
-    mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> [JSONValue] {
-        guard depth <= Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+    @inlinable
+    mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> Builder.Value {
+        guard depth <= options.maxNestingDepth else { throw error("nested deeper than \(options.maxNestingDepth) levels") }
         index += 1
-        var elements: [JSONValue] = []
+        var elements: [Builder.Value] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return elements
+            return builder.array(elements)
         }
         while true {
             skipWhitespace()
@@ -253,37 +354,54 @@ struct JSONParser {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "]"):
                 index += 1
-                return elements
+                return builder.array(elements)
             default: throw error("expected ',' or ']' in an array")
             }
         }
     }
 
-    mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONObject {
-        guard depth <= Self.maxDepth else { throw error("nested deeper than \(Self.maxDepth) levels") }
+    @inlinable
+    mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> Builder.Value {
+        guard depth <= options.maxNestingDepth else { throw error("nested deeper than \(options.maxNestingDepth) levels") }
         index += 1
-        var members: [JSONObject.Member] = []
+        var members: [Builder.Member] = []
+        // The keys seen, when duplicates are refused: a short list searched in order (cheaper than
+        // hashing for the few keys objects usually have), then a set.
+        var keys: [String] = []
+        var keySet: Set<String> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return JSONObject(members)
+            return builder.object(members)
         }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
+            let keyOffset = index
             let key = try parseString()
+            if options.rejectsDuplicateKeys {
+                let seen: Bool
+                if keySet.isEmpty {
+                    seen = keys.contains(key)
+                    keys.append(key)
+                    if keys.count > 16 { keySet = Set(keys) }
+                } else {
+                    seen = !keySet.insert(key).inserted
+                }
+                if seen { throw JSONSyntaxError(offset: keyOffset, reason: "duplicate key \"\(key.prefix(64))\"") }
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after a member name") }
             index += 1
             skipWhitespace()
-            members.append(JSONObject.Member(key: key, value: try parseValue(depth: depth)))
+            members.append(builder.member(key, try parseValue(depth: depth)))
             skipWhitespace()
             guard index < bytes.count else { throw error("unterminated object") }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return JSONObject(members)
+                return builder.object(members)
             default: throw error("expected ',' or '}' in an object")
             }
         }

@@ -1,4 +1,5 @@
 import GraphEngine
+import GraphJSON
 import NIOCore
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 @Suite struct QueryRequestParsingTests {
     static func parse(_ text: String) throws -> EngineValue {
         var buffer = ByteBuffer(string: text)
-        return try buffer.withUnsafeMutableReadableBytes { bytes in try JSONValueParser.parse(UnsafeRawBufferPointer(bytes)) }
+        return try buffer.withUnsafeMutableReadableBytes { bytes in try EngineValue(parsingJSON: UnsafeRawBufferPointer(bytes)) }
     }
 
     @Test func numbersKeepTheirKind() throws {
@@ -19,6 +20,8 @@ import Testing
         #expect(try Self.parse("1e3") == .double(1000))
         #expect(try Self.parse("-2.5E-1") == .double(-0.25))
         #expect(try Self.parse("9223372036854775807") == .int64(.max))
+        #expect(try Self.parse("-9223372036854775808") == .int64(.min))
+        #expect(try Self.parse("-12") == .int64(-12))
         #expect(try Self.parse("9223372036854775808") == .uint64(9_223_372_036_854_775_808))
         #expect(try Self.parse("-9223372036854775809") == .int128("-9223372036854775809"))
         #expect(try Self.parse("170141183460469231731687303715884105727") == .int128("170141183460469231731687303715884105727"))
@@ -26,7 +29,7 @@ import Testing
         #expect(try Self.parse("170141183460469231731687303715884105728") == .double(170141183460469231731687303715884105728.0))
         #expect(try Self.parse("1" + String(repeating: "0", count: 40)) == .double(1e40))
         for bad in ["01", "1.", ".5", "-", "1e", "+1", "0x10", "1e999", "NaN"] {
-            #expect(throws: JSONValueParser.SyntaxError.self, "\(bad)") { try Self.parse(bad) }
+            #expect(throws: JSONSyntaxError.self, "\(bad)") { try Self.parse(bad) }
         }
     }
 
@@ -34,23 +37,31 @@ import Testing
         #expect(try Self.parse(#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00""#) == .string("a\"b\\c/d\n\té😀"))
         #expect(try Self.parse("\"héllo\"") == .string("héllo"))
         for bad in [#""\ud83d""#, #""\ude00""#, #""\x""#, "\"a\nb\"", "\"abc", #""\u12""#] {
-            #expect(throws: JSONValueParser.SyntaxError.self, "\(bad)") { try Self.parse(bad) }
+            #expect(throws: JSONSyntaxError.self, "\(bad)") { try Self.parse(bad) }
         }
         var invalidUTF8 = ByteBuffer(bytes: [UInt8(ascii: "\""), 0xFF, 0xFE, UInt8(ascii: "\"")])
-        #expect(throws: JSONValueParser.SyntaxError.self) {
-            try invalidUTF8.withUnsafeMutableReadableBytes { try JSONValueParser.parse(UnsafeRawBufferPointer($0)) }
+        #expect(throws: JSONSyntaxError.self) {
+            try invalidUTF8.withUnsafeMutableReadableBytes { try EngineValue(parsingJSON: UnsafeRawBufferPointer($0)) }
         }
     }
 
     @Test func containersKeepOrderAndRefuseDuplicatesAndDepth() throws {
         #expect(try Self.parse(#" { "b" : [1, null, true, {"c": "d"}], "a": {} } "#)
             == .map([("b", .list([.int64(1), .null, .bool(true), .map([("c", .string("d"))])])), ("a", .map([]))]))
-        #expect(throws: JSONValueParser.SyntaxError.self) { try Self.parse(#"{"a": 1, "a": 2}"#) }
-        #expect(throws: JSONValueParser.SyntaxError.self) { try Self.parse(#"[1, 2,]"#) }
-        #expect(throws: JSONValueParser.SyntaxError.self) { try Self.parse(#"{"a" 1}"#) }
-        #expect(throws: JSONValueParser.SyntaxError.self) { try Self.parse("[1] [2]") }
+        #expect(throws: JSONSyntaxError.self) { try Self.parse(#"{"a": 1, "a": 2}"#) }
+        // Past 16 keys the duplicate check changes its bookkeeping: both sides of that are checked.
+        let many = (0..<40).map { #""k\#($0)": \#($0)"# }
+        #expect(try Self.parse("{" + many.joined(separator: ", ") + "}") != .null)
+        for (index, repeated) in [(16, 3), (17, 3), (30, 29), (30, 5)] {
+            let members = many[..<index] + [#""k\#(repeated)": 0"#]
+            #expect(throws: JSONSyntaxError.self, "\(index), \(repeated)") { try Self.parse("{" + members.joined(separator: ", ") + "}") }
+        }
+        #expect(throws: JSONSyntaxError.self) { try Self.parse(#"[1, 2,]"#) }
+        #expect(throws: JSONSyntaxError.self) { try Self.parse(#"{"a" 1}"#) }
+        #expect(throws: JSONSyntaxError.self) { try Self.parse("[1] [2]") }
         #expect(try Self.parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)) != .null)
-        #expect(throws: JSONValueParser.SyntaxError.self) {
+        #expect(throws: JSONSyntaxError.self) { try Self.parse(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)) }
+        #expect(throws: JSONSyntaxError.self) {
             try Self.parse(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000))
         }
     }

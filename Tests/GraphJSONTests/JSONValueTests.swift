@@ -44,6 +44,45 @@ import Testing
         #expect(try JSONValue(parsing: fine).arrayValue?.count == 1)
     }
 
+    @Test func refusesInvalidUTF8InStrings() {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0xFE, 0x22], [0x22, 0x61, 0x5C, 0x6E, 0xC3, 0x22], [0x7B, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x3A, 0x31, 0x7D]] {
+            #expect(throws: JSONSyntaxError.self, "\(bytes)") { try JSONValue(parsing: Data(bytes)) }
+        }
+    }
+
+    @Test func keepsOrRefusesDuplicateKeysAsAsked() throws {
+        let text = #"{"a": 1, "b": {"a": 2, "a": 3}}"#
+        #expect(try JSONValue(parsing: text)["b"]?.objectValue?.keys == ["a", "a"])
+        let strict = JSONParsingOptions(rejectsDuplicateKeys: true)
+        #expect(throws: JSONSyntaxError(offset: 23, reason: #"duplicate key "a""#)) {
+            try Array(text.utf8).withUnsafeBytes { try JSONValue.parse($0, builder: JSONValueTreeBuilder(), options: strict) }
+        }
+    }
+
+    /// A builder of another value type gets what the parser read, and can refuse a number.
+    @Test func buildsOtherValueTypes() throws {
+        struct Summary: JSONValueBuilder {
+            func null() -> String { "null" }
+            func bool(_ value: Bool) -> String { "\(value)" }
+            func string(_ text: String) -> String { "s:\(text)" }
+            func number(_ text: UnsafeRawBufferPointer, isInteger: Bool) -> String? {
+                text.count > 3 ? nil : (isInteger ? "i:" : "d:") + String(decoding: text, as: UTF8.self)
+            }
+            func array(_ elements: [String]) -> String { "[" + elements.joined(separator: " ") + "]" }
+            func member(_ key: String, _ value: String) -> String { key + "=" + value }
+            func object(_ members: [String]) -> String { "{" + members.joined(separator: " ") + "}" }
+        }
+        let text = #"{"k": [1, 2.5, "x", null, true], "e": 1e2}"#
+        #expect(try Array(text.utf8).withUnsafeBytes { try JSONValue.parse($0, builder: Summary()) } == "{k=[i:1 d:2.5 s:x null true] e=d:1e2}")
+        #expect(throws: JSONSyntaxError(offset: 1, reason: "number out of range")) {
+            try Array("[1234]".utf8).withUnsafeBytes { try JSONValue.parse($0, builder: Summary()) }
+        }
+        let deep = String(repeating: "[", count: 11) + String(repeating: "]", count: 11)
+        #expect(throws: JSONSyntaxError.self) {
+            try Array(deep.utf8).withUnsafeBytes { try JSONValue.parse($0, builder: Summary(), options: JSONParsingOptions(maxNestingDepth: 10)) }
+        }
+    }
+
     @Test func errorNamesTheOffset() {
         #expect(throws: JSONSyntaxError(offset: 6, reason: "expected ',' or ']' in an array")) { try JSONValue(parsing: "[1, 2 3]") }
     }

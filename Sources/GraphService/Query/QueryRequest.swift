@@ -1,10 +1,11 @@
 import GraphEngine
+import GraphJSON
 import NIOCore
 
 /// The body of `POST /databases/{graph_id}/query`:
 /// `{"cypher": "...", "parameters": {...}, "timeout": seconds, "database": "..."}`.
 ///
-/// Parsed with ``JSONValueParser`` so every parameter keeps the type JSON gave it.
+/// Parsed with `EngineValue(parsingJSON:)` so every parameter keeps the type JSON gave it.
 package struct QueryRequest: Sendable {
     /// The statement.
     package var cypher: String
@@ -24,8 +25,8 @@ package struct QueryRequest: Sendable {
     ///   `parameters` not an object, `timeout` not a positive number, `database` not a string, or
     ///   any other field.
     package init(parsing body: ByteBuffer) throws(ServiceError) {
-        let parsed: Result<EngineValue, JSONValueParser.SyntaxError> = body.withUnsafeReadableBytes { bytes in
-            Result { () throws(JSONValueParser.SyntaxError) in try JSONValueParser.parse(bytes) }
+        let parsed: Result<EngineValue, JSONSyntaxError> = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(JSONSyntaxError) in try EngineValue(parsingJSON: bytes) }
         }
         let root: EngineValue
         switch parsed {

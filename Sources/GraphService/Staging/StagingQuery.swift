@@ -1,5 +1,6 @@
 import Foundation
 import GraphEngine
+import GraphJSON
 import NIOCore
 import Staging
 
@@ -14,8 +15,8 @@ package struct StagingQueryRequest: Sendable {
     /// Parses the body strictly: `400 invalid_json` for bad JSON, `422` for a missing `sql`, an
     /// unknown field, or a field of the wrong type (parameters must be scalars).
     package init(body: ByteBuffer) throws(ServiceError) {
-        let parsed: Result<EngineValue, JSONValueParser.SyntaxError> = body.withUnsafeReadableBytes { bytes in
-            Result { () throws(JSONValueParser.SyntaxError) in try JSONValueParser.parse(bytes) }
+        let parsed: Result<EngineValue, JSONSyntaxError> = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(JSONSyntaxError) in try EngineValue(parsingJSON: bytes) }
         }
         let root: EngineValue
         switch parsed {
