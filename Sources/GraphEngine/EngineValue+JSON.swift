@@ -41,7 +41,7 @@ struct EngineValueJSONBuilder: JSONValueBuilder {
     func member(_ key: String, _ value: EngineValue) -> (key: String, value: EngineValue) { (key, value) }
     func object(_ members: [(key: String, value: EngineValue)]) -> EngineValue { .map(members) }
 
-    func number(_ text: UnsafeRawBufferPointer, isInteger: Bool) -> EngineValue? {
+    func number(_ text: UnsafeBufferPointer<UInt8>, isInteger: Bool) -> EngineValue? {
         if isInteger {
             if let value = Self.int64(text) { return .int64(value) }
             let digits = String(decoding: text, as: UTF8.self)
@@ -53,7 +53,7 @@ struct EngineValueJSONBuilder: JSONValueBuilder {
     }
 
     /// An integer literal's value when it fits in `Int64`, read from its digits without a string.
-    static func int64(_ text: UnsafeRawBufferPointer) -> Int64? {
+    static func int64(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
         let negative = text.first == UInt8(ascii: "-")
         var value: Int64 = 0
         for byte in text.dropFirst(negative ? 1 : 0) {

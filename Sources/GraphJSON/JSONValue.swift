@@ -27,7 +27,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         var text = text
         let isNumber = text.withUTF8 { bytes in
-            var parser = JSONParser(bytes: UnsafeRawBufferPointer(bytes), builder: JSONValueTreeBuilder(), options: JSONParsingOptions())
+            var parser = JSONParser(bytes: bytes, builder: JSONValueTreeBuilder(), options: JSONParsingOptions())
             guard !bytes.isEmpty, (try? parser.scanNumber()) != nil else { return false }
             return parser.index == bytes.count
         }

@@ -65,7 +65,7 @@ import Testing
             func null() -> String { "null" }
             func bool(_ value: Bool) -> String { "\(value)" }
             func string(_ text: String) -> String { "s:\(text)" }
-            func number(_ text: UnsafeRawBufferPointer, isInteger: Bool) -> String? {
+            func number(_ text: UnsafeBufferPointer<UInt8>, isInteger: Bool) -> String? {
                 text.count > 3 ? nil : (isInteger ? "i:" : "d:") + String(decoding: text, as: UTF8.self)
             }
             func array(_ elements: [String]) -> String { "[" + elements.joined(separator: " ") + "]" }
