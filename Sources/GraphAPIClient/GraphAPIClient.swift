@@ -100,7 +100,7 @@ public final class GraphAPIClient: Sendable {
     /// `GET /health`. An unhealthy server (503 with `status: "unhealthy"`) is returned, not thrown.
     public func health() async throws -> HealthResponse {
         let answer = try await perform(.health)
-        if answer.status == 503, let health = try? JSONDecoder().decode(HealthResponse.self, from: answer.data) { return health }
+        if answer.status == 503, let health = try? Self.contractDecoder().decode(HealthResponse.self, from: answer.data) { return health }
         return try decode(HealthResponse.self, status: answer.status, body: answer.data)
     }
 
@@ -199,13 +199,23 @@ public final class GraphAPIClient: Sendable {
 
     func decode<Value: Decodable>(_ type: Value.Type, status: Int, body: Data) throws(GraphAPIClientError) -> Value {
         do {
-            return try JSONDecoder().decode(type, from: body)
+            return try Self.contractDecoder().decode(type, from: body)
         } catch {
             throw GraphAPIClientError(
                 kind: .invalidResponse, status: status,
                 detail: "the answer does not match the contract's \(Value.self): \(GraphAPIClient.describe(error))"
             )
         }
+    }
+
+    /// A decoder for the types generated from the contract: its timestamps are ISO-8601 with
+    /// milliseconds (whole seconds are read too).
+    public static func contractDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            try ServerDateTranscoder().decode(try decoder.singleValueContainer().decode(String.self))
+        }
+        return decoder
     }
 
     static func describe(_ error: any Error) -> String {

@@ -28,10 +28,10 @@ struct DatabasesCommand: AsyncParsableCommand {
                 let list = try await client.listDatabases()
                 let rows: [[JSONValue]] = list.databases.map { database in
                     [
-                        .string(database.graphID), .string(database.schemaType.rawValue),
+                        .string(database.graphId), .string(database.schemaType.rawValue),
                         database.repositoryName.map(JSONValue.string) ?? .null, .bool(database.readOnly),
-                        .string(ClientFormatting.bytes(database.sizeBytes)), .bool(database.isOpen), .string(database.createdAt),
-                        database.lastAccessed.map(JSONValue.string) ?? .null,
+                        .string(ClientFormatting.bytes(database.sizeBytes)), .bool(database.isOpen),
+                        .string(ServerTimestamp.text(database.createdAt)), database.lastAccessed.map { .string(ServerTimestamp.text($0)) } ?? .null,
                     ]
                 }
                 let columns = ["graph_id", "schema_type", "repository", "read_only", "size", "open", "created_at", "last_accessed"]
@@ -93,17 +93,18 @@ struct DatabasesCommand: AsyncParsableCommand {
         func run() async throws {
             try await ClientCommandRunner.run {
                 let ddl = try ddlFile.map { path throws(GraphAPIClientError) in try ClientInput.read(path: path, what: "DDL") }
-                let type = SchemaType(rawValue: schemaType ?? (ddl == nil ? "entity" : "custom"))
+                // validate() allowed only the three types.
+                let type = schemaType.flatMap(SchemaType.init(rawValue:)) ?? (ddl == nil ? .entity : .custom)
                 let request = CreateDatabaseRequest(
-                    graphID: graphID, schemaType: type, repositoryName: repositoryName, customSchemaDDL: ddl,
+                    graphId: graphID, schemaType: type, repositoryName: repositoryName, customSchemaDdl: ddl,
                     readOnly: readOnly ? true : nil
                 )
                 let client = try connection.makeClient()
                 if json { return ClientFormatting.printRaw(try await client.send(.createDatabase(request))) }
                 let created = try await client.createDatabase(request)
                 StandardStream.output.write(
-                    "created database '\(created.graphID)' (schema \(created.schemaType)\(readOnly ? ", read-only" : "")) "
-                        + "in \(ClientFormatting.milliseconds(created.executionTimeMilliseconds))\n"
+                    "created database '\(created.graphId)' (schema \(created.schemaType.rawValue)\(readOnly ? ", read-only" : "")) "
+                        + "in \(ClientFormatting.milliseconds(created.executionTimeMs))\n"
                 )
             }
         }
@@ -166,16 +167,17 @@ struct DatabasesCommand: AsyncParsableCommand {
             try await ClientCommandRunner.run {
                 let client = try connection.makeClient()
                 if json { return ClientFormatting.printRaw(try await client.send(.databaseInfo(graphID))) }
-                let info = try await client.databaseInfo(graphID)
+                let answer = try await client.databaseInfo(graphID)
+                let (info, health) = (answer.summary, answer.health)
                 var lines: [(String, String)] = [
-                    ("graph_id", info.graphID), ("schema_type", info.schemaType.rawValue),
+                    ("graph_id", info.graphId), ("schema_type", info.schemaType.rawValue),
                     ("repository", info.repositoryName ?? "-"), ("read_only", "\(info.readOnly)"),
                     ("size", "\(ClientFormatting.bytes(info.sizeBytes)) (\(info.sizeBytes) bytes)"),
-                    ("created_at", info.createdAt), ("last_accessed", info.lastAccessed ?? "-"), ("open", "\(info.isOpen)"),
-                    ("healthy", "\(info.isHealthy)"), ("nodes", info.nodeCount.map(String.init) ?? "-"),
-                    ("relationships", info.relationshipCount.map(String.init) ?? "-"),
+                    ("created_at", ServerTimestamp.text(info.createdAt)), ("last_accessed", info.lastAccessed.map(ServerTimestamp.text) ?? "-"),
+                    ("open", "\(info.isOpen)"), ("healthy", "\(health.isHealthy)"), ("nodes", health.nodeCount.map(String.init) ?? "-"),
+                    ("relationships", health.relationshipCount.map(String.init) ?? "-"),
                 ]
-                if let error = info.error { lines.append(("error", error)) }
+                if let error = health.error { lines.append(("error", error)) }
                 let width = lines.map(\.0.count).max() ?? 0
                 var output = ""
                 for (name, value) in lines {
@@ -183,7 +185,7 @@ struct DatabasesCommand: AsyncParsableCommand {
                     output += name + ":" + padding + CellText.singleLine(value) + "\n"
                 }
                 StandardStream.output.write(output)
-                if !info.isHealthy { throw ExitCode.failure }
+                if !health.isHealthy { throw ExitCode.failure }
             }
         }
     }
@@ -211,11 +213,11 @@ struct DatabasesCommand: AsyncParsableCommand {
         }
 
         static func render(_ schema: GraphSchema) -> String {
-            func properties(_ list: [GraphSchema.Property], primaryKey: String? = nil) -> String {
+            func properties(_ list: [Components.Schemas.Property], primaryKey: String? = nil) -> String {
                 let width = list.map { CellText.displayWidth($0.name) }.max() ?? 0
                 return list.map { property in
                     let pad = String(repeating: " ", count: width - CellText.displayWidth(property.name) + 2)
-                    return "    \(property.name)\(pad)\(property.type)\(property.name == primaryKey ? "  PRIMARY KEY" : "")\n"
+                    return "    \(property.name)\(pad)\(property._type)\(property.name == primaryKey ? "  PRIMARY KEY" : "")\n"
                 }.joined()
             }
             var output = "Node tables (\(schema.nodeTables.count))\n"
@@ -225,8 +227,7 @@ struct DatabasesCommand: AsyncParsableCommand {
             }
             output += "Relationship tables (\(schema.relTables.count))\n"
             for table in schema.relTables {
-                let pairs = table.connections.map { $0.map { "\($0.from) -> \($0.to)" } }
-                    ?? [table.from.map { "\($0) -> \(table.to ?? "?")" } ?? "?"]
+                let pairs = table.connections.map { "\($0.from) -> \($0.to)" }
                 output += "  \(table.name) (\(pairs.joined(separator: ", ")))"
                     + "\(table.comment.map { "  -- \(CellText.singleLine($0))" } ?? "")\n"
                 output += properties(table.properties)
@@ -318,8 +319,8 @@ extension DatabasesCommand {
                 let changed = try await client.changeSchema(graphID, ddl: text)
                 let count = changed.statementsExecuted
                 StandardStream.output.write(
-                    "applied \(count) schema statement\(count == 1 ? "" : "s") to '\(changed.graphID)' "
-                        + "in \(ClientFormatting.milliseconds(changed.executionTimeMilliseconds))\n"
+                    "applied \(count) schema statement\(count == 1 ? "" : "s") to '\(changed.graphId)' "
+                        + "in \(ClientFormatting.milliseconds(changed.executionTimeMs))\n"
                 )
             }
         }

@@ -22,15 +22,15 @@ struct HealthCommand: AsyncParsableCommand {
             let health = try await client.health()
             if json {
                 StandardStream.output.write(
-                    "{\"status\":\(JSONValue.string(health.status)),\"uptime_seconds\":\(health.uptimeSeconds),"
+                    "{\"status\":\(JSONValue.string(health.status.rawValue)),\"uptime_seconds\":\(health.uptimeSeconds),"
                         + "\"version\":\(JSONValue.string(health.version))}\n"
                 )
             } else {
                 StandardStream.output.write(
-                    "\(health.status) (\(client.baseURL.absoluteString), version \(health.version), up \(ClientFormatting.seconds(health.uptimeSeconds)))\n"
+                    "\(health.status.rawValue) (\(client.baseURL.absoluteString), version \(health.version), up \(ClientFormatting.seconds(health.uptimeSeconds)))\n"
                 )
             }
-            if health.status != "healthy" { throw ExitCode.failure }
+            if health.status != .healthy { throw ExitCode.failure }
         }
     }
 }

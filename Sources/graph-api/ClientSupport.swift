@@ -240,6 +240,10 @@ enum ClientInput {
 
 /// Numbers for people.
 enum ClientFormatting {
+    static func bytes(_ count: Int) -> String {
+        bytes(UInt64(max(0, count)))
+    }
+
     static func bytes(_ count: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(count)

@@ -16,33 +16,34 @@ import Testing
         try await LiveServer.with { url in
             let client = try Self.client(url)
             let health = try await client.health()
-            #expect(health.status == "healthy")
+            #expect(health.status == .healthy)
             #expect(health.uptimeSeconds >= 0)
 
-            let created = try await client.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: Self.ddl))
-            #expect(created.graphID == "g")
+            let created = try await client.createDatabase(CreateDatabaseRequest(graphId: "g", schemaType: .custom, customSchemaDdl: Self.ddl))
+            #expect(created.graphId == "g")
             #expect(created.schemaType == .custom)
             #expect(created.schemaApplied)
 
             let list = try await client.listDatabases()
-            #expect(list.databases.map(\.graphID) == ["g"])
+            #expect(list.databases.map(\.graphId) == ["g"])
             #expect(list.totalDatabases == 1)
             #expect(list.nodeCapacity?.currentDatabases == 1)
 
             _ = try await client.query("g", QueryRequest(cypher: "UNWIND range(1, 20) AS i CREATE (:N {id: i, label: 'n' + CAST(i AS STRING)})"))
             let info = try await client.databaseInfo("g")
-            #expect(info.isHealthy)
-            #expect(info.nodeCount == 20)
-            #expect(info.relationshipCount == 0)
+            #expect(info.summary.graphId == "g")
+            #expect(info.health.isHealthy)
+            #expect(info.health.nodeCount == 20)
+            #expect(info.health.relationshipCount == 0)
 
             let schema = try await client.schema("g")
             #expect(schema.database == "g")
             #expect(schema.nodeTables.map(\.name) == ["N"])
             #expect(schema.nodeTables.first?.primaryKey == "id")
-            #expect(schema.nodeTables.first?.properties == [.init(name: "id", type: "INT64"), .init(name: "label", type: "STRING")])
+            #expect(schema.nodeTables.first?.properties == [.init(name: "id", _type: "INT64"), .init(name: "label", _type: "STRING")])
 
             let deleted = try await client.deleteDatabase("g")
-            #expect(deleted.status == "success")
+            #expect(deleted.status == .success)
             #expect(try await client.listDatabases().databases.isEmpty)
         }
     }
@@ -50,7 +51,7 @@ import Testing
     @Test func queryKeepsExactNumbersAndParameters() async throws {
         try await LiveServer.with { url in
             let client = try Self.client(url)
-            _ = try await client.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: Self.ddl))
+            _ = try await client.createDatabase(CreateDatabaseRequest(graphId: "g", schemaType: .custom, customSchemaDdl: Self.ddl))
             let result = try await client.query(
                 "g",
                 QueryRequest(
@@ -71,7 +72,7 @@ import Testing
     @Test func streamDeliversEveryChunkInOrder() async throws {
         try await LiveServer.with { url in
             let client = try Self.client(url)
-            _ = try await client.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: Self.ddl))
+            _ = try await client.createDatabase(CreateDatabaseRequest(graphId: "g", schemaType: .custom, customSchemaDdl: Self.ddl))
             // 20 rows in chunks of 7: 7, 7, 6; and 14 rows (an exact multiple) still end with a last chunk.
             for (rows, expectedCounts) in [(20, [7, 7, 6]), (14, [7, 7]), (0, [0])] {
                 var chunks: [QueryChunk] = []
@@ -122,7 +123,7 @@ import Testing
     @Test func leavingAStreamEarlyLeavesTheServerUsable() async throws {
         try await LiveServer.with { url in
             let client = try Self.client(url)
-            _ = try await client.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: Self.ddl))
+            _ = try await client.createDatabase(CreateDatabaseRequest(graphId: "g", schemaType: .custom, customSchemaDdl: Self.ddl))
             for _ in 0..<3 {
                 var seen = 0
                 for try await chunk in client.streamQuery("g", QueryRequest(cypher: "UNWIND range(1, 100000) AS i RETURN i"), chunkSize: 100) {
@@ -152,7 +153,7 @@ import Testing
                 (error as? GraphAPIClientError)?.isAccessDenied == true
             }
             await #expect {
-                try await client.createDatabase(CreateDatabaseRequest(graphID: "s", schemaType: .shared))
+                try await client.createDatabase(CreateDatabaseRequest(graphId: "s", schemaType: .shared))
             } throws: { error in
                 let error = error as? GraphAPIClientError
                 return error?.status == 400 && error?.code == "repository_name_required"

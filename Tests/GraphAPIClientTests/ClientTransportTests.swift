@@ -48,7 +48,7 @@ import Testing
     @Test func queryCommandUsesAlmostNoCPUWhileTheServerWorks() async throws {
         try await LiveServer.with { url in
             let setup = try Self.client(url)
-            _ = try await setup.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: Self.ddl))
+            _ = try await setup.createDatabase(CreateDatabaseRequest(graphId: "g", schemaType: .custom, customSchemaDdl: Self.ddl))
             try await setup.shutdown()
             let measured = try await CLIProcess.runMeasured(
                 ["query", "g", Self.slowCypher, "--url", url], environment: ["GRAPH_API_KEY": LiveServer.apiKey]
@@ -89,7 +89,7 @@ import Testing
         settings.connectionWaitMilliseconds = 100
         try await LiveServer.with(settings) { url in
             let setup = try Self.client(url)
-            _ = try await setup.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: Self.ddl))
+            _ = try await setup.createDatabase(CreateDatabaseRequest(graphId: "g", schemaType: .custom, customSchemaDdl: Self.ddl))
             // The only connection is busy with a slow query while the calls below run.
             let slow = Task { try await setup.query("g", QueryRequest(cypher: Self.slowCypher)) }
             try await Task.sleep(for: .milliseconds(500))
@@ -167,9 +167,9 @@ import Testing
             let stillOpen = await #expect(throws: GraphAPIClientError.self) { try await guarded.health() }
             #expect(stillOpen?.kind == .circuitOpen)
             try await Task.sleep(for: .milliseconds(1_100))
-            #expect(try await guarded.health().status == "healthy")
+            #expect(try await guarded.health().status == .healthy)
             #expect(guarded.breaker.current == .closed(consecutiveFailures: 0))
-            #expect(try await guarded.health().status == "healthy")
+            #expect(try await guarded.health().status == .healthy)
         }
         // The server is gone again: a half-open probe that fails opens the breaker at once.
         try await Task.sleep(for: .milliseconds(100))
@@ -189,7 +189,7 @@ import Testing
     @Test func aRequestGivesUpAtItsOwnTimeout() async throws {
         try await LiveServer.with { url in
             let client = try Self.client(url, retry: RetryPolicy(maxAttempts: 3))
-            _ = try await client.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: Self.ddl))
+            _ = try await client.createDatabase(CreateDatabaseRequest(graphId: "g", schemaType: .custom, customSchemaDdl: Self.ddl))
             var request = client.queryRequest("g", QueryRequest(cypher: Self.slowCypher))
             request.timeoutSeconds = 0.5
             let started = ContinuousClock.now
@@ -199,7 +199,7 @@ import Testing
             #expect(error?.attempts == 1)  // the POST reached the server: not sent again
             #expect(ContinuousClock.now - started < .seconds(5))
             // Other requests keep their own (default) timeout.
-            #expect(try await client.health().status == "healthy")
+            #expect(try await client.health().status == .healthy)
             try await client.shutdown()
         }
     }

@@ -76,7 +76,7 @@ import Testing
 
     @Test func httpRequestsCarryTheKeyAndTheBody() async throws {
         let client = GraphAPIClient(configuration: try Configuration(url: "http://h:1/prefix", apiKey: "secret"))
-        let create = try GraphAPIRequest.createDatabase(CreateDatabaseRequest(graphID: "g", schemaType: .custom, customSchemaDDL: "X"))
+        let create = try GraphAPIRequest.createDatabase(CreateDatabaseRequest(graphId: "g", schemaType: .custom, customSchemaDdl: "X"))
         let request = client.httpRequest(for: create)
         #expect(request.method == .POST)
         #expect(request.url == "http://h:1/prefix/databases")

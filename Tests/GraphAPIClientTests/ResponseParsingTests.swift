@@ -115,23 +115,37 @@ import Testing
         #expect(GraphAPIClientError(kind: .invalidInput, detail: "").exitStatus == 64)
     }
 
+    /// A timestamp read into a `Date` prints back as the server wrote it: every millisecond of a
+    /// few seconds (a `Date` lands a hair below about half of them, which truncation would print
+    /// one millisecond early).
+    @Test func timestampsPrintBackAsTheServerWroteThem() throws {
+        for millisecond in 0..<3_000 {
+            let text = String(format: "2026-12-06T15:44:%02d.%03dZ", millisecond / 1000, millisecond % 1000)
+            let date = try GraphAPIClient.contractDecoder().decode([Date].self, from: Data("[\"\(text)\"]".utf8))[0]
+            #expect(ServerTimestamp.text(date) == text)
+        }
+        #expect(ServerTimestamp.text(Date(timeIntervalSince1970: 0.9996)) == "1970-01-01T00:00:01.000Z")
+    }
+
     @Test func modelsDecodeTheContractsAnswers() throws {
-        let list = try JSONDecoder().decode(
+        let list = try GraphAPIClient.contractDecoder().decode(
             DatabaseList.self,
             from: Data(
                 #"{"databases":[{"graph_id":"g","schema_type":"entity","repository_name":null,"read_only":false,"created_at":"2026-01-04T09:00:00.123Z","last_accessed":null,"size_bytes":4096,"is_open":false}],"total_databases":1,"total_size_bytes":4096,"node_capacity":{"max_databases":10,"current_databases":1,"capacity_remaining":9,"utilization_percent":10.0}}"#
                     .utf8
             )
         )
-        #expect(list.databases.first?.graphID == "g")
+        #expect(list.databases.first?.graphId == "g")
+        // Timestamps are printed as the server wrote them, to the millisecond.
+        #expect(list.databases.first.map { ServerTimestamp.text($0.createdAt) } == "2026-01-04T09:00:00.123Z")
         #expect(list.databases.first?.schemaType == .entity)
         #expect(list.nodeCapacity?.capacityRemaining == 9)
         // A key scoped to some graphs gets no node_capacity.
-        let scoped = try JSONDecoder().decode(
+        let scoped = try GraphAPIClient.contractDecoder().decode(
             DatabaseList.self, from: Data(#"{"databases":[],"total_databases":0,"total_size_bytes":0}"#.utf8)
         )
         #expect(scoped.nodeCapacity == nil)
-        let schema = try JSONDecoder().decode(
+        let schema = try GraphAPIClient.contractDecoder().decode(
             GraphSchema.self,
             from: Data(
                 #"{"database":"g","node_tables":[{"name":"P","primary_key":"id","properties":[{"name":"id","type":"INT64"}],"comment":null}],"rel_tables":[{"name":"K","from":"P","to":"P","connections":[{"from":"P","to":"P"}],"properties":[]}]}"#
@@ -139,7 +153,7 @@ import Testing
             )
         )
         #expect(schema.nodeTables.first?.primaryKey == "id")
-        #expect(schema.relTables.first?.connections == [GraphSchema.Connection(from: "P", to: "P")])
+        #expect(schema.relTables.first?.connections == [.init(from: "P", to: "P")])
     }
 
     // MARK: The stream's decoding side (the iterator feeds it the body as it arrives)

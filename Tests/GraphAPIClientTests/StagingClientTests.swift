@@ -110,7 +110,7 @@ import Testing
             let client = try ClientLiveTests.client(server.url)
             _ = try await client.createDatabase(
                 CreateDatabaseRequest(
-                    graphID: "g", schemaType: .custom, customSchemaDDL: "CREATE NODE TABLE Person(identifier STRING PRIMARY KEY, name STRING, age INT64);"
+                    graphId: "g", schemaType: .custom, customSchemaDdl: "CREATE NODE TABLE Person(identifier STRING PRIMARY KEY, name STRING, age INT64);"
                 )
             )
             let created = try await client.createTable("g", CreateStagingTableRequest(tableName: "Person", source: "people.parquet"))
