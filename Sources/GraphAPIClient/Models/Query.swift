@@ -1,5 +1,11 @@
 import GraphJSON
 
+// Hand-written, not the generated `Components.Schemas.QueryRequest`, `QueryResult` and
+// `QueryChunk`: those hold parameters and rows as `OpenAPIValueContainer`/`OpenAPIObjectContainer`,
+// which read numbers through `Int`/`Double` and objects into dictionaries, so a 128-bit integer or a
+// long decimal would lose digits and a row its column order. These keep both as `JSONValue`, and
+// `QueryChunk` is the model of the hand-written NDJSON stream.
+
 /// The body of `POST /databases/{graph_id}/query`.
 public struct QueryRequest: Sendable, Hashable {
     /// The Cypher statement.

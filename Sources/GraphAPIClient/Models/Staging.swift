@@ -1,5 +1,11 @@
 import GraphJSON
 
+// Still hand-written beside the generated types. The staged-table query's request, answer and
+// stream chunk (`StagingQueryRequest`, `StagingQueryResponse`, `StagingQueryChunk`) must stay so:
+// the generated ones hold parameters and rows as `OpenAPIValueContainer`s, which lose numbers'
+// exact digits, and the chunk is the model of the hand-written NDJSON stream. The others (loads,
+// ingest, copy) are due to become typealiases of `Components.Schemas` as `Databases.swift`'s did.
+
 /// A string or a list of strings: the `source` and `s3_pattern` of the staging and copy requests.
 /// One value is sent as a string, several as a list.
 public struct StagingSourceList: Codable, Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByArrayLiteral {

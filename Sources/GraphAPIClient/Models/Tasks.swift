@@ -1,5 +1,9 @@
 import GraphJSON
 
+// Still hand-written beside `Components.Schemas.TaskRecord`, `TaskList`, `TaskStats` and
+// `TaskAccepted`, which are due to replace them as `Databases.swift`'s did. `TaskEvent` stays: it is
+// the model of the hand-written server-sent event stream.
+
 /// One background task (copy, ingest, backup, restore): `GET /tasks/{task_id}/status`, an entry
 /// of `GET /tasks`, and the data of the monitor's events.
 public struct TaskInfo: Codable, Sendable, Hashable {
