@@ -89,7 +89,7 @@ extension Connection {
     /// bytes before, and the news of the checkpoint after.
     public func checkpoint() throws {
         let journal = database.journal
-        _ = journal?.captureCommits(on: self)
+        journal?.prepareForCheckpoint(on: self)
         do {
             try query("CHECKPOINT").close()
             database.checkpointFailure.withLock { $0 = nil }

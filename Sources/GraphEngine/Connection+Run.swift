@@ -74,7 +74,7 @@ extension Connection {
                             guard statement.isCheckpoint else { return try connection.execute(statement, parameters: parameters) }
                             // The journal must know where a checkpoint cut the log.
                             let journal = connection.database.journal
-                            _ = journal?.captureCommits(on: connection)
+                            journal?.prepareForCheckpoint(on: connection)
                             let result = try connection.execute(statement, parameters: parameters)
                             journal?.checkpointed(connection.database)
                             return result

@@ -15,8 +15,8 @@
 /// - ``dataFileChanged(_:reason:)`` after the data file changed without the log (a `COPY`), once
 ///   it is checkpointed.
 ///
-/// ``waitUntilDurable(_:)`` runs after the gate is released, so that writers queued behind one
-/// another share the journal's syncs (group commit).
+/// ``waitUntilDurable(_:)`` runs after the gate is released, so that a journal that syncs per
+/// write lets queued writers share its syncs (group commit).
 public protocol WriteJournal: AnyObject, Sendable {
     /// Before a write (the caller holds the gate): throws when the write could not be journaled
     /// (the journal's chain is broken and it cannot take a new base, e.g. on a full disk), so
@@ -25,6 +25,9 @@ public protocol WriteJournal: AnyObject, Sendable {
     /// Records the bytes the log gained since the last call as one entry. Returns the entry's
     /// position (to pass to ``waitUntilDurable(_:)``), or `nil` when the log did not grow.
     func captureCommits(on connection: Connection) -> UInt64?
+    /// Before a checkpoint (the caller holds the gate): records the log's last bytes and makes
+    /// the journal durable, since the checkpoint lets the engine drop its log.
+    func prepareForCheckpoint(on connection: Connection)
     /// Records that a checkpoint emptied the log.
     func checkpointed(_ database: Database)
     /// Records, durably, that the data file is about to change outside the log (a `COPY`): a
@@ -34,7 +37,8 @@ public protocol WriteJournal: AnyObject, Sendable {
     /// Records that the data file changed outside the log (the caller checkpointed it): the
     /// journal takes a new base copy of the data file.
     func dataFileChanged(_ connection: Connection, reason: String) throws
-    /// Returns once the entry at `position` (and every one before it) is on stable storage.
+    /// Returns once the entry at `position` (and every one before it) is durable: on stable
+    /// storage, or recoverable from what is (the engine's synced log).
     func waitUntilDurable(_ position: UInt64) async
 }
 

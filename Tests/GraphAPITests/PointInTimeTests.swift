@@ -45,7 +45,7 @@ import Testing
     static let graph = TestGraph(
         id: "g",
         ddl: [
-            "CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, age INT64, tag UUID, at TIMESTAMP, r DOUBLE)",
+            "CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, age INT64, tag STRING, at TIMESTAMP, r DOUBLE)",
             "CREATE REL TABLE K(FROM P TO P, w DOUBLE)",
         ]
     )
@@ -68,7 +68,7 @@ import Testing
                     nextID += 1
                     try await Self.write(
                         client, "g",
-                        "CREATE (:P {id: $id, name: $name, age: $age, tag: gen_random_uuid(), at: current_timestamp(), r: random()})",
+                        "CREATE (:P {id: $id, name: $name, age: $age, tag: string(gen_random_uuid()), at: current_timestamp(), r: random()})",
                         ["id": nextID, "name": "p\(nextID)", "age": Int.random(in: 1...90, using: &generator)]
                     )
                 case 3:
