@@ -233,7 +233,13 @@ package final class GraphJournal: WriteJournal {
     // MARK: WriteJournal
 
     package func prepareForWrite(on connection: Connection) throws {
-        let (needsBase, grown) = state.withLock { ($0.needsBase && !$0.changing, $0.bytesSinceBase > rebaseBytes) }
+        // A write starts only once every earlier one ended (the gate): a COPY that announced a
+        // change of the data file and then failed before ``dataFileChanged(_:reason:)`` left
+        // `changing` set, and its base is due now.
+        let (needsBase, grown) = state.withLock { state in
+            state.changing = false
+            return (state.needsBase, state.bytesSinceBase > rebaseBytes)
+        }
         if grown, !needsBase {
             // Replaying stays bounded, and older entries can go once they are past retention.
             do {
