@@ -88,12 +88,20 @@ extension Connection {
     /// failure for lack of memory until a checkpoint succeeds. The journal gets the log's last
     /// bytes before, and the news of the checkpoint after.
     public func checkpoint() throws {
+        try checkpointing { try $0.query("CHECKPOINT").close() }
+    }
+
+    /// Runs `body`, which checkpoints (``checkpoint()``, or a tenant's `CHECKPOINT` statement),
+    /// with the bookkeeping every checkpoint needs: the journal's last bytes before it and the
+    /// news after it, and a failure for lack of memory remembered until one succeeds.
+    func checkpointing<R>(_ body: (Connection) throws -> R) throws -> R {
         let journal = database.journal
         journal?.prepareForCheckpoint(on: self)
         do {
-            try query("CHECKPOINT").close()
+            let result = try body(self)
             database.checkpointFailure.withLock { $0 = nil }
             journal?.checkpointed(database)
+            return result
         } catch let error as EngineError where error.kind == .outOfMemory {
             database.checkpointFailure.withLock { $0 = error.message }
             throw error
@@ -103,7 +111,7 @@ extension Connection {
     /// The size of the database's write-ahead log in bytes (0 when there is none).
     public var writeAheadLogSize: UInt64 {
         var info = stat()
-        guard stat(database.path + ".wal", &info) == 0 else { return 0 }
+        guard stat(WriteAheadLog.path(of: database.path), &info) == 0 else { return 0 }
         return UInt64(info.st_size)
     }
 }

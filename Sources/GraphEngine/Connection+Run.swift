@@ -72,12 +72,8 @@ extension Connection {
                     try await executor.run(on: self) { connection in
                         try connection.writing { connection in
                             guard statement.isCheckpoint else { return try connection.execute(statement, parameters: parameters) }
-                            // The journal must know where a checkpoint cut the log.
-                            let journal = connection.database.journal
-                            journal?.prepareForCheckpoint(on: connection)
-                            let result = try connection.execute(statement, parameters: parameters)
-                            journal?.checkpointed(connection.database)
-                            return result
+                            // A tenant's CHECKPOINT is a checkpoint like the server's own.
+                            return try connection.checkpointing { try $0.execute(statement, parameters: parameters) }
                         }
                     }
                 }
