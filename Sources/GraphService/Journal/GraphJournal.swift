@@ -236,10 +236,12 @@ package final class GraphJournal: WriteJournal {
         // A write starts only once every earlier one ended (the gate): a COPY that announced a
         // change of the data file and then failed before ``dataFileChanged(_:reason:)`` left
         // `changing` set, and its base is due now.
-        let (needsBase, grown) = state.withLock { state in
+        let (needsBase, journaled) = state.withLock { state in
             state.changing = false
-            return (state.needsBase, state.bytesSinceBase > rebaseBytes)
+            return (state.needsBase, state.bytesSinceBase)
         }
+        // The data file's size is looked up only once the journal passed the minimum.
+        let grown = journaled > minimumRebaseBytes && journaled > rebaseBytes
         if grown, !needsBase {
             // Replaying stays bounded, and older entries can go once they are past retention.
             do {
@@ -371,12 +373,10 @@ package final class GraphJournal: WriteJournal {
         let name = Self.baseName(position)
         let temporary = folder + "/." + name
         let live = (databasePath as NSString).deletingLastPathComponent
-        let dataName = (databasePath as NSString).lastPathComponent
         try? FileManager.default.removeItem(atPath: temporary)
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false)
         do {
-            let names = try FileManager.default.contentsOfDirectory(atPath: live).filter { $0 == dataName || $0.hasPrefix(dataName + ".") }
-            for name in names {
+            for name in try BackupService.engineFiles(in: live) {
                 let target = temporary + "/" + name
                 try copyFile(from: live + "/" + name, to: target)
             }
