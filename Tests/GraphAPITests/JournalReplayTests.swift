@@ -44,6 +44,20 @@ import Testing
         }
     }
 
+    /// Runs `body` on a new graph in a temporary folder (removed afterwards), with tables P and K.
+    static func withGraph(
+        _ name: String, retention: Duration = .seconds(3600), minimumRebaseBytes: UInt64 = 64 << 20, _ body: (Graph, String) throws -> Void
+    ) throws {
+        let folder = TestServer.temporaryPath(name)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let graph = try Graph(folder, retention: retention, minimumRebaseBytes: minimumRebaseBytes)
+        defer { graph.close() }
+        try graph.write("CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, r DOUBLE)")
+        try graph.write("CREATE REL TABLE K(FROM P TO P, w DOUBLE)")
+        try body(graph, folder)
+    }
+
     /// Every row of P and K, with internal ids.
     static func dump(_ connection: Connection) throws -> String {
         let nodes = try connection.query("MATCH (p:P) RETURN id(p), p.id, p.name, p.r ORDER BY offset(id(p))").allRows()
@@ -70,37 +84,32 @@ import Testing
     }
 
     @Test func aPinnedCheckpointReplaysExactly() throws {
-        let folder = TestServer.temporaryPath("journal-pinned")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let graph = try Graph(folder)
-        defer { graph.close() }
-        try graph.write("CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, r DOUBLE)")
-        try graph.write("CREATE REL TABLE K(FROM P TO P, w DOUBLE)")
-        try graph.write("UNWIND range(1, 500) AS x CREATE (:P {id: x, name: 'p' + string(x), r: random()})")
-        var snapshots: [(UInt64, String)] = [(graph.journal.lastPosition, try Self.dump(graph.connection))]
+        try Self.withGraph("journal-pinned") { graph, _ in
+            try graph.write("UNWIND range(1, 500) AS x CREATE (:P {id: x, name: 'p' + string(x), r: random()})")
+            var snapshots: [(UInt64, String)] = [(graph.journal.lastPosition, try Self.dump(graph.connection))]
 
-        let reader = try graph.database.connect()
-        defer { reader.close() }
-        try reader.query("BEGIN TRANSACTION READ ONLY").close()
-        try reader.query("MATCH (p:P) RETURN count(p)").close()
-        try graph.write("MATCH (a:P), (b:P) WHERE b.id = a.id + 1 AND a.id < 100 CREATE (a)-[:K {w: random()}]->(b)")
-        try graph.connection.checkpoint()
-        let logPath = WriteAheadLog.path(of: graph.path)
-        #expect(GraphJournal.fileSize(logPath) > 0, "the reader should pin the checkpoint, leaving the log")
-        snapshots.append((graph.journal.lastPosition, try Self.dump(graph.connection)))
-        try graph.write("MATCH (p:P) WHERE p.id % 3 = 0 DETACH DELETE p")
-        snapshots.append((graph.journal.lastPosition, try Self.dump(graph.connection)))
-        try reader.query("COMMIT").close()
-        try graph.write("MATCH (p:P) WHERE p.id % 5 = 1 SET p.name = 'five', p.r = random()")
-        snapshots.append((graph.journal.lastPosition, try Self.dump(graph.connection)))
-        try graph.connection.checkpoint()
-        try graph.write("CREATE (:P {id: 9000, name: 'last', r: random()})")
-        snapshots.append((graph.journal.lastPosition, try Self.dump(graph.connection)))
+            let reader = try graph.database.connect()
+            defer { reader.close() }
+            try reader.query("BEGIN TRANSACTION READ ONLY").close()
+            try reader.query("MATCH (p:P) RETURN count(p)").close()
+            try graph.write("MATCH (a:P), (b:P) WHERE b.id = a.id + 1 AND a.id < 100 CREATE (a)-[:K {w: random()}]->(b)")
+            try graph.connection.checkpoint()
+            let logPath = WriteAheadLog.path(of: graph.path)
+            #expect(GraphJournal.fileSize(logPath) > 0, "the reader should pin the checkpoint, leaving the log")
+            snapshots.append((graph.journal.lastPosition, try Self.dump(graph.connection)))
+            try graph.write("MATCH (p:P) WHERE p.id % 3 = 0 DETACH DELETE p")
+            snapshots.append((graph.journal.lastPosition, try Self.dump(graph.connection)))
+            try reader.query("COMMIT").close()
+            try graph.write("MATCH (p:P) WHERE p.id % 5 = 1 SET p.name = 'five', p.r = random()")
+            snapshots.append((graph.journal.lastPosition, try Self.dump(graph.connection)))
+            try graph.connection.checkpoint()
+            try graph.write("CREATE (:P {id: 9000, name: 'last', r: random()})")
+            snapshots.append((graph.journal.lastPosition, try Self.dump(graph.connection)))
 
-        #expect(Set(snapshots.map(\.1)).count == snapshots.count)
-        for (position, expected) in snapshots {
-            #expect(try Self.replayed(graph.journal, to: position) == expected, "position \(position)")
+            #expect(Set(snapshots.map(\.1)).count == snapshots.count)
+            for (position, expected) in snapshots {
+                #expect(try Self.replayed(graph.journal, to: position) == expected, "position \(position)")
+            }
         }
     }
 
@@ -145,71 +154,56 @@ import Testing
     /// no new base can be taken (here the journal's folder is a file). Once it can, the next
     /// write starts a new chain with a base, and restores reach it.
     @Test func aWriteTheJournalCannotRecordIsRefusedBeforeItCommits() throws {
-        let folder = TestServer.temporaryPath("journal-refuse")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let graph = try Graph(folder)
-        defer { graph.close() }
-        try graph.write("CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, r DOUBLE)")
-        try graph.write("CREATE REL TABLE K(FROM P TO P, w DOUBLE)")
-        try graph.write("CREATE (:P {id: 1, name: 'kept', r: 0.5})")
-        let before = try Self.dump(graph.connection)
-        graph.journal.breakChain("test")
-        let journalFolder = folder + "/journal"
-        try FileManager.default.moveItem(atPath: journalFolder, toPath: folder + "/journal-aside")
-        try Data("not a folder".utf8).write(to: URL(fileURLWithPath: journalFolder))
-        #expect(throws: ServiceError.self) { try graph.write("CREATE (:P {id: 2, name: 'refused', r: 0.5})") }
-        #expect(try Self.dump(graph.connection) == before, "nothing was written")
+        try Self.withGraph("journal-refuse") { graph, folder in
+            try graph.write("CREATE (:P {id: 1, name: 'kept', r: 0.5})")
+            let before = try Self.dump(graph.connection)
+            graph.journal.breakChain("test")
+            let journalFolder = folder + "/journal"
+            try FileManager.default.moveItem(atPath: journalFolder, toPath: folder + "/journal-aside")
+            try Data("not a folder".utf8).write(to: URL(fileURLWithPath: journalFolder))
+            #expect(throws: ServiceError.self) { try graph.write("CREATE (:P {id: 2, name: 'refused', r: 0.5})") }
+            #expect(try Self.dump(graph.connection) == before, "nothing was written")
 
-        try FileManager.default.removeItem(atPath: journalFolder)
-        try FileManager.default.moveItem(atPath: folder + "/journal-aside", toPath: journalFolder)
-        try graph.write("CREATE (:P {id: 3, name: 'after', r: 0.5})")
-        let after = try Self.dump(graph.connection)
-        #expect(after != before)
-        #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == after)
+            try FileManager.default.removeItem(atPath: journalFolder)
+            try FileManager.default.moveItem(atPath: folder + "/journal-aside", toPath: journalFolder)
+            try graph.write("CREATE (:P {id: 3, name: 'after', r: 0.5})")
+            let after = try Self.dump(graph.connection)
+            #expect(after != before)
+            #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == after)
+        }
     }
 
     /// The journal takes a new base once it grew past the data file's size, and removes the
     /// bases and segments that only entries older than ``GraphJournal/retention`` need: the disk
     /// it takes stays bounded, and restores inside the window still work.
     @Test func aGrownJournalTakesANewBaseAndPrunesWhatIsPastRetention() throws {
-        let folder = TestServer.temporaryPath("journal-prune")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let graph = try Graph(folder, retention: .seconds(0), minimumRebaseBytes: 0)
-        defer { graph.close() }
-        try graph.write("CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, r DOUBLE)")
-        try graph.write("CREATE REL TABLE K(FROM P TO P, w DOUBLE)")
-        let firstBase = try #require(graph.journal.window?.earliest.position)
-        let early = graph.journal.lastPosition
-        var written = 0
-        while graph.journal.window?.earliest.position == firstBase, written < 5_000 {
-            written += 1
-            try graph.write("UNWIND range(1, 50) AS x CREATE (:P {id: \(written) * 100 + x, name: 'padding padding padding', r: random()})")
+        try Self.withGraph("journal-prune", retention: .seconds(0), minimumRebaseBytes: 0) { graph, folder in
+            let firstBase = try #require(graph.journal.window?.earliest.position)
+            let early = graph.journal.lastPosition
+            var written = 0
+            while graph.journal.window?.earliest.position == firstBase, written < 5_000 {
+                written += 1
+                try graph.write("UNWIND range(1, 50) AS x CREATE (:P {id: \(written) * 100 + x, name: 'padding padding padding', r: random()})")
+            }
+            let window = try #require(graph.journal.window)
+            #expect(window.earliest.position > firstBase, "a new base after \(written) writes")
+            let journalFiles = try FileManager.default.contentsOfDirectory(atPath: folder + "/journal")
+            #expect(!journalFiles.contains(GraphJournal.baseName(firstBase)), "\(journalFiles)")
+            #expect(throws: ServiceError.self) { try JournalReplay(graph.journal).plan(.position(early)) }
+            try graph.write("CREATE (:P {id: -1, name: 'last', r: 0.5})")
+            #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == (try Self.dump(graph.connection)))
         }
-        let window = try #require(graph.journal.window)
-        #expect(window.earliest.position > firstBase, "a new base after \(written) writes")
-        let journalFiles = try FileManager.default.contentsOfDirectory(atPath: folder + "/journal")
-        #expect(!journalFiles.contains(GraphJournal.baseName(firstBase)), "\(journalFiles)")
-        #expect(throws: ServiceError.self) { try JournalReplay(graph.journal).plan(.position(early)) }
-        try graph.write("CREATE (:P {id: -1, name: 'last', r: 0.5})")
-        #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == (try Self.dump(graph.connection)))
     }
 
     /// A COPY that announced a change of the data file and failed before the journal's base (its
     /// closing checkpoint threw) must not leave the journal waiting for that base: the next write
     /// takes it, and is journaled.
     @Test func aCopyThatFailedHalfWayLeavesNoGapBehind() throws {
-        let folder = TestServer.temporaryPath("journal-copy-failed")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let graph = try Graph(folder)
-        defer { graph.close() }
-        try graph.write("CREATE NODE TABLE P(id INT64 PRIMARY KEY, name STRING, r DOUBLE)")
-        try graph.write("CREATE REL TABLE K(FROM P TO P, w DOUBLE)")
-        try graph.journal.dataFileWillChange(graph.database)
-        try graph.write("CREATE (:P {id: 1, name: 'after the failed copy', r: 0.5})")
-        try graph.write("CREATE (:P {id: 2, name: 'and one more', r: 0.25})")
-        #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == (try Self.dump(graph.connection)))
+        try Self.withGraph("journal-copy-failed") { graph, _ in
+            try graph.journal.dataFileWillChange(graph.database)
+            try graph.write("CREATE (:P {id: 1, name: 'after the failed copy', r: 0.5})")
+            try graph.write("CREATE (:P {id: 2, name: 'and one more', r: 0.25})")
+            #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == (try Self.dump(graph.connection)))
+        }
     }
 }
