@@ -23,9 +23,14 @@ package final class GraphJournal: WriteJournal {
     static let markerName = "needs-base"
     static let segmentExtension = ".seg"
     static let basePrefix = "base-"
+    static let idName = "id"
 
     let folder: String
     let databasePath: String
+    /// Names this journal (made when its folder is): positions count from 1 again in a journal
+    /// with another id (the graph was deleted and made again), so whoever follows a shipped
+    /// journal starts over when the id changes.
+    package let id: String
     let segmentLimit: Int
     /// How long entries stay restorable: older bases and the segments only they need are removed
     /// once a newer base is at least this old.
@@ -99,6 +104,13 @@ package final class GraphJournal: WriteJournal {
         self.retention = retention
         self.logger = logger
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let idPath = folder + "/" + Self.idName
+        if let existing = try? String(contentsOfFile: idPath, encoding: .utf8), !existing.isEmpty {
+            self.id = existing
+        } else {
+            self.id = UUID().uuidString.lowercased()
+            try DurableFile.write(Data(id.utf8), to: idPath)
+        }
         var state = State()
         let segments = try Self.segmentFiles(in: folder)
         for (index, name) in segments.enumerated() {
@@ -180,6 +192,78 @@ package final class GraphJournal: WriteJournal {
 
     /// The position of the last entry.
     package var lastPosition: UInt64 { state.withLock { $0.lastPosition } }
+
+    // MARK: Reading from another thread
+
+    /// A place in the journal's segment files: the offset of the next record in a segment.
+    package struct Cursor: Sendable, Codable, Equatable {
+        package var segment: String
+        package var offset: Int
+
+        package init(segment: String, offset: Int) {
+            self.segment = segment
+            self.offset = offset
+        }
+    }
+
+    /// Where the next record will be written.
+    package var endCursor: Cursor {
+        state.withLock { state in
+            if let segment = state.segment {
+                return Cursor(segment: (segment.path as NSString).lastPathComponent, offset: segment.size.load(ordering: .relaxed))
+            }
+            if let last = state.segments.last {
+                return Cursor(segment: last.name, offset: Int(Self.fileSize(folder + "/" + last.name)))
+            }
+            return Cursor(segment: String(format: "%016llu", state.nextSequence) + Self.segmentExtension, offset: 0)
+        }
+    }
+
+    /// The whole records written after `cursor`, at most about `limit` bytes of them, as stored
+    /// (`bytes`) and decoded, and the cursor after them. Safe while writes go on: a record being
+    /// appended is not whole yet and is left for the next call.
+    ///
+    /// - Throws: `journal_error` when the segment at `cursor` is gone (retention removed it) or
+    ///   damaged before its end.
+    func records(after cursor: Cursor, limit: Int = 16 << 20) throws -> (bytes: [UInt8], records: [JournalRecord], next: Cursor) {
+        let names = try Self.segmentFiles(in: folder)
+        var next = cursor
+        var bytes: [UInt8] = []
+        var records: [JournalRecord] = []
+        guard let start = names.firstIndex(of: cursor.segment) else {
+            // A segment not written yet is where the journal will go on (an empty journal).
+            if names.allSatisfy({ $0 < cursor.segment }) { return ([], [], cursor) }
+            throw ServiceError(.journalError, "the journal segment \(cursor.segment) is gone from \(folder)")
+        }
+        for (index, name) in names[start...].enumerated() {
+            if index > 0 {
+                next = Cursor(segment: name, offset: 0)
+            }
+            let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
+            guard next.offset <= data.count else {
+                throw ServiceError(.journalError, "the journal segment \(name) is shorter (\(data.count) bytes) than what was read of it")
+            }
+            var offset = next.offset
+            data.withUnsafeBytes { buffer in
+                while bytes.count < limit, let (record, end) = JournalRecord.decode(buffer, at: offset) {
+                    records.append(record)
+                    bytes.append(contentsOf: buffer[offset..<end])
+                    offset = end
+                }
+            }
+            next.offset = offset
+            if bytes.count >= limit { break }
+            // Only the last segment may end in a record being written; an earlier one is complete
+            // (zeros past its last record are space set aside, not records).
+            if offset < data.count, !data[offset...].allSatisfy({ $0 == 0 }) {
+                if start + index < names.count - 1 {
+                    throw ServiceError(.journalError, "the journal segment \(name) is damaged at byte \(offset)")
+                }
+                break
+            }
+        }
+        return (bytes, records, next)
+    }
 
     // MARK: Opening the database
 

@@ -117,69 +117,112 @@ package struct JournalReplay: Sendable {
         for name in try FileManager.default.contentsOfDirectory(atPath: base) {
             try FileManager.default.copyItem(atPath: base + "/" + name, toPath: folder + "/" + name)
         }
-        var settings = configuration
-        settings.readOnly = false
-        settings.autoCheckpoint = false
-        settings.throwOnWALReplayFailure = true
-        let path = folder + "/" + GraphRegistry.databaseFileName
-        let logPath = WriteAheadLog.path(of: path)
-        func apply() throws {
-            let database = try Database(path: path, configuration: settings)
-            defer { database.close() }
-            let connection = try database.connect()
-            defer { connection.close() }
-            try connection.query("CHECKPOINT").close()
-        }
-        // A base taken while a reader pinned its checkpoint holds the log: fold it in first.
-        if FileManager.default.fileExists(atPath: logPath) { try apply() }
-        var header: [UInt8] = []
-        var pending: FileHandle?
+        var applier = JournalApplier(folder: folder, configuration: configuration, header: [])
+        try applier.foldExistingLog()
         var started = false
-        func flush() throws {
-            guard let file = pending else { return }
-            try file.close()
-            pending = nil
-            try apply()
-            if GraphJournal.fileSize(logPath) != 0 {
-                throw ServiceError(.journalError, "replaying the journal left \(GraphJournal.fileSize(logPath)) bytes of log unapplied")
-            }
-        }
         try forEachRecord { record in
             if !started {
                 guard record.kind == .base, record.position == plan.basePosition else { return true }
                 started = true
-                header = record.payload
+                if !record.payload.isEmpty { applier.header = record.payload }
                 return true
             }
             switch record.kind {
             case .base:
                 return false  // the plan never crosses a base
             case .checkpoint:
-                try flush()
-                if !record.payload.isEmpty { header = record.payload }
+                try applier.apply(record)
             case .commit:
                 if record.position > plan.position { return false }
                 if isCancelled() { throw CancellationError() }
-                if record.logOffset == 0, record.payload.count >= WriteAheadLog.headerLength {
-                    header = Array(record.payload[0..<WriteAheadLog.headerLength])
-                }
-                if pending == nil {
-                    guard FileManager.default.createFile(atPath: logPath, contents: nil), let file = FileHandle(forWritingAtPath: logPath) else {
-                        throw ServiceError(.journalError, "cannot write \(logPath)")
-                    }
-                    pending = file
-                    if record.logOffset != 0 {
-                        guard header.count == WriteAheadLog.headerLength else {
-                            throw ServiceError(.journalError, "the journal lacks the log header needed to replay position \(record.position)")
-                        }
-                        try file.write(contentsOf: header)
-                    }
-                }
-                try pending?.write(contentsOf: record.payload)
+                try applier.apply(record)
                 if record.position == plan.position { return false }
             }
             return true
         }
-        try flush()
+        try applier.finish()
+    }
+}
+
+/// Applies journal records to a graph's engine files in a folder the caller alone uses: the
+/// commits' log bytes are written as the engine's log (behind the log's header when they
+/// continue a log a checkpoint left in place), and at each checkpoint record, and at the end,
+/// the engine opens the files (replaying the log; a failed replay throws), checkpoints and
+/// closes them. Blocks: run it on the engine's executor.
+struct JournalApplier {
+    let path: String
+    let settings: DatabaseConfiguration
+    /// The log's header (the same for every log file of a database), for commits that continue
+    /// a log whose start is not being written.
+    var header: [UInt8]
+    private var pending: FileHandle?
+
+    init(folder: String, configuration: DatabaseConfiguration, header: [UInt8]) {
+        var settings = configuration
+        settings.readOnly = false
+        settings.autoCheckpoint = false
+        settings.throwOnWALReplayFailure = true
+        self.settings = settings
+        self.path = folder + "/" + GraphRegistry.databaseFileName
+        self.header = header
+    }
+
+    var logPath: String { WriteAheadLog.path(of: path) }
+
+    /// Folds in a log the files already hold (a base taken while a reader pinned its
+    /// checkpoint), keeping its header.
+    mutating func foldExistingLog() throws {
+        guard FileManager.default.fileExists(atPath: logPath) else { return }
+        if header.isEmpty, GraphJournal.fileSize(logPath) >= UInt64(WriteAheadLog.headerLength) {
+            header = try GraphJournal.read(logPath, from: 0, to: UInt64(WriteAheadLog.headerLength))
+        }
+        try replay()
+    }
+
+    /// Applies a commit or a checkpoint record (a base cannot be applied: it replaces the files).
+    mutating func apply(_ record: JournalRecord) throws {
+        switch record.kind {
+        case .base:
+            throw ServiceError(.journalError, "a journal base (position \(record.position)) cannot be applied on earlier files")
+        case .checkpoint:
+            try finish()
+            if !record.payload.isEmpty { header = record.payload }
+        case .commit:
+            if record.logOffset == 0, record.payload.count >= WriteAheadLog.headerLength {
+                header = Array(record.payload[0..<WriteAheadLog.headerLength])
+            }
+            if pending == nil {
+                guard FileManager.default.createFile(atPath: logPath, contents: nil), let file = FileHandle(forWritingAtPath: logPath) else {
+                    throw ServiceError(.journalError, "cannot write \(logPath)")
+                }
+                pending = file
+                if record.logOffset != 0 {
+                    guard header.count == WriteAheadLog.headerLength else {
+                        throw ServiceError(.journalError, "the journal lacks the log header needed to replay position \(record.position)")
+                    }
+                    try file.write(contentsOf: header)
+                }
+            }
+            try pending?.write(contentsOf: record.payload)
+        }
+    }
+
+    /// Replays what was written since the last checkpoint record.
+    mutating func finish() throws {
+        guard let file = pending else { return }
+        try file.close()
+        pending = nil
+        try replay()
+        if GraphJournal.fileSize(logPath) != 0 {
+            throw ServiceError(.journalError, "replaying the journal left \(GraphJournal.fileSize(logPath)) bytes of log unapplied")
+        }
+    }
+
+    private func replay() throws {
+        let database = try Database(path: path, configuration: settings)
+        defer { database.close() }
+        let connection = try database.connect()
+        defer { connection.close() }
+        try connection.query("CHECKPOINT").close()
     }
 }
