@@ -25,12 +25,16 @@ public struct GraphNode: Sendable {
     public let metrics: ServerMetrics
     /// Backups and restores.
     public let backups: BackupService
+    /// Ships the journals to the backup destination (`nil`: no journal, or `--journal-ship-seconds 0`).
+    public let shipper: JournalShipper?
+    /// Follows a master's published graphs (`nil` unless `--replica-of`).
+    public let replica: ReplicaFollower?
 
     /// Where every engine call runs.
     public var executor: EngineExecutor { registry.executor }
     /// Creating, listing, inspecting and deleting graphs; their schema and metrics.
     public var databases: DatabaseService {
-        DatabaseService(registry: registry, staging: staging, activity: activity, metrics: metrics)
+        DatabaseService(registry: registry, staging: staging, activity: activity, metrics: metrics, replica: replica)
     }
     /// Running Cypher.
     public var queries: QueryService { QueryService(registry: registry, activity: activity) }
@@ -46,9 +50,18 @@ public struct GraphNode: Sendable {
         self.metrics = metrics
         self.activity = GraphActivity()
         self.staging = StagingService(configuration: configuration, registry: registry, tasks: tasks, metrics: metrics, logger: registry.logger)
-        self.backups = try BackupService(
+        let backups = try BackupService(
             configuration: configuration, registry: registry, staging: staging, tasks: tasks, metrics: metrics, logger: registry.logger
         )
+        self.backups = backups
+        self.shipper = registry.settings.keepsJournal && configuration.journalShipSeconds > 0
+            ? JournalShipper(backups: backups, interval: .seconds(configuration.journalShipSeconds), logger: registry.logger) : nil
+        self.replica = configuration.replicaOf.map { source in
+            ReplicaFollower(
+                registry: registry, backups: backups, source: source, graphs: configuration.replicaGraphs.map(Set.init), poll: .milliseconds(250),
+                metrics: metrics, logger: registry.logger
+            )
+        }
     }
 
     /// Opens the node's data folder: the folder layout, the engine's executor, the registry and
@@ -77,7 +90,7 @@ public struct GraphNode: Sendable {
         [
             QueryDrain(registry: registry, grace: grace, logger: logger), TaskShutdown(tasks: tasks),
             BackupScheduler(backups: backups, tick: configuration.backupSchedulerTick),
-        ]
+        ] + ([shipper, replica] as [(any Service)?]).compactMap { $0 }
     }
 }
 

@@ -174,6 +174,14 @@ public struct ServerConfiguration: Sendable {
     public var journal = true
     /// Hours a journal keeps its entries restorable (`--journal-retention-hours`).
     public var journalRetentionHours = 24
+    /// Seconds between shipments of the journals to the backup destination
+    /// (`--journal-ship-seconds`); 0: the journals are not shipped.
+    public var journalShipSeconds = 5
+    /// The destination a `shared_replica` follows (`--replica-of`: a local folder or an S3
+    /// location where a master publishes); `nil`: the node serves its own data.
+    public var replicaOf: ReplicaSource?
+    /// The graphs a replica follows (`--replica-graphs`); `nil`: every graph published.
+    public var replicaGraphs: [GraphID]?
     /// The level of the server's log (`--log-level`, `LOG_LEVEL`).
     public var logLevel: Logger.Level = .info
     /// The format of the server's log lines (`json` or `text`), as the executable set up logging;
@@ -353,6 +361,37 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("invalid backup S3 destination '\(uri)': \(error)")
             }
         }
+        config.journalShipSeconds = try integer(.journalShipSeconds, 0...86_400) ?? config.journalShipSeconds
+        if let raw = pick(.replicaOf) {
+            guard config.nodeType == .sharedReplica else {
+                throw ConfigurationError("\(ServerSetting.replicaOf.flag!) is for a node started with --node-type shared_replica")
+            }
+            if raw.hasPrefix("s3://") {
+                do {
+                    config.replicaOf = .s3(BackupS3Settings(location: try S3Location(raw), client: try S3Client.Configuration.fromEnvironment(env)))
+                } catch {
+                    throw ConfigurationError("invalid replica source '\(raw)': \(error)")
+                }
+            } else {
+                guard !raw.isEmpty else { throw ConfigurationError("invalid replica source: empty") }
+                config.replicaOf = .folder(raw)
+            }
+        }
+        if let raw = pick(.replicaGraphs) {
+            guard config.replicaOf != nil else {
+                throw ConfigurationError("\(ServerSetting.replicaGraphs.flag!) needs \(ServerSetting.replicaOf.flag!)")
+            }
+            var graphs: [GraphID] = []
+            for name in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                do {
+                    graphs.append(try GraphID(validating: name))
+                } catch {
+                    throw ConfigurationError("invalid \(ServerSetting.replicaGraphs.environmentVariable) entry '\(name)': \(error.message)")
+                }
+            }
+            guard !graphs.isEmpty else { throw ConfigurationError("invalid \(ServerSetting.replicaGraphs.environmentVariable): no graph ids") }
+            config.replicaGraphs = graphs
+        }
         if let raw = pick(.logLevel) {
             guard let level = Logger.Level(rawValue: raw) else {
                 let allowed = Logger.Level.allCases.map(\.rawValue).joined(separator: "|")
@@ -410,6 +449,21 @@ enum ScopedKeysFile {
 }
 
 /// Where S3 backups go and how S3 is reached.
+/// Where a replica reads what its master publishes (`--replica-of`).
+public enum ReplicaSource: Sendable, CustomStringConvertible {
+    /// A local folder: the master's backup folder, or a copy of it.
+    case folder(String)
+    /// An S3 location: the master's `--backup-s3-uri`.
+    case s3(BackupS3Settings)
+
+    public var description: String {
+        switch self {
+        case .folder(let path): path
+        case .s3(let settings): settings.location.description
+        }
+    }
+}
+
 public struct BackupS3Settings: Sendable {
     /// `s3://bucket/prefix`.
     public var location: S3Location

@@ -54,6 +54,9 @@ public enum ServerSetting: String, Sendable, CaseIterable {
     case maxRestoreUploadGB = "MAX_RESTORE_UPLOAD_GB"
     case journal = "JOURNAL"
     case journalRetentionHours = "JOURNAL_RETENTION_HOURS"
+    case journalShipSeconds = "JOURNAL_SHIP_SECONDS"
+    case replicaOf = "REPLICA_OF"
+    case replicaGraphs = "REPLICA_GRAPHS"
     case logLevel = "LOG_LEVEL"
     case logFormat = "LOG_FORMAT"
 
@@ -126,6 +129,9 @@ public enum ServerSetting: String, Sendable, CaseIterable {
         case .maxRestoreUploadGB: name = "backup.max_restore_upload_bytes"
         case .journal: name = "backup.journal"
         case .journalRetentionHours: name = "backup.journal_retention_hours"
+        case .journalShipSeconds: name = "backup.journal_ship_seconds"
+        case .replicaOf: name = "replication.replica_of"
+        case .replicaGraphs: name = "replication.replica_graphs"
         case .logLevel: name = "log_level"
         case .logFormat: name = "log_format"
         }

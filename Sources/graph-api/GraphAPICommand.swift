@@ -160,6 +160,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Hours each graph's journal keeps its entries restorable (env GRAPH_API_JOURNAL_RETENTION_HOURS; default 24).")
     var journalRetentionHours: Int?
 
+    @Option(help: "Seconds between shipments of each graph's journal to the backup destination, where replicas follow it; 0 ships nothing (env GRAPH_API_JOURNAL_SHIP_SECONDS; default 5).")
+    var journalShipSeconds: Int?
+
+    @Option(help: "On a shared_replica node: the backup destination a master publishes to (its --backup-dir folder, or its --backup-s3-uri s3://bucket/prefix); the node follows the graphs published there, read-only (env GRAPH_API_REPLICA_OF).")
+    var replicaOf: String?
+
+    @Option(help: "With --replica-of: follow only these graphs, comma-separated (env GRAPH_API_REPLICA_GRAPHS; default every graph published).")
+    var replicaGraphs: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -188,6 +197,7 @@ struct Serve: AsyncParsableCommand {
             .backupKeepLast: backupKeepLast.map(String.init), .backupKeepDays: backupKeepDays.map(String.init),
             .maxRestoreUploadGB: maxRestoreUploadGb.map(String.init), .backupThreads: backupThreads.map(String.init),
             .journal: journal, .journalRetentionHours: journalRetentionHours.map(String.init),
+            .journalShipSeconds: journalShipSeconds.map(String.init), .replicaOf: replicaOf, .replicaGraphs: replicaGraphs,
             .logLevel: logLevel,
         ]
         var flags: [String: String] = [:]

@@ -60,6 +60,8 @@ struct InfoController: Sendable {
         var activeConnections: Int?
         var queueDepth: Int?
         var configuration: EffectiveConfiguration
+        /// On a replica, for an operator key: where it stands on each graph it follows.
+        var replication: Replication?
     }
 
     /// Engine versions.
@@ -112,6 +114,7 @@ struct InfoController: Sendable {
         var logFormat: Nullable<String>
         var authentication: Authentication?
         var backup: Backup?
+        var replication: ReplicationSettings
     }
 
     /// The DuckDB staging databases' limits.
@@ -146,6 +149,7 @@ struct InfoController: Sendable {
         var maxRestoreUploadBytes: Int64
         var journal: Bool
         var journalRetentionHours: Int
+        var journalShipSeconds: Int
         var defaultScheduleInterval: String?
         var defaultScheduleCron: String?
         var defaultScheduleKeepLast: Int?
@@ -153,7 +157,7 @@ struct InfoController: Sendable {
 
         func encode(to encoder: any Encoder) throws {
             enum Keys: String, CodingKey {
-                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, keyFile, threads, maxRestoreUploadBytes, journal, journalRetentionHours
+                case directory, s3Uri, defaultDestination, encryptedByDefault, keyIds, keyFile, threads, maxRestoreUploadBytes, journal, journalRetentionHours, journalShipSeconds
                 case defaultScheduleInterval, defaultScheduleCron, defaultScheduleKeepLast, defaultScheduleKeepDays
             }
             var container = encoder.container(keyedBy: Keys.self)
@@ -167,10 +171,37 @@ struct InfoController: Sendable {
             try container.encode(maxRestoreUploadBytes, forKey: .maxRestoreUploadBytes)
             try container.encode(journal, forKey: .journal)
             try container.encode(journalRetentionHours, forKey: .journalRetentionHours)
+            try container.encode(journalShipSeconds, forKey: .journalShipSeconds)
             try container.encode(defaultScheduleInterval, forKey: .defaultScheduleInterval)
             try container.encode(defaultScheduleCron, forKey: .defaultScheduleCron)
             try container.encode(defaultScheduleKeepLast, forKey: .defaultScheduleKeepLast)
             try container.encode(defaultScheduleKeepDays, forKey: .defaultScheduleKeepDays)
+        }
+    }
+
+    /// What a replica follows (`--replica-of`, `--replica-graphs`).
+    struct ReplicationSettings: Encodable, Sendable {
+        var replicaOf: Nullable<String>
+        var replicaGraphs: Nullable<[String]>
+    }
+
+    /// A replica's state: the source, the largest lag, and each graph's standing.
+    struct Replication: Encodable, Sendable {
+        var replicaOf: String
+        var lagSeconds: Double
+        /// By graph id (a list: ids are not JSON keys the encoder may rewrite).
+        var graphs: [GraphReplication]
+    }
+
+    struct GraphReplication: Encodable, Sendable {
+        var graphID: String
+        var status: ReplicationStatus
+
+        func encode(to encoder: any Encoder) throws {
+            enum Keys: String, CodingKey { case graphId }
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(graphID, forKey: .graphId)
+            try status.encode(to: encoder)
         }
     }
 
@@ -270,11 +301,23 @@ struct InfoController: Sendable {
                         keyFile: configuration.backupKeyFile,
                         threads: configuration.backupThreads, maxRestoreUploadBytes: configuration.maxRestoreUploadBytes,
                         journal: configuration.journal && !configuration.nodeType.isReadOnly, journalRetentionHours: configuration.journalRetentionHours,
+                        journalShipSeconds: server.node.shipper == nil ? 0 : configuration.journalShipSeconds,
                         defaultScheduleInterval: configuration.backupSchedule?.interval, defaultScheduleCron: configuration.backupSchedule?.cron,
                         defaultScheduleKeepLast: configuration.backupSchedule?.retention?.keepLast,
                         defaultScheduleKeepDays: configuration.backupSchedule?.retention?.keepDays
-                    ) : nil
-            )
+                    ) : nil,
+                replication: ReplicationSettings(
+                    replicaOf: Nullable(configuration.replicaOf.map { "\($0)" }),
+                    replicaGraphs: Nullable(configuration.replicaGraphs.map { $0.map(\.rawValue) })
+                )
+            ),
+            replication: forOperator ? server.node.replica.map { replica in
+                let graphs = replica.status
+                return Replication(
+                    replicaOf: "\(configuration.replicaOf!)", lagSeconds: graphs.values.compactMap(\.lagSeconds).max() ?? 0,
+                    graphs: graphs.sorted { $0.key < $1.key }.map { GraphReplication(graphID: $0.key.rawValue, status: $0.value) }
+                )
+            } : nil
         )
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase

@@ -157,6 +157,8 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     /// SHA-256 of the stored archive (empty inside the archive's own header).
     public var sha256: String
     public var journalPosition: Int64?
+    /// The id of the journal `journalPosition` counts in (see ``GraphJournal/id``).
+    public var journalID: String? = nil
     public var writePauseMilliseconds: Double
     public var checkpointMilliseconds: Double
     public var label: String?
@@ -183,6 +185,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         case storedBytes = "stored_bytes"
         case compression, encryption, sha256
         case journalPosition = "journal_position"
+        case journalID = "journal_id"
         case writePauseMilliseconds = "write_pause_ms"
         case checkpointMilliseconds = "checkpoint_ms"
         case label, source, destination
@@ -210,6 +213,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
         try container.encode(encryption, forKey: .encryption)
         try container.encode(sha256, forKey: .sha256)
         try container.encode(journalPosition, forKey: .journalPosition)
+        try container.encode(journalID, forKey: .journalID)
         try container.encode(writePauseMilliseconds, forKey: .writePauseMilliseconds)
         try container.encode(checkpointMilliseconds, forKey: .checkpointMilliseconds)
         try container.encode(label, forKey: .label)

@@ -75,6 +75,24 @@ public final class BackupService: Sendable {
         try? await httpClient?.shutdown()
     }
 
+    /// Where the journal is published: the S3 destination when configured, else the local folder.
+    var publishedStore: PublishedStore { s3.map(PublishedStore.s3) ?? .local(root: store.root) }
+
+    /// The bases published beside graph `id`'s journal, newest first.
+    func publishedBases(of id: GraphID) async throws -> [BackupManifest] {
+        let bases = try await s3?.journalBases.list(graph: id.rawValue) ?? store.journalBases.list(graph: id.rawValue)
+        return bases.sorted { ($0.createdAt, $0.backupID) > ($1.createdAt, $1.backupID) }
+    }
+
+    /// Removes a published base (its manifest first).
+    func deletePublishedBase(_ manifest: BackupManifest) async throws {
+        if let s3 {
+            try await s3.journalBases.delete(graph: manifest.graphID, backupID: manifest.backupID)
+        } else {
+            try store.journalBases.delete(graph: manifest.graphID, backupID: manifest.backupID)
+        }
+    }
+
     // MARK: Backup
 
     /// Starts a backup of graph `id` as a `backup` task, after checking what can be checked
@@ -140,12 +158,15 @@ public final class BackupService: Sendable {
     /// Takes the backup (the work of a `backup` task, and of the `system` backup before a restore).
     func backup(
         graph id: GraphID, backupID: String, compression: BackupCompression, key: BackupKey?, label: String?, source: BackupSource,
-        destination: BackupDestination, includeStaging: Bool = false, progress: TaskProgress?
+        destination: BackupDestination, includeStaging: Bool = false, journalBase: Bool = false, progress: TaskProgress?
     ) async throws -> BackupManifest {
+        // A journal's base goes beside the published journal, not among the graph's backups.
+        let store = journalBase ? self.store.journalBases : self.store
+        let s3 = journalBase ? self.s3?.journalBases : self.s3
         let started = ContinuousClock.now
         let createdAt = Date()
         let metadata = try registry.metadata(of: id)
-        let work = store.workDirectory + "/" + backupID
+        let work = self.store.workDirectory + "/" + backupID
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         do {
@@ -167,7 +188,7 @@ public final class BackupService: Sendable {
                 schemaType: metadata.schemaType, repositoryName: metadata.repositoryName, schemaDDL: contents.ddl, tables: contents.tables,
                 nodeCount: contents.nodeCount, relationshipCount: contents.relationshipCount, sizeBytes: total, storedBytes: 0,
                 compression: compression, encryption: key.map { .init(algorithm: "AES-256-GCM", keyID: $0.id) }, sha256: "",
-                journalPosition: snapshot.position.map { Int64($0) }, writePauseMilliseconds: snapshot.pause.milliseconds.rounded(toPlaces: 3),
+                journalPosition: snapshot.position.map { Int64($0) }, journalID: snapshot.journalID, writePauseMilliseconds: snapshot.pause.milliseconds.rounded(toPlaces: 3),
                 checkpointMilliseconds: snapshot.checkpoint.milliseconds.rounded(toPlaces: 3), label: label, source: source,
                 destination: destination, includesStaging: stagingIncluded, files: files
             )
@@ -243,7 +264,7 @@ public final class BackupService: Sendable {
     /// file; with the WAL and the marker when a reader pinned the checkpoint).
     ///
     /// `position` is the journal's last entry, which the snapshot includes (`nil` without a journal).
-    func takeSnapshot(of id: GraphID, into work: String) async throws -> (pause: Duration, checkpoint: Duration, position: UInt64?) {
+    func takeSnapshot(of id: GraphID, into work: String) async throws -> (pause: Duration, checkpoint: Duration, position: UInt64?, journalID: String?) {
         let executor = registry.executor
         let live = registry.folder(of: id)
         let journal = try registry.journal(of: id)
@@ -258,7 +279,7 @@ public final class BackupService: Sendable {
                         try FileCopy.copy(from: live + "/" + name, to: work + "/" + name)
                     }
                 }
-                return (ContinuousClock.now - start, checkpointed - start, position)
+                return (ContinuousClock.now - start, checkpointed - start, position, journal?.id)
             }
         }
     }
@@ -623,37 +644,9 @@ public final class BackupService: Sendable {
                 }
                 archive = download
             }
-            let header = try await BlockingWork.run { try ArchiveReader.header(of: archive) }
-            let manifest = try BackupManifest(header.manifest)
-            if manifest.storageVersion > EngineVersion.ladybugStorage {
-                throw BackupFailure(
-                    message: "the archive was written by engine \(manifest.engineVersion) (storage version \(manifest.storageVersion)), newer than this server's \(EngineVersion.ladybug) (storage version \(EngineVersion.ladybugStorage))"
-                )
-            }
             try FileManager.default.createDirectory(atPath: side, withIntermediateDirectories: false)
             defer { try? FileManager.default.removeItem(atPath: side) }
-            progress.report(percent: 20, bytesProcessed: 0, totalBytes: header.payloadSize, message: "checking and extracting the archive")
-            let (keys, threads, total) = (self.keys, self.threads, max(header.payloadSize, 1))
-            let summary = try await BlockingWork.run {
-                try ArchiveReader.extract(
-                    archive, to: side, keys: keys, threads: threads,
-                    progress: { done in progress.report(percent: 20 + 50 * Double(done) / Double(total), bytesProcessed: done) },
-                    isCancelled: { progress.isCancelled }
-                )
-            }
-            if let expected, summary.sha256 != expected.sha256 {
-                throw BackupArchiveError(.tampered, "the archive's SHA-256 (\(summary.sha256)) is not the one its manifest recorded (\(expected.sha256))")
-            }
-            progress.report(percent: 72, message: "opening the restored graph and counting its tables")
-            let contents = try await inspect(folder: side)
-            if contents.tables != manifest.tables {
-                let differing = Set(contents.tables.keys).union(manifest.tables.keys).sorted().filter { contents.tables[$0] != manifest.tables[$0] }
-                throw BackupFailure(
-                    message: "the restored graph does not match its manifest: "
-                        + differing.prefix(5).map { "\($0) has \(contents.tables[$0].map(String.init) ?? "no table"), the manifest says \(manifest.tables[$0].map(String.init) ?? "no table")" }
-                        .joined(separator: "; ")
-                )
-            }
+            let (manifest, summary) = try await extractVerified(archive: archive, expected: expected, into: side, progress: progress)
             if progress.isCancelled { throw CancellationError() }
             let installed = try await install(
                 side: side, into: target, force: force, systemBackup: systemBackup, label: "before restore of \(manifest.backupID)",
@@ -682,6 +675,44 @@ public final class BackupService: Sendable {
             metrics.backupFailed(graph: target, kind: "restore")
             throw Self.describe(error, doing: "restore")
         }
+    }
+
+    /// Checks the archive at `archive` whole (every authentication tag, the SHA-256 against
+    /// `expected`'s, the engine's storage version) while extracting it into the folder `side`,
+    /// then opens the result and compares every table's count with the manifest.
+    func extractVerified(
+        archive: String, expected: BackupManifest?, into side: String, progress: TaskProgress?
+    ) async throws -> (manifest: BackupManifest, summary: ArchiveSummary) {
+        let header = try await BlockingWork.run { try ArchiveReader.header(of: archive) }
+        let manifest = try BackupManifest(header.manifest)
+        if manifest.storageVersion > EngineVersion.ladybugStorage {
+            throw BackupFailure(
+                message: "the archive was written by engine \(manifest.engineVersion) (storage version \(manifest.storageVersion)), newer than this server's \(EngineVersion.ladybug) (storage version \(EngineVersion.ladybugStorage))"
+            )
+        }
+        progress?.report(percent: 20, bytesProcessed: 0, totalBytes: header.payloadSize, message: "checking and extracting the archive")
+        let (keys, threads, total) = (self.keys, self.threads, max(header.payloadSize, 1))
+        let summary = try await BlockingWork.run {
+            try ArchiveReader.extract(
+                archive, to: side, keys: keys, threads: threads,
+                progress: { done in progress?.report(percent: 20 + 50 * Double(done) / Double(total), bytesProcessed: done) },
+                isCancelled: { progress?.isCancelled ?? false }
+            )
+        }
+        if let expected, summary.sha256 != expected.sha256 {
+            throw BackupArchiveError(.tampered, "the archive's SHA-256 (\(summary.sha256)) is not the one its manifest recorded (\(expected.sha256))")
+        }
+        progress?.report(percent: 72, message: "opening the restored graph and counting its tables")
+        let contents = try await inspect(folder: side)
+        if contents.tables != manifest.tables {
+            let differing = Set(contents.tables.keys).union(manifest.tables.keys).sorted().filter { contents.tables[$0] != manifest.tables[$0] }
+            throw BackupFailure(
+                message: "the restored graph does not match its manifest: "
+                    + differing.prefix(5).map { "\($0) has \(contents.tables[$0].map(String.init) ?? "no table"), the manifest says \(manifest.tables[$0].map(String.init) ?? "no table")" }
+                    .joined(separator: "; ")
+            )
+        }
+        return (manifest, summary)
     }
 
     /// Puts the engine files (and staging file, if any) of `side` in place as graph `target`:

@@ -9,6 +9,12 @@ import Logging
 /// sync, rename), so an interrupted backup is never listed and is removed at the next start.
 struct LocalBackupStore: Sendable {
     let root: String
+    /// The folder below each graph's that this store keeps its backups in (`""`: the graph's own;
+    /// ``journalBases``: the bases a published journal continues).
+    var area = ""
+
+    /// The same destination's journal bases (`<graph>/journal/bases/`), which are not listed among the graph's backups.
+    var journalBases: LocalBackupStore { LocalBackupStore(root: root, area: "/journal/bases") }
 
     static let archiveExtension = ".gbak"
     static let manifestExtension = ".manifest.json"
@@ -16,7 +22,7 @@ struct LocalBackupStore: Sendable {
 
     var workDirectory: String { root + "/.work" }
 
-    func folder(of graph: String) -> String { root + "/" + graph }
+    func folder(of graph: String) -> String { root + "/" + graph + area }
     func archive(graph: String, backupID: String) -> String { folder(of: graph) + "/" + backupID + Self.archiveExtension }
     func manifestPath(graph: String, backupID: String) -> String { folder(of: graph) + "/" + backupID + Self.manifestExtension }
 

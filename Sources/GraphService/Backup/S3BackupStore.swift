@@ -12,9 +12,14 @@ import S3Client
 struct S3BackupStore: Sendable {
     let client: S3Client
     let location: S3Location
+    /// As ``LocalBackupStore/area``.
+    var area = ""
 
-    func archiveKey(graph: String, backupID: String) -> String { location.key("\(graph)/\(backupID)\(LocalBackupStore.archiveExtension)") }
-    func manifestKey(graph: String, backupID: String) -> String { location.key("\(graph)/\(backupID)\(LocalBackupStore.manifestExtension)") }
+    /// The same destination's journal bases (`<graph>/journal/bases/`), which are not listed among the graph's backups.
+    var journalBases: S3BackupStore { S3BackupStore(client: client, location: location, area: "/journal/bases") }
+
+    func archiveKey(graph: String, backupID: String) -> String { location.key("\(graph)\(area)/\(backupID)\(LocalBackupStore.archiveExtension)") }
+    func manifestKey(graph: String, backupID: String) -> String { location.key("\(graph)\(area)/\(backupID)\(LocalBackupStore.manifestExtension)") }
 
     /// Uploads the archive file at `path`, read in parts.
     func upload(archive path: String, graph: String, backupID: String, progress: @escaping @Sendable (Int64) -> Void) async throws {
@@ -39,7 +44,9 @@ struct S3BackupStore: Sendable {
         try await Self.storageErrors {
             var archives: Set<String> = []
             var manifests: [String] = []
-            for try await object in client.listObjects(bucket: location.bucket, prefix: location.key("\(graph)/")) {
+            let prefix = location.key("\(graph)\(area)/")
+            // The objects in the folder itself (the journal's are below it).
+            for try await object in client.listObjects(bucket: location.bucket, prefix: prefix) where !object.key.dropFirst(prefix.count).contains("/") {
                 if object.key.hasSuffix(LocalBackupStore.manifestExtension) { manifests.append(object.key) }
                 if object.key.hasSuffix(LocalBackupStore.archiveExtension) { archives.insert(object.key) }
             }

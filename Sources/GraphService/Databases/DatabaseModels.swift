@@ -226,12 +226,15 @@ package struct DatabaseInfo: Encodable, Sendable {
     package var relationshipCount: Int64?
     /// Why the database is not healthy.
     package var error: String?
+    /// On a replica: where its copy stands.
+    package var replication: ReplicationStatus?
 
     package enum ExtraKeys: String, CodingKey {
         case isHealthy = "is_healthy"
         case nodeCount = "node_count"
         case relationshipCount = "relationship_count"
         case error
+        case replication
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -242,6 +245,7 @@ package struct DatabaseInfo: Encodable, Sendable {
         try container.encode(nodeCount, forKey: .nodeCount)
         try container.encode(relationshipCount, forKey: .relationshipCount)
         if let error { try container.encode(error, forKey: .error) }
+        if let replication { try container.encode(replication, forKey: .replication) }
     }
 }
 

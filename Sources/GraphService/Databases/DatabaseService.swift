@@ -16,15 +16,18 @@ public struct DatabaseService: Sendable {
     public let activity: GraphActivity
     /// The node's metrics (a deleted graph's series are dropped).
     public let metrics: ServerMetrics
+    /// On a replica: where it stands on each graph it follows.
+    public let replica: ReplicaFollower?
 
     var executor: EngineExecutor { registry.executor }
 
     /// Creates the service.
-    public init(registry: GraphRegistry, staging: StagingService, activity: GraphActivity, metrics: ServerMetrics) {
+    public init(registry: GraphRegistry, staging: StagingService, activity: GraphActivity, metrics: ServerMetrics, replica: ReplicaFollower? = nil) {
         self.registry = registry
         self.staging = staging
         self.activity = activity
         self.metrics = metrics
+        self.replica = replica
     }
 
     // MARK: Create
@@ -132,7 +135,8 @@ public struct DatabaseService: Sendable {
         let size = try await executor.run { [registry] in registry.sizeBytes(of: id) }
         return DatabaseInfo(
             summary: Self.summary(id, metadata: metadata, sizeBytes: size, isOpen: await registry.isOpen(id)),
-            isHealthy: totals != nil, nodeCount: totals?.nodes, relationshipCount: totals?.relationships, error: failure
+            isHealthy: totals != nil, nodeCount: totals?.nodes, relationshipCount: totals?.relationships, error: failure,
+            replication: replica?.status[id]
         )
     }
 

@@ -231,6 +231,18 @@ public final class ServerMetrics: Sendable {
         .seconds(900), .seconds(3600), .seconds(7200),
     ]
 
+    // MARK: Replicas
+
+    /// Where a replica stands on `graph`. Sets `graph_api_replica_lag_seconds{graph_id}`,
+    /// `graph_api_replica_applied_position{graph_id}` and
+    /// `graph_api_replica_published_position{graph_id}`.
+    public func replication(graph: GraphID, applied: UInt64, published: UInt64, lagSeconds: Double) {
+        let labels = [("graph_id", graph.rawValue)]
+        registry.makeGauge(descriptor: Names.replicaLag, labels: labels).set(to: lagSeconds)
+        registry.makeGauge(descriptor: Names.replicaApplied, labels: labels).set(to: Double(applied))
+        registry.makeGauge(descriptor: Names.replicaPublished, labels: labels).set(to: Double(published))
+    }
+
     // MARK: Node state (sampled when /metrics is scraped)
 
     /// Registers a closure run at every scrape of `/metrics`, before the text is written; use it to
@@ -332,6 +344,15 @@ public final class ServerMetrics: Sendable {
         }
         static var backupLastSuccess: MetricNameDescriptor {
             make("backup_last_success_timestamp", "seconds", "Unix time of each graph's last completed backup.")
+        }
+        static var replicaLag: MetricNameDescriptor {
+            make("replica_lag", "seconds", "How long the oldest journal entry a replica has not applied yet was committed ago (0: up to date).")
+        }
+        static var replicaApplied: MetricNameDescriptor {
+            make("replica_applied_position", "", "The journal position a replica's copy of each graph is at.")
+        }
+        static var replicaPublished: MetricNameDescriptor {
+            make("replica_published_position", "", "The journal position the master has published for each graph.")
         }
         static var requests: MetricNameDescriptor {
             make("http_requests", "total", "HTTP requests by method, route template and status.")

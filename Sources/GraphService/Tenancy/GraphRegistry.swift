@@ -403,8 +403,9 @@ public actor GraphRegistry: Service {
     /// folder into place, so the graph appears whole or not at all.
     ///
     /// - Throws: `409` if the graph exists, `507` at node capacity, `403` on a read-only node.
-    func adopt(_ id: GraphID, folder: String, metadata: GraphMetadata) async throws {
-        if settings.readOnlyNode { throw ServiceError.readOnlyNode("databases cannot be created here") }
+    /// A replica (`asReplica`) adopts the graphs it follows on its read-only node.
+    func adopt(_ id: GraphID, folder: String, metadata: GraphMetadata, asReplica: Bool = false) async throws {
+        if settings.readOnlyNode, !asReplica { throw ServiceError.readOnlyNode("databases cannot be created here") }
         if creating.contains(id) || deleting.contains(id)
             || FileManager.default.fileExists(atPath: self.folder(of: id) + "/" + GraphMetadata.fileName)
         {
