@@ -115,6 +115,18 @@ import Testing
         let nodeInfo = LifecycleTests.json(try await second.request("GET", "/info").1)
         let graphs = (nodeInfo["replication"] as? [String: Any])?["graphs"] as? [[String: Any]] ?? []
         #expect(graphs.map { $0["graph_id"] as? String } == ["g"], "\(nodeInfo["replication"] ?? "none")")
+        // The replica's answers are the documented ones.
+        var cases: [String] = []
+        for path in ["/databases/g", "/info"] {
+            let body = String(decoding: try await second.request("GET", path).1, as: UTF8.self)
+            cases.append(#"{"method":"get","path":"\#(path == "/info" ? path : "/databases/{graph_id}")","status":200,"media":"application/json","instance":\#(body)}"#)
+        }
+        let baseManifest = try #require(try FileManager.default.contentsOfDirectory(atPath: destination + "/g/journal/bases").first { $0.hasSuffix(".manifest.json") })
+        let manifest = String(decoding: try Data(contentsOf: URL(fileURLWithPath: destination + "/g/journal/bases/" + baseManifest)), as: UTF8.self)
+        cases.append(#"{"schema":"BackupManifest","instance":\#(manifest)}"#)
+        let document = root + "/openapi.json"
+        try await second.request("GET", "/openapi.json").1.write(to: URL(fileURLWithPath: document))
+        try OpenAPIResponseConformanceTests.validate(cases, against: document, files: root + "/conformance")
 
         // Killed and restarted, a replica goes on from its copy.
         _ = try first!.stop(signal: SIGKILL)

@@ -136,6 +136,45 @@ import Testing
         }
     }
 
+    /// `--journal-ship-seconds`, `--replica-of`, `--replica-graphs`: read, and refused where
+    /// they make no sense.
+    @Test func replicationSettingsAreReadAndChecked() throws {
+        let defaults = try ServerConfiguration.resolve(flags: .init(), environment: [:])
+        #expect(defaults.journalShipSeconds == 5)
+        #expect(defaults.replicaOf == nil && defaults.replicaGraphs == nil)
+        let replica = try ServerConfiguration.resolve(
+            flags: .init(nodeType: "shared_replica", settings: ["REPLICA_OF": "/srv/master-backups", "REPLICA_GRAPHS": "g1, g-2"]),
+            environment: ["GRAPH_API_JOURNAL_SHIP_SECONDS": "0"]
+        )
+        #expect(replica.journalShipSeconds == 0)
+        #expect("\(replica.replicaOf!)" == "/srv/master-backups")
+        #expect(replica.replicaGraphs?.map(\.rawValue) == ["g1", "g-2"])
+        let s3 = try ServerConfiguration.resolve(
+            flags: .init(nodeType: "shared_replica"), environment: [
+                "GRAPH_API_REPLICA_OF": "s3://bucket/published", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret",
+            ]
+        )
+        guard case .s3(let settings)? = s3.replicaOf else {
+            Issue.record("an s3:// source is S3")
+            return
+        }
+        #expect(settings.location.bucket == "bucket" && settings.location.prefix == "published")
+        for (flags, env, message) in [
+            (ServerConfiguration.Flags(settings: ["REPLICA_OF": "/srv/b"]), [String: String](), "--replica-of is for a node started with --node-type shared_replica"),
+            (.init(nodeType: "shared_replica", settings: ["REPLICA_GRAPHS": "g1"]), [:], "--replica-graphs needs --replica-of"),
+            (.init(nodeType: "shared_replica", settings: ["REPLICA_OF": "/srv/b", "REPLICA_GRAPHS": "ok,../x"]), [:], "invalid GRAPH_API_REPLICA_GRAPHS entry '../x'"),
+            (.init(nodeType: "shared_replica", settings: ["REPLICA_OF": "/srv/b", "REPLICA_GRAPHS": " , "]), [:], "invalid GRAPH_API_REPLICA_GRAPHS: no graph ids"),
+            (.init(nodeType: "shared_replica", settings: ["REPLICA_OF": "s3://"]), [:], "invalid replica source 's3://'"),
+            (.init(), ["GRAPH_API_JOURNAL_SHIP_SECONDS": "-1"], "invalid GRAPH_API_JOURNAL_SHIP_SECONDS '-1'"),
+        ] {
+            #expect {
+                try ServerConfiguration.resolve(flags: flags, environment: env)
+            } throws: { error in
+                (error as? ConfigurationError)?.description.hasPrefix(message) == true
+            }
+        }
+    }
+
     @Test func failedAuthenticationLimitIsReadAndChecked() throws {
         let defaults = try ServerConfiguration.resolve(flags: .init(), environment: [:])
         #expect(defaults.maxAuthFailuresPerMinute == 100)
