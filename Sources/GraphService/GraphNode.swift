@@ -87,10 +87,12 @@ public struct GraphNode: Sendable {
     /// before it, so that running queries are drained within `grace` (then interrupted) and task
     /// monitors end, and the HTTP server's own drain does not wait on them.
     public func servicesAfterServer(grace: Duration, logger: Logger) -> [any Service] {
-        [
+        // The shipper stops after the queries were drained: its last shipment would otherwise
+        // wait for them.
+        ([shipper] as [(any Service)?]).compactMap { $0 } + [
             QueryDrain(registry: registry, grace: grace, logger: logger), TaskShutdown(tasks: tasks),
             BackupScheduler(backups: backups, tick: configuration.backupSchedulerTick),
-        ] + ([shipper, replica] as [(any Service)?]).compactMap { $0 }
+        ] + ([replica] as [(any Service)?]).compactMap { $0 }
     }
 }
 

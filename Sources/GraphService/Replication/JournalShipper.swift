@@ -40,20 +40,23 @@ public final class JournalShipper: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            // The first round waits an interval too: a node starting up has other work.
             while !Task.isCancelled {
-                await self.shipAll()
                 try? await Task.sleep(for: self.interval)
+                if Task.isCancelled { break }
+                await self.shipAll()
             }
         }
-        // What was written since the last shipment goes out before the node stops.
-        await shipAll()
+        // What was written since the last shipment goes out before the node stops (the queries
+        // were drained by then); a base due now waits for the next start.
+        await shipAll(stopping: true)
     }
 
     /// Ships every graph that has something new.
-    func shipAll() async {
+    func shipAll(stopping: Bool = false) async {
         for id in registry.graphIDs() {
             do {
-                try await ship(id)
+                try await ship(id, stopping: stopping)
                 if failures.withLock({ $0.removeValue(forKey: id) }) != nil {
                     logger.notice("shipping the journal works again", metadata: ["graph_id": "\(id)"])
                 }
@@ -73,7 +76,9 @@ public final class JournalShipper: Service {
     }
 
     /// Ships what graph `id`'s journal holds beyond its last shipment.
-    func ship(_ id: GraphID) async throws {
+    ///
+    /// - Parameter stopping: the node is stopping: only records are shipped, a base due waits.
+    func ship(_ id: GraphID, stopping: Bool = false) async throws {
         guard let journal = try registry.journal(of: id), journal.lastPosition > 0 else { return }
         var head: PublishedHead
         if let known = shipped.withLock({ $0[id] }), known.journalID == journal.id {
@@ -83,6 +88,7 @@ public final class JournalShipper: Service {
         {
             head = published
         } else {
+            if stopping { return }
             head = try await publishBase(of: id, journal: journal, cursor: journal.endCursor)
         }
         while true {
@@ -91,7 +97,7 @@ public final class JournalShipper: Service {
             let read: (bytes: [UInt8], records: [JournalRecord], next: GraphJournal.Cursor)
             do {
                 read = try await BlockingWork.run { try journal.records(after: cursor, limit: Self.shipmentLimit) }
-            } catch let error as ServiceError where error.code == .journalError {
+            } catch let error as ServiceError where error.code == .journalError && !stopping {
                 // Retention removed what was not shipped yet: the replicas need a new base.
                 logger.warning("the journal lost records before they were shipped: publishing a new base", metadata: ["graph_id": "\(id)", "error": "\(error)"])
                 head = try await publishBase(of: id, journal: journal, cursor: journal.endCursor)
@@ -108,7 +114,7 @@ public final class JournalShipper: Service {
             try await save(head)
             // A base in the journal changed the files outside the log: replicas continue from a
             // new base backup.
-            if let base = read.records.last(where: { $0.kind == .base }), base.position > head.basePosition {
+            if !stopping, let base = read.records.last(where: { $0.kind == .base }), base.position > head.basePosition {
                 let cursor = head.cursor
                 let published = try await publishBase(of: id, journal: journal, cursor: cursor)
                 head.basePosition = published.basePosition

@@ -415,7 +415,10 @@ extension PublishedStore {
             published = try await store.journalBases.list(graph: graph)
             backups = try await store.list(graph: graph)
         }
-        return published.map { ($0, Self.basesFolder(graph) + $0.backupID + LocalBackupStore.archiveExtension) }
-            + backups.map { ($0, graph + "/" + $0.backupID + LocalBackupStore.archiveExtension) }
+        // A manifest names its archive: only plain ids of this graph (the destination is not
+        // trusted with paths).
+        let valid = { (manifest: BackupManifest) in manifest.graphID == graph && LocalBackupStore.isValidID(manifest.backupID) }
+        return published.filter(valid).map { ($0, Self.basesFolder(graph) + $0.backupID + LocalBackupStore.archiveExtension) }
+            + backups.filter(valid).map { ($0, graph + "/" + $0.backupID + LocalBackupStore.archiveExtension) }
     }
 }
