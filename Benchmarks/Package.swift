@@ -57,5 +57,9 @@ let package = Package(
             name: "journal-benchmark",
             dependencies: ["BenchmarkSupport"]
         ),
+        .executableTarget(
+            name: "replica-benchmark",
+            dependencies: ["BenchmarkSupport"]
+        ),
     ]
 )
