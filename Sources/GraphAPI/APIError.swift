@@ -166,13 +166,13 @@ extension APIError {
 }
 
 extension Request {
-    /// Collects the body and decodes it strictly (``DatabaseRequestDecoder``): malformed JSON is
+    /// Collects the body and decodes it strictly (``RequestBodyDecoder``): malformed JSON is
     /// `400 invalid_json`; not an object, an unknown field, a missing or mistyped one `422`.
     func decodeStrictly<Body: Decodable, Keys: CodingKey & CaseIterable>(
         _ type: Body.Type, keys: Keys.Type, context: some RequestContext
     ) async throws -> Body {
         let buffer = try await body.collect(upTo: context.maxUploadSize)
-        return try DatabaseRequestDecoder.decode(type, keys: keys, from: buffer)
+        return try RequestBodyDecoder.decode(type, keys: keys, from: buffer)
     }
 }
 

@@ -53,32 +53,32 @@ extension GraphAPIClient {
     /// `POST /databases/{graph_id}/backup`: starts a `backup` task; the answer names the task and
     /// the id the backup will have.
     public func createBackup(_ graphID: String, _ request: BackupRequest = BackupRequest()) async throws -> Components.Schemas.BackupAccepted {
-        try await decodedContract(Components.Schemas.BackupAccepted.self, try .createBackup(graphID, request))
+        try await decoded(Components.Schemas.BackupAccepted.self, try .createBackup(graphID, request))
     }
 
     /// `GET /databases/{graph_id}/backups`: the graph's backups, newest first.
     public func listBackups(_ graphID: String) async throws -> [BackupManifest] {
-        try await decodedContract(Components.Schemas.BackupList.self, .listBackups(graphID)).backups
+        try await decoded(Components.Schemas.BackupList.self, .listBackups(graphID)).backups
     }
 
     /// `GET /databases/{graph_id}/backups/{backup_id}`.
     public func backup(_ graphID: String, _ backupID: String) async throws -> BackupManifest {
-        try await decodedContract(BackupManifest.self, .backup(graphID, backupID))
+        try await decoded(BackupManifest.self, .backup(graphID, backupID))
     }
 
     /// `DELETE /databases/{graph_id}/backups/{backup_id}`.
     public func deleteBackup(_ graphID: String, _ backupID: String) async throws -> Components.Schemas.BackupDeleted {
-        try await decodedContract(Components.Schemas.BackupDeleted.self, .deleteBackup(graphID, backupID))
+        try await decoded(Components.Schemas.BackupDeleted.self, .deleteBackup(graphID, backupID))
     }
 
     /// `GET /databases/{graph_id}/recovery-window`: what a point-in-time restore reaches.
     public func recoveryWindow(_ graphID: String) async throws -> Components.Schemas.RecoveryWindow {
-        try await decodedContract(Components.Schemas.RecoveryWindow.self, .recoveryWindow(graphID))
+        try await decoded(Components.Schemas.RecoveryWindow.self, .recoveryWindow(graphID))
     }
 
     /// `POST /databases/{graph_id}/restore`: starts a `restore` task.
     public func restore(_ graphID: String, _ request: RestoreRequest) async throws -> Components.Schemas.TaskAccepted {
-        try await decodedContract(Components.Schemas.TaskAccepted.self, try .restore(graphID, request))
+        try await decoded(Components.Schemas.TaskAccepted.self, try .restore(graphID, request))
     }
 
     /// `GET /databases/{graph_id}/backup-download`: writes the archive, as stored, into a new
@@ -110,28 +110,6 @@ extension GraphAPIClient {
             try? file.close()
             try? FileManager.default.removeItem(atPath: path)
             throw error
-        }
-    }
-
-    /// Decodes an answer into a type generated from the contract (its timestamps are ISO-8601
-    /// with milliseconds).
-    func decodedContract<Value: Decodable>(_ type: Value.Type, _ request: GraphAPIRequest) async throws -> Value {
-        let answer = try await perform(request)
-        guard (200..<300).contains(answer.status) else {
-            throw GraphAPIClientError.fromResponse(status: answer.status, body: answer.bytes, retryAfter: answer.headers.first(name: "Retry-After"))
-        }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            return try ServerDateTranscoder().decode(text)
-        }
-        do {
-            return try decoder.decode(type, from: answer.data)
-        } catch {
-            throw GraphAPIClientError(
-                kind: .invalidResponse, status: answer.status,
-                detail: "the answer does not match the contract's \(Value.self): \(GraphAPIClient.describe(error))"
-            )
         }
     }
 }

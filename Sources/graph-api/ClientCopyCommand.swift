@@ -62,14 +62,14 @@ struct CopyCommand: AsyncParsableCommand {
         try await ClientCommandRunner.run {
             let request = CopyRequest(
                 tableName: tableName, source: sources.sourceList, s3Pattern: sources.s3PatternList,
-                format: sources.format.map { StagingFileFormat(rawValue: $0.rawValue) }, ignoreErrors: ignoreErrors ? true : nil,
+                format: sources.format, ignoreErrors: ignoreErrors ? true : nil,
                 s3Credentials: credentials.credentials
             )
             let client = try connection.makeClient()
             if json, !watch { return ClientFormatting.printRaw(try await client.send(.copy(graphID, request))) }
             let accepted = try await client.copy(graphID, request)
             try await TasksCommand.started(
-                "copy task \(accepted.taskID)", taskID: accepted.taskID, status: accepted.status, monitorURL: accepted.monitorURL, watch: watch,
+                "copy task \(accepted.taskId)", taskID: accepted.taskId, status: accepted.status, monitorURL: accepted.monitorUrl, watch: watch,
                 json: json, client: client
             )
         }

@@ -33,14 +33,14 @@ struct TablesCommand: AsyncParsableCommand {
                 let tables = try await client.listTables(graphID)
                 let rows: [[JSONValue]] = tables.map { table in
                     [
-                        .string(table.tableName), .number(JSONNumber(table.rowCount)), .string(ClientFormatting.bytes(table.sizeBytes)),
+                        .string(table.tableName), .number(JSONNumber(table.rowCount)), .string(ClientFormatting.bytes(UInt64(max(0, table.sizeBytes)))),
                         .string(table.source.joined(separator: ", ")),
-                        .string(table.columns.map { "\($0.name):\($0.type)" }.joined(separator: ", ")),
+                        .string(table.columns.map { "\($0.name):\($0._type)" }.joined(separator: ", ")),
                     ]
                 }
                 let columns = ["table_name", "row_count", "size", "source", "columns"]
                 var output = tables.isEmpty ? "" : TableRenderer(columns: columns, nullText: "", maxWidth: Terminal.columns).render(rows)
-                let size = tables.reduce(UInt64(0)) { $0 + $1.sizeBytes }
+                let size = tables.reduce(UInt64(0)) { $0 + UInt64(max(0, $1.sizeBytes)) }
                 output += "(\(tables.count) staging table\(tables.count == 1 ? "" : "s"), \(ClientFormatting.bytes(size)))\n"
                 StandardStream.output.write(output)
             }
@@ -116,7 +116,7 @@ struct TablesCommand: AsyncParsableCommand {
                 let map = try fileIDMap()
                 let request = CreateStagingTableRequest(
                     tableName: tableName, source: sources.sourceList, s3Pattern: sources.s3PatternList,
-                    format: sources.format.map { StagingFileFormat(rawValue: $0.rawValue) }, fileIDMap: map.isEmpty ? nil : map,
+                    format: sources.format, fileIdMap: map.isEmpty ? nil : .init(additionalProperties: map),
                     s3Credentials: credentials.credentials
                 )
                 let client = try connection.makeClient()
@@ -124,7 +124,7 @@ struct TablesCommand: AsyncParsableCommand {
                     if json, !async.watch { return ClientFormatting.printRaw(try await client.send(.createTable(graphID, request, async: true))) }
                     let accepted = try await client.startCreateTable(graphID, request)
                     return try await TasksCommand.started(
-                        "staging_load task \(accepted.taskID)", taskID: accepted.taskID, status: accepted.status, monitorURL: accepted.monitorURL,
+                        "staging_load task \(accepted.taskId)", taskID: accepted.taskId, status: accepted.status, monitorURL: accepted.monitorUrl,
                         watch: async.watch, json: json, client: client
                     )
                 }
@@ -133,12 +133,12 @@ struct TablesCommand: AsyncParsableCommand {
                 var details: [String] = []
                 if let read = created.rowsRead { details.append("\(read) read") }
                 if let dropped = created.rowsDropped, dropped > 0 { details.append("\(dropped) dropped") }
-                if let shape = created.shape { details.append("\(shape)-shaped") }
+                if let shape = created.shape { details.append("\(shape.rawValue)-shaped") }
                 if let format = created.format { details.append(format.rawValue) }
                 StandardStream.output.write(
-                    "staged \(ClientFormatting.rows(Int(created.rowCount))) in table '\(created.tableName)' of '\(created.graphID)'"
+                    "staged \(ClientFormatting.rows(Int(created.rowCount))) in table '\(created.tableName)' of '\(created.graphId)'"
                         + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")
-                        + " in \(ClientFormatting.milliseconds(created.executionTimeMilliseconds))\n"
+                        + " in \(ClientFormatting.milliseconds(created.executionTimeMs))\n"
                 )
             }
         }
@@ -168,7 +168,7 @@ struct TablesCommand: AsyncParsableCommand {
                 if json { return ClientFormatting.printRaw(try await client.send(.deleteTable(graphID, table: tableName))) }
                 let deleted = try await client.deleteTable(graphID, table: tableName)
                 StandardStream.output.write(
-                    "deleted staging table '\(deleted.tableName)' of '\(deleted.graphID)' (\(ClientFormatting.rows(Int(deleted.rowsDeleted))))\n"
+                    "deleted staging table '\(deleted.tableName)' of '\(deleted.graphId)' (\(ClientFormatting.rows(Int(deleted.rowsDeleted))))\n"
                 )
             }
         }
@@ -207,8 +207,8 @@ struct TablesCommand: AsyncParsableCommand {
                 }
                 let deleted = try await client.deleteTableFile(graphID, table: tableName, fileID: fileID)
                 StandardStream.output.write(
-                    "deleted \(ClientFormatting.rows(Int(deleted.rowsDeleted))) of file '\(deleted.fileID ?? fileID)' "
-                        + "from staging table '\(deleted.tableName)' of '\(deleted.graphID)'\n"
+                    "deleted \(ClientFormatting.rows(Int(deleted.rowsDeleted))) of file '\(deleted.fileId ?? fileID)' "
+                        + "from staging table '\(deleted.tableName)' of '\(deleted.graphId)'\n"
                 )
             }
         }
@@ -343,7 +343,7 @@ struct TablesCommand: AsyncParsableCommand {
             try await ClientCommandRunner.run {
                 let request = IngestRequest(
                     ignoreErrors: ignoreErrors ? true : nil, rebuild: rebuild ? true : nil, acceptDataLoss: acceptDataLoss ? true : nil,
-                    fileIDs: fileIDs.isEmpty ? nil : fileIDs
+                    fileIds: fileIDs.isEmpty ? nil : fileIDs
                 )
                 let client = try connection.makeClient()
                 if async.async {
@@ -352,7 +352,7 @@ struct TablesCommand: AsyncParsableCommand {
                     }
                     let accepted = try await client.startIngestTable(graphID, table: tableName, request)
                     return try await TasksCommand.started(
-                        "ingest task \(accepted.taskID)", taskID: accepted.taskID, status: accepted.status, monitorURL: accepted.monitorURL,
+                        "ingest task \(accepted.taskId)", taskID: accepted.taskId, status: accepted.status, monitorURL: accepted.monitorUrl,
                         watch: async.watch, json: json, client: client
                     )
                 }
@@ -360,9 +360,9 @@ struct TablesCommand: AsyncParsableCommand {
                 let result = try await client.ingestTable(graphID, table: tableName, request)
                 let counts =
                     "\(ClientFormatting.rows(Int(result.rowsIngested))) ingested, \(result.rowsSkipped) skipped, "
-                    + "in \(ClientFormatting.milliseconds(result.executionTimeMilliseconds))"
+                    + "in \(ClientFormatting.milliseconds(result.executionTimeMs))"
                 if result.rebuilt == true {
-                    StandardStream.output.write("rebuilt graph '\(result.graphID)' from every staging table: \(counts)\n")
+                    StandardStream.output.write("rebuilt graph '\(result.graphId)' from every staging table: \(counts)\n")
                 } else {
                     StandardStream.output.write(
                         "ingested staging table '\(result.tableName)' into graph table '\(result.graphTable ?? result.tableName)': \(counts)\n"
@@ -374,11 +374,8 @@ struct TablesCommand: AsyncParsableCommand {
     }
 }
 
-/// Parquet or CSV (`--format`).
-enum SourceFormatArgument: String, ExpressibleByArgument, CaseIterable {
-    case parquet
-    case csv
-}
+/// Parquet or CSV (`--format`): the contract's formats.
+extension StagingFileFormat: ExpressibleByArgument {}
 
 /// `--source`, `--s3-pattern` and `--format`, shared by `graph-api tables create` and `graph-api copy`.
 struct StagingSourceOptions: ParsableArguments {
@@ -395,7 +392,7 @@ struct StagingSourceOptions: ParsableArguments {
     var s3Patterns: [String] = []
 
     @Option(help: "The sources' format (default: inferred by the server from their extensions).")
-    var format: SourceFormatArgument?
+    var format: StagingFileFormat?
 
     func validate() throws {
         if !sources.isEmpty, !s3Patterns.isEmpty { throw ValidationError("give the sources with --source or with --s3-pattern, not both") }
@@ -445,8 +442,8 @@ struct S3CredentialOptions: ParsableArguments {
     var credentials: S3Credentials? {
         guard let awsAccessKeyID, let awsSecretAccessKey else { return nil }
         return S3Credentials(
-            accessKeyID: awsAccessKeyID, secretAccessKey: awsSecretAccessKey, sessionToken: awsSessionToken, region: region,
-            endpointURL: endpointURL
+            awsAccessKeyId: awsAccessKeyID, awsSecretAccessKey: awsSecretAccessKey, awsSessionToken: awsSessionToken, region: region,
+            endpointUrl: endpointURL
         )
     }
 }

@@ -18,7 +18,7 @@ struct TasksCommand: AsyncParsableCommand {
         subcommands: [List.self, Status.self, Cancel.self, Watch.self, Stats.self]
     )
 
-    static let statuses = ["pending", "running", "completed", "failed", "cancelled"]
+    static let statuses = TaskStatus.allCases.map(\.rawValue)
 
     /// `graph-api tasks list`.
     struct List: AsyncParsableCommand {
@@ -54,9 +54,9 @@ struct TasksCommand: AsyncParsableCommand {
                 let list = try await client.listTasks(status: status, type: type, limit: limit)
                 let rows: [[JSONValue]] = list.tasks.map { task in
                     [
-                        .string(task.taskID), .string(task.taskType), task.graphID.map(JSONValue.string) ?? .null, .string(task.status),
-                        .string(TaskProgressText.percentText(TaskProgressText.clamped(task.progressPercent))), .string(task.createdAt),
-                        task.completedAt.map(JSONValue.string) ?? .null, task.error.map { .string(CLIFlagNames.namingFlags($0)) } ?? .null,
+                        .string(task.taskId), .string(task.taskType), task.graphId.map(JSONValue.string) ?? .null, .string(task.status.rawValue),
+                        .string(TaskProgressText.percentText(TaskProgressText.clamped(task.progressPercent))),
+                        .string(ServerTimestamp.text(task.createdAt)), task.completedAt.map { .string(ServerTimestamp.text($0)) } ?? .null, task.error.map { .string(CLIFlagNames.namingFlags($0)) } ?? .null,
                     ]
                 }
                 let columns = ["task_id", "type", "graph_id", "status", "progress", "created_at", "completed_at", "error"]
@@ -109,9 +109,9 @@ struct TasksCommand: AsyncParsableCommand {
                 if json { return ClientFormatting.printRaw(try await client.send(.cancelTask(taskID))) }
                 let task = try await client.cancelTask(taskID)
                 StandardStream.output.write(
-                    task.status == "cancelled"
-                        ? "cancelled task \(task.taskID) (\(task.taskType))\n"
-                        : "cancellation requested: task \(task.taskID) is still \(task.status)\n"
+                    task.status == .cancelled
+                        ? "cancelled task \(task.taskId) (\(task.taskType))\n"
+                        : "cancellation requested: task \(task.taskId) is still \(task.status.rawValue)\n"
                 )
             }
         }
@@ -193,20 +193,21 @@ struct TasksCommand: AsyncParsableCommand {
         guard let final = last, final.isFinished else {
             throw GraphAPIClientError(kind: .streamFailed, detail: "the monitor ended before the task finished")
         }
-        if final.status == "completed" {
-            if !json { StandardStream.output.write((final.result ?? .null).jsonText + "\n") }
+        if final.status == .completed {
+            if !json { StandardStream.output.write(final.result.jsonText + "\n") }
             return
         }
-        StandardStream.error.write("Error: task \(final.taskID) \(final.status): \(final.error.map(CLIFlagNames.namingFlags) ?? "no error given")\n")
+        StandardStream.error.write("Error: task \(final.taskId) \(final.status.rawValue): \(final.error.map(CLIFlagNames.namingFlags) ?? "no error given")\n")
         throw ExitCode.failure
     }
 
     /// `name: value` lines of a task.
     static func describe(_ task: TaskInfo) -> String {
         var lines: [(String, String)] = [
-            ("task_id", task.taskID), ("type", task.taskType), ("graph_id", task.graphID ?? "-"), ("status", task.status),
+            ("task_id", task.taskId), ("type", task.taskType), ("graph_id", task.graphId ?? "-"), ("status", task.status.rawValue),
             ("progress", TaskProgressText.percentText(TaskProgressText.clamped(task.progressPercent)).trimmingCharacters(in: .whitespaces)),
-            ("created_at", task.createdAt), ("started_at", task.startedAt ?? "-"), ("completed_at", task.completedAt ?? "-"),
+            ("created_at", ServerTimestamp.text(task.createdAt)), ("started_at", task.startedAt.map(ServerTimestamp.text) ?? "-"),
+            ("completed_at", task.completedAt.map(ServerTimestamp.text) ?? "-"),
         ]
         if let rows = task.rowsProcessed { lines.append(("rows", "\(rows)" + (task.totalRows.map { " of \($0)" } ?? ""))) }
         if let bytes = task.bytesProcessed {
@@ -214,7 +215,7 @@ struct TasksCommand: AsyncParsableCommand {
         }
         if let message = task.message { lines.append(("message", message)) }
         if let error = task.error { lines.append(("error", CLIFlagNames.namingFlags(error))) }
-        if let result = task.result { lines.append(("result", result.jsonText)) }
+        if !task.result.isNull { lines.append(("result", task.result.jsonText)) }
         if !task.metadata.isEmpty { lines.append(("metadata", JSONValue.object(task.metadata).jsonText)) }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { name, value in
@@ -239,8 +240,8 @@ extension TasksCommand {
                 if json { return ClientFormatting.printRaw(try await client.send(.taskStats)) }
                 let stats = try await client.taskStats()
                 var output = "\(stats.total) task\(stats.total == 1 ? "" : "s")\n"
-                output += "by status: " + TasksCommand.statuses.map { "\($0) \(stats.byStatus[$0] ?? 0)" }.joined(separator: ", ") + "\n"
-                let types = stats.byType.sorted { $0.key < $1.key }
+                output += "by status: " + TaskStatus.allCases.map { "\($0.rawValue) \(stats.byStatus[$0])" }.joined(separator: ", ") + "\n"
+                let types = stats.byType.additionalProperties.sorted { $0.key < $1.key }
                 output += "by type: " + (types.isEmpty ? "none" : types.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) + "\n"
                 StandardStream.output.write(output)
             }

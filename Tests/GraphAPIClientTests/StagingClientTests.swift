@@ -13,7 +13,7 @@ import Testing
 
     @Test func requestsHaveTheContractsPathsAndBodies() throws {
         var request = try GraphAPIRequest.createTable(
-            "g", CreateStagingTableRequest(tableName: "Person", source: "people.csv", fileIDMap: ["people.csv": "batch-1"])
+            "g", CreateStagingTableRequest(tableName: "Person", source: "people.csv", fileIdMap: .init(additionalProperties: ["people.csv": "batch-1"]))
         )
         #expect(request.method == "POST")
         #expect(request.pathSegments == ["databases", "g", "tables"])
@@ -28,7 +28,7 @@ import Testing
             "g",
             CopyRequest(
                 tableName: "Person", s3Pattern: ["s3://b/a.parquet", "s3://b/b.parquet"], format: .parquet, ignoreErrors: true,
-                s3Credentials: S3Credentials(accessKeyID: "k", secretAccessKey: "s", region: "eu-west-1", endpointURL: "http://127.0.0.1:9000")
+                s3Credentials: S3Credentials(awsAccessKeyId: "k", awsSecretAccessKey: "s", region: "eu-west-1", endpointUrl: "http://127.0.0.1:9000")
             )
         )
         #expect(request.pathSegments == ["databases", "g", "copy"])
@@ -44,7 +44,7 @@ import Testing
         request = try GraphAPIRequest.ingestTable("g", table: "Person", IngestRequest())
         #expect(request.pathSegments == ["databases", "g", "tables", "Person", "ingest"])
         #expect(try Self.body(request) == [:])
-        request = try GraphAPIRequest.ingestTable("g", table: "Person", IngestRequest(ignoreErrors: true, rebuild: false, fileIDs: ["a.csv"]))
+        request = try GraphAPIRequest.ingestTable("g", table: "Person", IngestRequest(ignoreErrors: true, rebuild: false, fileIds: ["a.csv"]))
         body = try Self.body(request)
         #expect(body.objectValue?.count == 3)
         #expect(body["ignore_errors"] == true && body["rebuild"] == false && body["file_ids"] == ["a.csv"])
@@ -89,14 +89,16 @@ import Testing
         }
         #expect(inBand == GraphAPIClientError(kind: .streamFailed, status: 200, detail: "interrupted", code: "query_timeout"))
 
-        let table = try JSONDecoder().decode(
+        let table = try GraphAPIClient.contractDecoder().decode(
             [StagingTableInfo].self,
             from: Data(
                 #"[{"graph_id":"g","table_name":"T","row_count":3,"size_bytes":262144,"source":["/i/a.csv"],"format":"csv","shape":"table","created_at":"2024-01-02T03:04:05.000Z","columns":[{"name":"a","type":"BIGINT"}]}]"#
                     .utf8
             )
         )
-        #expect(table.first?.columns == [.init(name: "a", type: "BIGINT")])
+        #expect(table.first?.columns == [.init(name: "a", _type: "BIGINT")])
+        #expect(table.first?.shape == .table)
+        #expect(table.first?.createdAt.map(ServerTimestamp.text) == "2024-01-02T03:04:05.000Z")
         #expect(table.first?.format == .csv)
         // A source list decodes from a string or a list.
         #expect(try JSONDecoder().decode(StagingSourceList.self, from: Data(#""a.csv""#.utf8)) == ["a.csv"])
@@ -116,7 +118,7 @@ import Testing
             let created = try await client.createTable("g", CreateStagingTableRequest(tableName: "Person", source: "people.parquet"))
             #expect(created.rowCount == 30)
             #expect(created.rowsRead == 30)
-            #expect(created.shape == "node")
+            #expect(created.shape == .node)
             #expect(created.format == .parquet)
 
             let tables = try await client.listTables("g")
@@ -151,16 +153,16 @@ import Testing
 
             let accepted = try await client.copy("g", CopyRequest(tableName: "Person", source: ["more.csv"]))
             #expect(accepted.status == "pending")
-            #expect(accepted.monitorURL == "/tasks/\(accepted.taskID)/monitor")
+            #expect(accepted.monitorUrl == "/tasks/\(accepted.taskId)/monitor")
             var last: TaskEvent?
-            for try await event in client.monitorTask(accepted.taskID) { last = event }
+            for try await event in client.monitorTask(accepted.taskId) { last = event }
             #expect(last?.name == "completed")
-            #expect(last?.task?.result?["rows_copied"] == 1)
+            #expect(last?.task?.result["rows_copied"] == 1)
             #expect(try await client.query("g", QueryRequest(cypher: "MATCH (p:Person) RETURN count(p) AS n")).rows == [[31]])
 
             let deletedFile = try await client.deleteTableFile("g", table: "Person", fileID: "people.parquet")
             #expect(deletedFile.rowsDeleted == 30)
-            #expect(deletedFile.fileID == "people.parquet")
+            #expect(deletedFile.fileId == "people.parquet")
             let deleted = try await client.deleteTable("g", table: "Person")
             #expect(deleted.status == "deleted")
             #expect(deleted.rowsDeleted == 0)

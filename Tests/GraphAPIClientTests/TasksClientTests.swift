@@ -24,33 +24,34 @@ import Testing
             #expect(try await server.wait(running, status: "running"))
 
             let list = try await client.listTasks()
-            #expect(list.tasks.map(\.taskID) == [running, completed, failed])
+            #expect(list.tasks.map(\.taskId) == [running, completed, failed])
             #expect(list.total == 3)
             let page = try await client.listTasks(status: "completed", type: "copy", limit: 1)
-            #expect(page.tasks.map(\.taskID) == [completed])
+            #expect(page.tasks.map(\.taskId) == [completed])
             #expect(page.total == 1)
             #expect(try await client.listTasks(limit: 1).total == 3)
 
             let stats = try await client.taskStats()
             #expect(stats.total == 3)
-            #expect(stats.byStatus == ["pending": 0, "running": 1, "completed": 1, "failed": 1, "cancelled": 0])
-            #expect(stats.byType == ["copy": 1, "ingest": 1, "backup": 1])
+            #expect(stats.byStatus == .init(pending: 0, running: 1, completed: 1, failed: 1, cancelled: 0))
+            #expect(TaskStatus.allCases.map { stats.byStatus[$0] } == [0, 1, 1, 1, 0])
+            #expect(stats.byType.additionalProperties == ["copy": 1, "ingest": 1, "backup": 1])
 
             let done = try await client.task(completed)
-            #expect(done.status == "completed")
+            #expect(done.status == .completed)
             #expect(done.isFinished)
             #expect(done.result == ["rows": 200])
             #expect(done.rowsProcessed == 200 && done.totalRows == 200)
             #expect(done.metadata["source"] == "test")
-            #expect(done.graphID == nil)
+            #expect(done.graphId == nil)
             #expect(done.completedAt != nil)
             let failure = try await client.task(failed)
             #expect(failure.error == "3 rows have no identifier")
-            #expect(failure.result == nil)
-            #expect(failure.graphID == "g")
+            #expect(failure.result == .null)
+            #expect(failure.graphId == "g")
 
             let cancelled = try await client.cancelTask(running)
-            #expect(cancelled.status == "cancelled")
+            #expect(cancelled.status == .cancelled)
             let again = await #expect(throws: GraphAPIClientError.self) { try await client.cancelTask(running) }
             #expect(again?.status == 409)
             #expect(again?.code == "task_finished")
@@ -84,7 +85,7 @@ import Testing
             #expect(names.first == "connected")
             #expect(names.last == "completed")
             #expect(names.filter { $0 == "progress" }.count >= 1, "\(names)")
-            #expect(tasks.allSatisfy { $0.taskID == id })
+            #expect(tasks.allSatisfy { $0.taskId == id })
             #expect(tasks.last?.result == ["rows": 300])
             #expect(tasks.last?.progressPercent == 100)
             #expect(tasks.map(\.progressPercent) == tasks.map(\.progressPercent).sorted())
@@ -135,7 +136,7 @@ import Testing
              "metadata":{},"rows_processed":400,"bytes_processed":null,"total_rows":1000,"total_bytes":null,
              "message":"part 3\nof 5"}
             """#
-        var task = try JSONDecoder().decode(TaskInfo.self, from: Data(json.utf8))
+        var task = try GraphAPIClient.contractDecoder().decode(TaskInfo.self, from: Data(json.utf8))
         #expect(TaskProgressText.bar(task, width: 10) == "[####------]   40.0%  running  rows 400/1000  part 3\\nof 5")
         #expect(TaskProgressText.line(task) == "running   40.0%  rows 400/1000  part 3\\nof 5")
         task.progressPercent = 250

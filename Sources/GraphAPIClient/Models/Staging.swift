@@ -1,235 +1,60 @@
 import GraphJSON
 
-// Still hand-written beside the generated types. The staged-table query's request, answer and
-// stream chunk (`StagingQueryRequest`, `StagingQueryResponse`, `StagingQueryChunk`) must stay so:
-// the generated ones hold parameters and rows as `OpenAPIValueContainer`s, which lose numbers'
-// exact digits, and the chunk is the model of the hand-written NDJSON stream. The others (loads,
-// ingest, copy) are due to become typealiases of `Components.Schemas` as `Databases.swift`'s did.
+// The wire models of the staging operations are the types generated from `openapi/openapi.json`
+// (`Generated/`); these names are the client's for them. The staged-table query's request, answer
+// and stream chunk (`StagingQueryRequest`, `StagingQueryResponse`, `StagingQueryChunk`) stay
+// hand-written: the generated ones hold parameters and rows as `OpenAPIValueContainer`s, which
+// lose numbers' exact digits, and the chunk is the model of the hand-written NDJSON stream.
 
 /// A string or a list of strings: the `source` and `s3_pattern` of the staging and copy requests.
 /// One value is sent as a string, several as a list.
-public struct StagingSourceList: Codable, Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByArrayLiteral {
-    /// Local paths below the server's import directory (relative to it, or absolute) and
-    /// `s3://bucket/prefix/*.parquet` globs, in order.
-    public var values: [String]
-
-    /// Creates a list.
-    public init(_ values: [String]) { self.values = values }
-
-    /// One source.
-    public init(stringLiteral value: String) { self.values = [value] }
-
-    /// Several sources.
-    public init(arrayLiteral elements: String...) { self.values = elements }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let one = try? container.decode(String.self) {
-            values = [one]
-        } else {
-            values = try container.decode([String].self)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        if values.count == 1 {
-            try container.encode(values[0])
-        } else {
-            try container.encode(values)
-        }
-    }
-}
-
-/// The file format of staged or copied sources (`format`).
-public struct StagingFileFormat: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
-    /// The wire value.
-    public var rawValue: String
-
-    /// Wraps a wire value (the server decides whether it knows it).
-    public init(rawValue: String) { self.rawValue = rawValue }
-
-    /// Apache Parquet.
-    public static let parquet = StagingFileFormat(rawValue: "parquet")
-    /// CSV with a header line.
-    public static let csv = StagingFileFormat(rawValue: "csv")
-
-    public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-}
-
+public typealias StagingSourceList = Components.Schemas.StagingSources
+/// The file format of staged or copied sources (`format`): `parquet` or `csv`.
+public typealias StagingFileFormat = Components.Schemas.StagingFileFormat
+/// What a staged table holds (`shape`): `node`, `relationship` or `table`.
+public typealias StagingShape = Components.Schemas.StagingShape
 /// Credentials for `s3://` sources (`s3_credentials`). Without them the server uses its own
 /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, … in its environment).
-public struct S3Credentials: Codable, Sendable, Hashable {
-    /// `aws_access_key_id`.
-    public var accessKeyID: String
-    /// `aws_secret_access_key`.
-    public var secretAccessKey: String
-    /// `aws_session_token`, for temporary credentials.
-    public var sessionToken: String?
-    /// `region` (the server's default is `us-east-1`).
-    public var region: String?
-    /// `endpoint_url` of an S3-compatible store (`http://127.0.0.1:9000`); `nil` for AWS.
-    public var endpointURL: String?
-
-    /// Creates credentials.
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, region: String? = nil, endpointURL: String? = nil) {
-        self.accessKeyID = accessKeyID
-        self.secretAccessKey = secretAccessKey
-        self.sessionToken = sessionToken
-        self.region = region
-        self.endpointURL = endpointURL
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case accessKeyID = "aws_access_key_id"
-        case secretAccessKey = "aws_secret_access_key"
-        case sessionToken = "aws_session_token"
-        case region
-        case endpointURL = "endpoint_url"
-    }
-}
-
-/// The body of `POST /databases/{graph_id}/tables`. Give the sources in ``source`` or in
-/// ``s3Pattern`` (the original service's name for the same field), not both.
-public struct CreateStagingTableRequest: Codable, Sendable, Hashable {
-    /// The staged table's name (a table of that name is replaced).
-    public var tableName: String
-    /// The sources.
-    public var source: StagingSourceList?
-    /// The sources, under the name `s3_pattern`.
-    public var s3Pattern: StagingSourceList?
-    /// The format; `nil` lets the server infer it from the sources' extensions.
-    public var format: StagingFileFormat?
-    /// File ids by source path (each row records the id of its file; by default its file name).
-    public var fileIDMap: [String: String]?
-    /// Credentials for `s3://` sources; `nil` takes the server's.
-    public var s3Credentials: S3Credentials?
-
-    /// Creates a request.
-    public init(
-        tableName: String, source: StagingSourceList? = nil, s3Pattern: StagingSourceList? = nil, format: StagingFileFormat? = nil,
-        fileIDMap: [String: String]? = nil, s3Credentials: S3Credentials? = nil
-    ) {
-        self.tableName = tableName
-        self.source = source
-        self.s3Pattern = s3Pattern
-        self.format = format
-        self.fileIDMap = fileIDMap
-        self.s3Credentials = s3Credentials
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case tableName = "table_name"
-        case source
-        case s3Pattern = "s3_pattern"
-        case format
-        case fileIDMap = "file_id_map"
-        case s3Credentials = "s3_credentials"
-    }
-}
-
+public typealias S3Credentials = Components.Schemas.S3Credentials
+/// The body of `POST /databases/{graph_id}/tables`. Give the sources in `source` or in
+/// `s3Pattern` (the original service's name for the same field), not both.
+public typealias CreateStagingTableRequest = Components.Schemas.CreateStagingTableRequest
 /// `201` answer of `POST /databases/{graph_id}/tables`.
-public struct CreateStagingTableResponse: Codable, Sendable, Hashable {
-    /// `success`.
-    public var status: String
-    /// The graph.
-    public var graphID: String
-    /// The staged table.
-    public var tableName: String
-    /// Rows in the staged table (after deduplication).
-    public var rowCount: Int64
-    /// Rows read from the sources.
-    public var rowsRead: Int64?
-    /// Rows dropped: repeating the key (or the endpoint pair) of another row, or without one.
-    public var rowsDropped: Int64?
-    /// `node` (has `identifier`), `relationship` (has `from` and `to`) or `table`.
-    public var shape: String?
-    /// The format read.
-    public var format: StagingFileFormat?
-    /// Server-side time of the load.
-    public var executionTimeMilliseconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case status
-        case graphID = "graph_id"
-        case tableName = "table_name"
-        case rowCount = "row_count"
-        case rowsRead = "rows_read"
-        case rowsDropped = "rows_dropped"
-        case shape, format
-        case executionTimeMilliseconds = "execution_time_ms"
-    }
-}
-
+public typealias CreateStagingTableResponse = Components.Schemas.CreateStagingTableResponse
 /// One entry of `GET /databases/{graph_id}/tables`.
-public struct StagingTableInfo: Codable, Sendable, Hashable {
-    /// A column of a staged table.
-    public struct Column: Codable, Sendable, Hashable {
-        /// The column's name.
-        public var name: String
-        /// Its DuckDB type (`VARCHAR`, `BIGINT`, …).
-        public var type: String
-    }
-
-    /// The graph.
-    public var graphID: String
-    /// The staged table.
-    public var tableName: String
-    /// Its rows.
-    public var rowCount: Int64
-    /// Bytes it takes in the staging file.
-    public var sizeBytes: UInt64
-    /// The sources it was loaded from (local paths as absolute paths on the server).
-    public var source: [String]
-    /// The format it was loaded from.
-    public var format: StagingFileFormat?
-    /// `node`, `relationship` or `table`.
-    public var shape: String?
-    /// When it was loaded (ISO-8601 UTC).
-    public var createdAt: String?
-    /// Its columns in order.
-    public var columns: [Column]
-
-    enum CodingKeys: String, CodingKey {
-        case graphID = "graph_id"
-        case tableName = "table_name"
-        case rowCount = "row_count"
-        case sizeBytes = "size_bytes"
-        case source, format, shape
-        case createdAt = "created_at"
-        case columns
-    }
-}
-
+public typealias StagingTableInfo = Components.Schemas.StagingTable
+/// A column of a staged table: its name and DuckDB type.
+public typealias StagingColumn = Components.Schemas.StagingColumn
 /// Answer of `DELETE /databases/{graph_id}/tables/{table_name}` and
 /// `DELETE /databases/{graph_id}/tables/{table_name}/files/{file_id}`.
-public struct StagingDeleteResponse: Codable, Sendable, Hashable {
-    /// `deleted`.
-    public var status: String
-    /// The graph.
-    public var graphID: String
-    /// The staged table.
-    public var tableName: String
-    /// The file whose rows were deleted (file deletes only).
-    public var fileID: String?
-    /// Rows deleted.
-    public var rowsDeleted: Int64
+public typealias StagingDeleteResponse = Components.Schemas.StagingDeleteResponse
+/// The body of `POST /databases/{graph_id}/tables/{table_name}/ingest`; every field is optional.
+public typealias IngestRequest = Components.Schemas.IngestRequest
+/// Answer of `POST /databases/{graph_id}/tables/{table_name}/ingest`.
+public typealias IngestResponse = Components.Schemas.IngestResponse
+/// The body of `POST /databases/{graph_id}/copy`: a background COPY of Parquet or CSV files
+/// straight into a graph table. Give the sources in `source` or in `s3Pattern`, not both.
+public typealias CopyRequest = Components.Schemas.CopyRequest
 
-    enum CodingKeys: String, CodingKey {
-        case status
-        case graphID = "graph_id"
-        case tableName = "table_name"
-        case fileID = "file_id"
-        case rowsDeleted = "rows_deleted"
+extension Components.Schemas.StagingSources: ExpressibleByStringLiteral, ExpressibleByArrayLiteral {
+    /// A list of sources: one is sent as a string, several as a list.
+    public init(_ values: [String]) {
+        self = values.count == 1 ? .case1(values[0]) : .case2(values)
+    }
+
+    /// One source.
+    public init(stringLiteral value: String) { self = .case1(value) }
+
+    /// Several sources.
+    public init(arrayLiteral elements: String...) { self.init(elements) }
+
+    /// Local paths below the server's import directory (relative to it, or absolute) and
+    /// `s3://bucket/prefix/*.parquet` globs, in order.
+    public var values: [String] {
+        switch self {
+        case .case1(let value): [value]
+        case .case2(let values): values
+        }
     }
 }
 
@@ -368,106 +193,6 @@ public struct StagingQueryChunk: Sendable, Hashable, ResultChunk {
         rows.map { row in
             JSONObject(columns.enumerated().map { index, name in JSONObject.Member(key: name, value: index < row.count ? row[index] : .null) })
         }
-    }
-}
-
-/// The body of `POST /databases/{graph_id}/tables/{table_name}/ingest`; every field is optional.
-public struct IngestRequest: Codable, Sendable, Hashable {
-    /// Skip (and count) the rows the graph would reject instead of failing the whole ingest.
-    public var ignoreErrors: Bool?
-    /// Recreate the graph from its schema and every staged table, atomically.
-    public var rebuild: Bool?
-    /// With `rebuild`: rebuild even when rows of the graph that no staged table holds would be
-    /// dropped (otherwise the server refuses with `409 rebuild_would_lose_data`).
-    public var acceptDataLoss: Bool?
-    /// Only the rows of these source files (their `file_id`).
-    public var fileIDs: [String]?
-
-    /// Creates a request.
-    public init(ignoreErrors: Bool? = nil, rebuild: Bool? = nil, acceptDataLoss: Bool? = nil, fileIDs: [String]? = nil) {
-        self.ignoreErrors = ignoreErrors
-        self.rebuild = rebuild
-        self.acceptDataLoss = acceptDataLoss
-        self.fileIDs = fileIDs
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case ignoreErrors = "ignore_errors"
-        case rebuild
-        case acceptDataLoss = "accept_data_loss"
-        case fileIDs = "file_ids"
-    }
-}
-
-/// Answer of `POST /databases/{graph_id}/tables/{table_name}/ingest`.
-public struct IngestResponse: Codable, Sendable, Hashable {
-    /// `success`.
-    public var status: String
-    /// The graph.
-    public var graphID: String
-    /// The staged table.
-    public var tableName: String
-    /// The graph table the rows went into.
-    public var graphTable: String?
-    /// Rows copied into the graph (with a rebuild: from every staged table).
-    public var rowsIngested: Int64
-    /// Rows skipped (with ``IngestRequest/ignoreErrors``).
-    public var rowsSkipped: Int64
-    /// What was skipped or merged, and why.
-    public var warnings: [String]
-    /// Whether the graph was rebuilt from every staged table.
-    public var rebuilt: Bool?
-    /// Server-side time of the ingest.
-    public var executionTimeMilliseconds: Double
-
-    enum CodingKeys: String, CodingKey {
-        case status
-        case graphID = "graph_id"
-        case tableName = "table_name"
-        case graphTable = "graph_table"
-        case rowsIngested = "rows_ingested"
-        case rowsSkipped = "rows_skipped"
-        case warnings, rebuilt
-        case executionTimeMilliseconds = "execution_time_ms"
-    }
-}
-
-/// The body of `POST /databases/{graph_id}/copy`: a background COPY of Parquet or CSV files
-/// straight into a graph table. Give the sources in ``source`` or in ``s3Pattern``, not both.
-public struct CopyRequest: Codable, Sendable, Hashable {
-    /// The graph table (node or relationship table) to copy into.
-    public var tableName: String
-    /// The sources.
-    public var source: StagingSourceList?
-    /// The sources, under the name `s3_pattern`.
-    public var s3Pattern: StagingSourceList?
-    /// The format; `nil` lets the server infer it from the sources' extensions.
-    public var format: StagingFileFormat?
-    /// Skip (and count) the rows the graph would reject instead of failing the copy.
-    public var ignoreErrors: Bool?
-    /// Credentials for `s3://` sources; `nil` takes the server's.
-    public var s3Credentials: S3Credentials?
-
-    /// Creates a request.
-    public init(
-        tableName: String, source: StagingSourceList? = nil, s3Pattern: StagingSourceList? = nil, format: StagingFileFormat? = nil,
-        ignoreErrors: Bool? = nil, s3Credentials: S3Credentials? = nil
-    ) {
-        self.tableName = tableName
-        self.source = source
-        self.s3Pattern = s3Pattern
-        self.format = format
-        self.ignoreErrors = ignoreErrors
-        self.s3Credentials = s3Credentials
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case tableName = "table_name"
-        case source
-        case s3Pattern = "s3_pattern"
-        case format
-        case ignoreErrors = "ignore_errors"
-        case s3Credentials = "s3_credentials"
     }
 }
 

@@ -12,12 +12,12 @@ public enum TaskProgressText {
         let percent = clamped(task.progressPercent)
         let filled = min(width, max(0, Int((percent / 100 * Double(width)).rounded(.down))))
         let bar = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
-        return ([bar, percentText(percent), task.status] + details(task)).joined(separator: "  ")
+        return ([bar, percentText(percent), task.status.rawValue] + details(task)).joined(separator: "  ")
     }
 
     /// The status, the percentage and the details, on one line (no control characters).
     public static func line(_ task: TaskInfo) -> String {
-        ([task.status, percentText(clamped(task.progressPercent))] + details(task)).joined(separator: "  ")
+        ([task.status.rawValue, percentText(clamped(task.progressPercent))] + details(task)).joined(separator: "  ")
     }
 
     /// `rows a/b`, `bytes a/b` and the message, for those the task reports.

@@ -87,7 +87,7 @@ public struct TaskEventStream: AsyncSequence, Sendable {
             var task: TaskInfo?
             if name != "heartbeat" {
                 do {
-                    task = try JSONDecoder().decode(TaskInfo.self, from: Data(data.utf8))
+                    task = try GraphAPIClient.contractDecoder().decode(TaskInfo.self, from: Data(data.utf8))
                 } catch {
                     throw GraphAPIClientError(
                         kind: .invalidResponse, detail: "a '\(name)' event does not hold a task: \(GraphAPIClient.describe(error))"

@@ -1,5 +1,4 @@
 import Foundation
-import NIOCore
 
 // MARK: Requests
 
@@ -43,89 +42,11 @@ package struct SchemaChangeRequest: Decodable, Sendable {
 }
 
 /// A request body whose document allows `null` for some fields (as "not given"). Every other
-/// field sent as `null` is refused by ``DatabaseRequestDecoder``, as the document says.
+/// field sent as `null` is refused by the HTTP layer's strict decoder (`RequestBodyDecoder`), as
+/// the document says.
 package protocol NullableRequestFields {
     /// The fields the OpenAPI document types with `"null"`, as dotted paths (`s3_credentials.region`).
     static var nullableFields: Set<String> { get }
-}
-
-/// Decodes request bodies strictly: malformed JSON is `400 invalid_json`; a body that is not an
-/// object, has a field the type does not know, lacks a required field, has a field of the
-/// wrong type, or `null` for a field the document does not type with `"null"`
-/// (``NullableRequestFields``) is `422 validation_error` naming the field.
-package enum DatabaseRequestDecoder {
-    package static func decode<Body: Decodable, Keys: CodingKey & CaseIterable>(
-        _ type: Body.Type, keys: Keys.Type, from buffer: ByteBuffer
-    ) throws -> Body {
-        let data = Data(buffer.readableBytesView)
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data.isEmpty ? Data("{}".utf8) : data, options: [.fragmentsAllowed])
-        } catch {
-            throw ServiceError(.invalidJSON, "the request body is not valid JSON")
-        }
-        guard let fields = object as? [String: Any] else {
-            throw ServiceError.invalidBody("the request body must be a JSON object")
-        }
-        let known = Set(Keys.allCases.map(\.stringValue))
-        let unknown = fields.keys.filter { !known.contains($0) }.sorted()
-        if !unknown.isEmpty {
-            throw ServiceError.invalidBody(
-                "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); "
-                    + "accepted: \(Keys.allCases.map(\.stringValue).joined(separator: ", "))"
-            )
-        }
-        let nullable = (Body.self as? any NullableRequestFields.Type)?.nullableFields ?? []
-        if let field = firstNull(in: fields, prefix: "", except: nullable) {
-            throw ServiceError.invalidBody("field '\(field)' must not be null (leave it out for its default)")
-        }
-        do {
-            return try JSONDecoder().decode(Body.self, from: data.isEmpty ? Data("{}".utf8) : data)
-        } catch let error as DecodingError {
-            throw ServiceError.invalidBody(describe(error))
-        }
-    }
-
-    /// The first field (in key order, depth first through objects) that is `null` and not in
-    /// `except`.
-    private static func firstNull(in object: [String: Any], prefix: String, except: Set<String>) -> String? {
-        for key in object.keys.sorted() {
-            let path = prefix + key
-            if object[key] is NSNull, !except.contains(path) { return path }
-            if let nested = object[key] as? [String: Any], let found = firstNull(in: nested, prefix: path + ".", except: except) {
-                return found
-            }
-        }
-        return nil
-    }
-
-    package static func describe(_ error: DecodingError) -> String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let field = path(context.codingPath + [key])
-            return "missing required field '\(field)'"
-        case .typeMismatch(let type, let context):
-            return "field '\(path(context.codingPath))' must be \(typeName(type))"
-        case .valueNotFound(let type, let context):
-            return "field '\(path(context.codingPath))' must be \(typeName(type)), not null"
-        case .dataCorrupted(let context):
-            return "field '\(path(context.codingPath))' \(context.debugDescription)"
-        @unknown default:
-            return "the request body does not match the schema"
-        }
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Bool.Type: "a boolean"
-        case is SchemaType.Type: "one of \(SchemaType.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))"
-        default: "of type \(type)"
-        }
-    }
 }
 
 // MARK: Responses
