@@ -124,7 +124,7 @@ public final class JournalShipper: Service {
 
     /// Takes a base backup of graph `id` beside its journal, and publishes a head that goes on
     /// from `cursor` (taken before the backup, so nothing after the backup's position is missed).
-    private func publishBase(of id: GraphID, journal: GraphJournal, cursor: GraphJournal.Cursor) async throws -> PublishedHead {
+    func publishBase(of id: GraphID, journal: GraphJournal, cursor: GraphJournal.Cursor) async throws -> PublishedHead {
         let manifest = try await backups.backup(
             graph: id, backupID: LocalBackupStore.newID(at: Date()), compression: .zstd, key: backups.keys.encryptionKey,
             label: Self.baseLabel, source: .system, destination: backups.defaultDestination, journalBase: true, progress: nil
@@ -179,10 +179,10 @@ public final class JournalShipper: Service {
 
     /// Removes, at the destination, the bases older than the newest one past the journal's
     /// retention, and the shipments that no kept base nor kept backup needs.
-    private func prune(_ id: GraphID, journalID: String) async {
+    func prune(_ id: GraphID, journalID: String, now: Date = Date()) async {
         do {
             let bases = try await backups.publishedBases(of: id).filter { $0.journalID == journalID }
-            let cutoff = ISO8601Timestamp.string(from: Date().addingTimeInterval(-Double(registry.settings.journalRetention.components.seconds)))
+            let cutoff = ISO8601Timestamp.string(from: now.addingTimeInterval(-Double(registry.settings.journalRetention.components.seconds)))
             guard let keep = bases.first(where: { $0.createdAt <= cutoff }), let keepPosition = keep.journalPosition else { return }
             // Shipments after the oldest kept backup of this journal stay, so that it can be continued.
             let backupsNeeding = try await backups.list(graph: id).filter { $0.journalID == journalID }.compactMap(\.journalPosition)
