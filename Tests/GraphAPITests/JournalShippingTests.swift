@@ -41,12 +41,13 @@ import Testing
             try await shipper.ship(id)
 
             let folder = server.configuration.backupDirectory + "/g/journal"
-            let shipments = Self.names(folder).filter { $0.hasSuffix(".jrn") }
+            let shipmentsFolder = folder + "/" + journal.id
+            let shipments = Self.names(shipmentsFolder).filter { $0.hasSuffix(".jrn") }
             let bases = Self.names(folder + "/bases").filter { $0.hasSuffix(".manifest.json") }
             #expect(bases.count == 2 && shipments.count >= 4, "\(bases) \(shipments)")
             // Within retention nothing goes.
             await shipper.prune(id, journalID: journal.id)
-            #expect(Self.names(folder).filter { $0.hasSuffix(".jrn") } == shipments)
+            #expect(Self.names(shipmentsFolder).filter { $0.hasSuffix(".jrn") } == shipments)
             #expect(Self.names(folder + "/bases").filter { $0.hasSuffix(".manifest.json") } == bases)
 
             // A day later: the older base goes; the shipments go up to the kept backup's position.
@@ -59,7 +60,7 @@ import Testing
             let needed = min(UInt64(backupPosition), newest.basePosition)
             for name in shipments {
                 let range = try #require(PublishedStore.shipmentRange(name))
-                let present = FileManager.default.fileExists(atPath: folder + "/" + name)
+                let present = FileManager.default.fileExists(atPath: shipmentsFolder + "/" + name)
                 #expect(present == (range.last >= needed), "\(name) (needed from \(needed))")
             }
             #expect(shipments.contains { PublishedStore.shipmentRange($0)!.last < needed }, "something should have been old enough to go")

@@ -140,7 +140,8 @@ import Testing
         // then starts again from it.
         _ = try first!.stop(signal: SIGKILL)
         first = nil
-        let journal = destination + "/g/journal"
+        let head = LifecycleTests.json(try Data(contentsOf: URL(fileURLWithPath: destination + "/g/journal/head.json")))
+        let journal = destination + "/g/journal/" + (try #require(head["journal_id"] as? String))
         let before = Set(try FileManager.default.contentsOfDirectory(atPath: journal))
         try await Self.write(master, from: 300, count: 20)
         try await Task.sleep(for: .seconds(3))  // shipped
@@ -197,6 +198,14 @@ import Testing
         try await Self.write(master, from: 100, count: 20)
         try await Self.caughtUp(replica, with: master)
         #expect(try await replica.request("POST", "/databases/g/query", json: #"{"cypher":"MATCH (p:P) DETACH DELETE p"}"#).0 == 403)
+
+        // The graph deleted and made again on the master: a new journal, whose positions count
+        // from 1 again; the replica starts over from its base, never mixing the two.
+        #expect(try await master.request("DELETE", "/databases/g").0 == 200)
+        #expect(try await master.request("POST", "/databases", json: Self.ddl).0 == 201)
+        try await Self.write(master, from: 500, count: 16)
+        try await Self.caughtUp(replica, with: master)
+        #expect(Self.baseRestores(of: "g", in: replica.log) == 2, "\(replica.log.suffix(2000))")
     }
 
     func waitForTask(_ server: ServerProcess, _ id: String) async throws {

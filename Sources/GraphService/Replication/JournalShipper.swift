@@ -174,7 +174,7 @@ public final class JournalShipper: Service {
                 files: [ArchiveSource(name: Shipment.recordsName, path: records)], manifest: manifest, to: archive, compression: .zstd, key: key, threads: 1
             )
         }
-        try await destination.upload(file: archive, to: PublishedStore.shipmentKey(id.rawValue, first: first, last: last))
+        try await destination.upload(file: archive, to: PublishedStore.shipmentKey(id.rawValue, journalID: journalID, first: first, last: last))
     }
 
     /// Removes, at the destination, the bases older than the newest one past the journal's
@@ -190,9 +190,10 @@ public final class JournalShipper: Service {
             for base in bases where base.createdAt < keep.createdAt {
                 try await backups.deletePublishedBase(base)
             }
-            for name in try await destination.list(PublishedStore.journalFolder(id.rawValue)) {
+            let folder = PublishedStore.shipmentsFolder(id.rawValue, journalID: journalID)
+            for name in try await destination.list(folder) {
                 guard let range = PublishedStore.shipmentRange(name), range.last < needed else { continue }
-                try await destination.delete(PublishedStore.journalFolder(id.rawValue) + name)
+                try await destination.delete(folder + name)
             }
         } catch {
             logger.warning("cannot prune the published journal", metadata: ["graph_id": "\(id)", "error": "\(error)"])

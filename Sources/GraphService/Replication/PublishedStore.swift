@@ -8,9 +8,9 @@ import S3Client
 ///
 /// - `<graph>/journal/head.json`: what is published (``PublishedHead``), rewritten after each
 ///   shipment;
-/// - `<graph>/journal/<first>-<last>.jrn`: a shipment of journal records, positions `first`
-///   to `last` (20 digits each), as an archive holding one file, `records` (compressed, and
-///   encrypted with the backup key when one is configured);
+/// - `<graph>/journal/<journal_id>/<first>-<last>.jrn`: a shipment of journal records,
+///   positions `first` to `last` (20 digits each), as an archive holding one file, `records`
+///   (compressed, and encrypted with the backup key when one is configured);
 /// - `<graph>/journal/bases/<backup_id>.gbak` and `.manifest.json`: the base backups the
 ///   journal continues (a backup in every way, with its `journal_position` and `journal_id`).
 ///
@@ -33,8 +33,12 @@ enum PublishedStore: Sendable, CustomStringConvertible {
     static func basesFolder(_ graph: String) -> String { journalFolder(graph) + "bases/" }
     static let shipmentExtension = ".jrn"
 
-    static func shipmentKey(_ graph: String, first: UInt64, last: UInt64) -> String {
-        journalFolder(graph) + String(format: "%020llu-%020llu", first, last) + shipmentExtension
+    /// The folder of one journal's shipments: positions count again from 1 in a journal with
+    /// another id (the graph was made again), so each journal has its own.
+    static func shipmentsFolder(_ graph: String, journalID: String) -> String { journalFolder(graph) + journalID + "/" }
+
+    static func shipmentKey(_ graph: String, journalID: String, first: UInt64, last: UInt64) -> String {
+        shipmentsFolder(graph, journalID: journalID) + String(format: "%020llu-%020llu", first, last) + shipmentExtension
     }
 
     /// The positions a shipment's name gives (`nil` for another name).

@@ -299,7 +299,7 @@ public final class ReplicaFollower: Service {
 
     /// Applies the shipments after `state` on a copy of the graph's files and swaps the copy in.
     private func applyShipments(_ id: GraphID, state: ReplicaState, published: UInt64) async throws -> Outcome {
-        let folder = PublishedStore.journalFolder(id.rawValue)
+        let folder = PublishedStore.shipmentsFolder(id.rawValue, journalID: state.journalID)
         let shipments = try await source.list(folder).compactMap { name in PublishedStore.shipmentRange(name).map { (name, $0) } }
             .filter { $0.1.last >= state.position }
             .sorted { ($0.1.first, $0.1.last) < ($1.1.first, $1.1.last) }
