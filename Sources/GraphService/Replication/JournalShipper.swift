@@ -91,8 +91,10 @@ public final class JournalShipper: Service {
             if stopping { return }
             head = try await publishBase(of: id, journal: journal, cursor: journal.endCursor)
         }
-        while true {
-            if head.cursor == journal.endCursor { break }
+        // Up to where the journal is now: under a steady load the next round ships the rest, so
+        // one busy graph does not hold up the others.
+        let target = journal.endCursor
+        while (head.cursor.segment, head.cursor.offset) < (target.segment, target.offset) {
             let cursor = head.cursor
             let read: (bytes: [UInt8], records: [JournalRecord], next: GraphJournal.Cursor)
             do {

@@ -205,12 +205,13 @@ public final class ReplicaFollower: Service {
         let outcome = try await applyShipments(id, state: state, published: head.position)
         switch outcome {
         case .applied(let applied, let oldestPending):
+            let moved = applied.position != state.position
             state = applied
             update(id) { status in
                 status.state = "following"
                 status.error = nil
                 status.appliedPosition = state.position
-                status.lastAppliedAt = Date()
+                if moved { status.lastAppliedAt = Date() }
                 status.lagSeconds = state.position >= head.position ? 0 : oldestPending.map(Self.secondsSince) ?? Self.secondsSince(head.time)
             }
         case .needsBase(let reason, let oldestPending):
