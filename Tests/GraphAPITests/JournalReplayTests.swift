@@ -195,6 +195,20 @@ import Testing
         }
     }
 
+    /// A checkpoint the journal was not told of (not through ``Connection/checkpoint()``) empties
+    /// the log under the descriptor the journal keeps open on it: the next write finds the log
+    /// shorter than its entries say, and starts a new base that holds that write.
+    @Test func aCheckpointTheJournalMissedStartsANewBaseWithTheNextWrite() throws {
+        try Self.withGraph("journal-missed-checkpoint") { graph, _ in
+            try graph.write("UNWIND range(1, 200) AS x CREATE (:P {id: x, name: 'padding padding padding', r: random()})")
+            let before = graph.journal.lastPosition
+            try graph.connection.query("CHECKPOINT").close()
+            try graph.write("CREATE (:P {id: -1, name: 'after the checkpoint', r: 0.5})")
+            #expect(graph.journal.lastPosition == before + 1)
+            #expect(try Self.replayed(graph.journal, to: graph.journal.lastPosition) == (try Self.dump(graph.connection)))
+        }
+    }
+
     /// A COPY that announced a change of the data file and failed before the journal's base (its
     /// closing checkpoint threw) must not leave the journal waiting for that base: the next write
     /// takes it, and is journaled.

@@ -1,8 +1,9 @@
 // The write journal's cost and its restores, through the server (release build), in one run:
 //
 // - write throughput: auto-commit single-row `CREATE`s from 8 clients (wrk -t2 -c8) with
-//   `--journal on` and `--journal off`, alternating runs of one fresh server each, so machine noise
-//   hits both alike; req/s and latency percentiles, and the ratio on ÷ off;
+//   `--journal on` and `--journal off`, alternating runs of one fresh server each (off, on, then
+//   on, off, …), so machine noise and the order hit both alike; req/s and latency percentiles, the
+//   range of each, the ratio of the medians on ÷ off and the median of each repetition's ratio;
 // - restore time: a graph of `--rows` rows loaded by COPY (the journal's base) and backed up right
 //   after, then N single-row writes; a point-in-time restore to the last of them (base + N journal
 //   entries replayed) next to the plain restore of the backup, each into a new graph, for each N
@@ -41,8 +42,9 @@ func number(_ value: Double) -> String { String(format: "%.0f", value) }
 let createBody = #"{"cypher":"CREATE (:W {v: 1})"}"#
 var rates: [String: [Double]] = ["on": [], "off": []]
 var latencies: [String: [String]] = ["on": [], "off": []]
+var pairRatios: [Double] = []
 for repetition in 1...options.repetitions {
-    for mode in ["off", "on"] {
+    for mode in repetition % 2 == 1 ? ["off", "on"] : ["on", "off"] {
         let folder = root + "/writes-\(mode)-\(repetition)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let server = try ServerProcess(executable: options.server, root: folder, arguments: ["--journal", mode])
@@ -59,6 +61,7 @@ for repetition in 1...options.repetitions {
         latencies[mode, default: []].append("p50 \(figures["50%"] ?? "?") p99 \(figures["99%"] ?? "?")")
         say("journal \(mode), run \(repetition): \(number(rate)) writes/s (\(latencies[mode]!.last!)), \(count) rows")
     }
+    pairRatios.append(rates["on"]!.last! / rates["off"]!.last!)
 }
 
 // MARK: Restore times
@@ -130,6 +133,9 @@ for entries in options.entries {
 
 say("")
 say("\(options.repetitions) runs each (median), \(options.seconds) s per wrk run")
+func range(_ values: [Double]) -> String { "\(number(values.min()!))–\(number(values.max()!))" }
+say("writes/s: off \(range(rates["off"]!)), on \(range(rates["on"]!)); on ÷ off per repetition "
+    + pairRatios.map { String(format: "%.2f", $0) }.joined(separator: ", ") + String(format: " (median %.2f)", median(pairRatios)))
 say("")
 say("| Writes/s, 8 clients, single-row CREATE | journal off | journal on | on ÷ off |")
 say("|---|---|---|---|")

@@ -27,6 +27,8 @@ package final class GraphJournal: WriteJournal {
 
     let folder: String
     let databasePath: String
+    /// The engine's write-ahead log of that database.
+    let logPath: String
     /// Names this journal (made when its folder is): positions count from 1 again in a journal
     /// with another id (the graph was deleted and made again), so whoever follows a shipped
     /// journal starts over when the id changes.
@@ -72,17 +74,22 @@ package final class GraphJournal: WriteJournal {
         var segments: [(name: String, last: UInt64)] = []
         /// Journal bytes appended since the last base (see ``rebaseBytes``).
         var bytesSinceBase: UInt64 = 0
+        /// The engine's log, open between writes (see ``logSize(_:)``).
+        var log: Int32?
     }
 
     /// An open segment file, closed when the last user lets go (the syncing thread may still
     /// hold one that a roll replaced).
     final class SegmentFile: Sendable {
         let path: String
+        /// The file's name in the journal's folder.
+        let name: String
         let descriptor: Int32
         let size: Atomic<Int>
 
         init(path: String, descriptor: Int32, size: Int) {
             self.path = path
+            self.name = (path as NSString).lastPathComponent
             self.descriptor = descriptor
             self.size = Atomic(size)
         }
@@ -100,6 +107,7 @@ package final class GraphJournal: WriteJournal {
         self.minimumRebaseBytes = minimumRebaseBytes
         self.folder = folder
         self.databasePath = databasePath
+        self.logPath = WriteAheadLog.path(of: databasePath)
         self.segmentLimit = segmentLimit
         self.retention = retention
         self.logger = logger
@@ -272,9 +280,10 @@ package final class GraphJournal: WriteJournal {
     /// its entry was written) becomes one more entry; a log that a clean close checkpointed away
     /// becomes a checkpoint; anything else breaks the chain.
     package func reconcileBeforeOpen() {
-        let logPath = WriteAheadLog.path(of: databasePath)
         let size = Self.fileSize(logPath)
         state.withLock { state in
+            // The engine files may have been replaced while the database was closed.
+            Self.closeLog(&state)
             guard !state.needsBase else { return }
             do {
                 if size > state.logExpected {
@@ -300,8 +309,9 @@ package final class GraphJournal: WriteJournal {
     /// After the engine opened the database, on a connection the caller alone uses: notes a
     /// checkpoint the open made, and takes a base when the chain needs one.
     package func afterOpen(_ connection: Connection) throws {
-        let size = Self.fileSize(WriteAheadLog.path(of: databasePath))
+        let size = Self.fileSize(logPath)
         let needsBase = state.withLock { state -> Bool in
+            Self.closeLog(&state)
             if !state.needsBase, size != state.logExpected {
                 if size == 0 {
                     try? append(.checkpoint, logOffset: 0, payload: [], to: &state)
@@ -347,10 +357,9 @@ package final class GraphJournal: WriteJournal {
     }
 
     package func captureCommits(on connection: Connection) -> UInt64? {
-        let logPath = WriteAheadLog.path(of: databasePath)
-        let size = Self.fileSize(logPath)
         let outcome = state.withLock { state -> (position: UInt64?, base: Bool) in
             if state.needsBase { return (nil, !state.changing) }
+            let size = logSize(&state)
             if size == state.logExpected { return (nil, false) }
             do {
                 if size < state.logExpected {
@@ -362,7 +371,9 @@ package final class GraphJournal: WriteJournal {
                     try append(.checkpoint, logOffset: 0, payload: [], to: &state)
                     return (nil, false)
                 }
-                let bytes = try Self.read(logPath, from: state.logExpected, to: size)
+                // A log longer than the journal's is open (``logSize(_:)``).
+                guard let log = state.log else { throw ServiceError(.journalError, "the engine's log is not open") }
+                let bytes = try Self.read(log, logPath, from: state.logExpected, to: size)
                 try append(.commit, logOffset: state.logExpected, payload: bytes, to: &state)
                 return (state.lastPosition, false)
             } catch {
@@ -382,9 +393,9 @@ package final class GraphJournal: WriteJournal {
     }
 
     package func checkpointed(_ database: Database) {
-        let logPath = WriteAheadLog.path(of: databasePath)
         let size = Self.fileSize(logPath)
         state.withLock { state in
+            Self.closeLog(&state)
             guard !state.needsBase else { return }
             do {
                 // A pinned checkpoint leaves the log and appends its checkpoint record: the
@@ -451,7 +462,7 @@ package final class GraphJournal: WriteJournal {
     func takeBase(_ connection: Connection) throws {
         syncNow()
         try connection.query("CHECKPOINT").close()
-        let logPath = WriteAheadLog.path(of: databasePath)
+        state.withLock { Self.closeLog(&$0) }
         let size = Self.fileSize(logPath)
         let position = state.withLock { $0.lastPosition + 1 }
         let name = Self.baseName(position)
@@ -560,7 +571,7 @@ package final class GraphJournal: WriteJournal {
             }
         }
         segment.size.add(bytes.count, ordering: .relaxed)
-        Self.account(record, in: &state, segment: (segment.path as NSString).lastPathComponent, size: bytes.count)
+        Self.account(record, in: &state, segment: segment.name, size: bytes.count)
         state.appended = state.lastPosition
     }
 
@@ -657,6 +668,38 @@ package final class GraphJournal: WriteJournal {
         return Int64(info.st_mtim.tv_sec) * 1_000_000 + Int64(info.st_mtim.tv_nsec) / 1_000
     }
 
+    /// The size of the engine's log, through a descriptor kept open between writes (the caller
+    /// holds the lock), so that a write costs an `fstat` and a `pread` of the log rather than a
+    /// `stat`, `open`, `pread` and `close`. A log the engine removed (a checkpoint may) is found
+    /// by its link count and opened again; a log truncated in place keeps its descriptor. Every
+    /// open of the database and every checkpoint closes it (the files may be replaced between).
+    /// 0 when there is no log.
+    private func logSize(_ state: inout State) -> UInt64 {
+        var info = stat()
+        if let descriptor = state.log {
+            if fstat(descriptor, &info) == 0, info.st_nlink > 0 { return UInt64(info.st_size) }
+            Self.closeLog(&state)
+        }
+        let descriptor = open(logPath, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return 0 }
+        guard fstat(descriptor, &info) == 0 else {
+            _ = Foundation.close(descriptor)
+            return 0
+        }
+        state.log = descriptor
+        return UInt64(info.st_size)
+    }
+
+    /// Closes the log's descriptor (the next ``logSize(_:)`` opens the file at its path again).
+    private static func closeLog(_ state: inout State) {
+        if let descriptor = state.log { _ = Foundation.close(descriptor) }
+        state.log = nil
+    }
+
+    deinit {
+        state.withLock { Self.closeLog(&$0) }
+    }
+
     static func fileSize(_ path: String) -> UInt64 {
         var info = stat()
         guard stat(path, &info) == 0 else { return 0 }
@@ -668,6 +711,11 @@ package final class GraphJournal: WriteJournal {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ServiceError(.journalError, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { _ = Foundation.close(descriptor) }
+        return try read(descriptor, path, from: start, to: end)
+    }
+
+    /// Bytes `from..<to` of the open file `descriptor` (at `path`, for errors).
+    static func read(_ descriptor: Int32, _ path: String, from start: UInt64, to end: UInt64) throws -> [UInt8] {
         let count = Int(end - start)
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
