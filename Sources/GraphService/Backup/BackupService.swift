@@ -55,6 +55,7 @@ public final class BackupService: Sendable {
         self.configurationDefaultSchedule = configuration.backupSchedule
         try store.prepare()
         store.removeLeftovers(logger: logger)
+        store.journalBases.removeLeftovers(logger: logger)
         if let settings = configuration.backupS3 {
             var http = HTTPClient.Configuration()
             http.timeout = .init(connect: .seconds(5), read: .seconds(60))
