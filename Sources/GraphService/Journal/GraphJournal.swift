@@ -124,14 +124,11 @@ package final class GraphJournal: WriteJournal {
         for (index, name) in segments.enumerated() {
             let path = folder + "/" + name
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            var end = 0
-            data.withUnsafeBytes { bytes in
-                var offset = 0
-                while let (record, next) = JournalRecord.decode(bytes, at: offset) {
-                    Self.account(record, in: &state, segment: name, size: next - offset)
-                    offset = next
+            let end = data.withUnsafeBytes { bytes in
+                JournalRecord.forEach(in: bytes) { record, range in
+                    Self.account(record, in: &state, segment: name, size: range.count)
+                    return true
                 }
-                end = offset
             }
             if end < data.count {
                 guard index == segments.count - 1 else {
@@ -218,7 +215,7 @@ package final class GraphJournal: WriteJournal {
     package var endCursor: Cursor {
         state.withLock { state in
             if let segment = state.segment {
-                return Cursor(segment: (segment.path as NSString).lastPathComponent, offset: segment.size.load(ordering: .relaxed))
+                return Cursor(segment: segment.name, offset: segment.size.load(ordering: .relaxed))
             }
             if let last = state.segments.last {
                 return Cursor(segment: last.name, offset: Int(Self.fileSize(folder + "/" + last.name)))
@@ -251,12 +248,12 @@ package final class GraphJournal: WriteJournal {
             guard next.offset <= data.count else {
                 throw ServiceError(.journalError, "the journal segment \(name) is shorter (\(data.count) bytes) than what was read of it")
             }
-            var offset = next.offset
-            data.withUnsafeBytes { buffer in
-                while bytes.count < limit, let (record, end) = JournalRecord.decode(buffer, at: offset) {
+            let offset = data.withUnsafeBytes { buffer in
+                JournalRecord.forEach(in: buffer, from: next.offset) { record, range in
+                    guard bytes.count < limit else { return false }
                     records.append(record)
-                    bytes.append(contentsOf: buffer[offset..<end])
-                    offset = end
+                    bytes.append(contentsOf: buffer[range])
+                    return true
                 }
             }
             next.offset = offset
@@ -512,7 +509,7 @@ package final class GraphJournal: WriteJournal {
         let (oldBases, oldSegments) = state.withLock { state -> ([UInt64], [String]) in
             guard let keep = state.bases.last(where: { $0.time <= cutoff }) else { return ([], []) }
             let bases = state.bases.filter { $0.position < keep.position }.map(\.position)
-            let current = (state.segment?.path as NSString?)?.lastPathComponent
+            let current = state.segment?.name
             let segments = state.segments.filter { $0.last < keep.position && $0.name != current }.map(\.name)
             state.bases.removeAll { $0.position < keep.position }
             state.segments.removeAll { segments.contains($0.name) }

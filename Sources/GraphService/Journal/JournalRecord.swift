@@ -89,6 +89,20 @@ struct JournalRecord: Sendable, Equatable {
         )
         return (record, offset + headerSize + length)
     }
+
+    /// Decodes the whole records of `bytes` from `offset` on, in order, handing each to `body`
+    /// with the bytes it takes. Stops at the first byte that does not start a whole, intact
+    /// record, or at a record `body` returns `false` for (which is not taken). Returns the offset
+    /// after the last record taken.
+    @discardableResult
+    static func forEach(in bytes: UnsafeRawBufferPointer, from offset: Int = 0, _ body: (JournalRecord, Range<Int>) throws -> Bool) rethrows -> Int {
+        var offset = offset
+        while let (record, next) = decode(bytes, at: offset) {
+            guard try body(record, offset..<next) else { break }
+            offset = next
+        }
+        return offset
+    }
 }
 
 /// Journal instants on the wire: ISO-8601 UTC with microseconds (`2026-12-07T10:00:00.123456Z`),

@@ -36,15 +36,14 @@ package struct JournalReplay: Sendable {
     func forEachRecord(_ body: (JournalRecord) throws -> Bool) throws {
         for name in try GraphJournal.segmentFiles(in: journal.folder) {
             let data = try Data(contentsOf: URL(fileURLWithPath: journal.folder + "/" + name))
-            let more = try data.withUnsafeBytes { bytes -> Bool in
-                var offset = 0
-                while let (record, next) = JournalRecord.decode(bytes, at: offset) {
-                    if try !body(record) { return false }
-                    offset = next
+            var stopped = false
+            _ = try data.withUnsafeBytes { bytes in
+                try JournalRecord.forEach(in: bytes) { record, _ in
+                    stopped = try !body(record)
+                    return !stopped
                 }
-                return true
             }
-            if !more { return }
+            if stopped { return }
         }
     }
 

@@ -211,10 +211,9 @@ enum Shipment {
     static func decode(_ data: Data) throws -> [JournalRecord] {
         try data.withUnsafeBytes { bytes in
             var records: [JournalRecord] = []
-            var offset = 0
-            while let (record, next) = JournalRecord.decode(bytes, at: offset) {
+            let offset = JournalRecord.forEach(in: bytes) { record, _ in
                 records.append(record)
-                offset = next
+                return true
             }
             guard offset == bytes.count else {
                 throw ServiceError(.journalError, "a journal shipment is damaged at byte \(offset) of \(bytes.count)")
