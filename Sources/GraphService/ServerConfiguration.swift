@@ -356,7 +356,7 @@ public struct ServerConfiguration: Sendable {
         }
         if let uri = pick(.backupS3URI) {
             do {
-                config.backupS3 = BackupS3Settings(location: try S3Location(uri), client: try S3Client.Configuration.fromEnvironment(env))
+                config.backupS3 = try BackupS3Settings(uri: uri, environment: env)
             } catch {
                 throw ConfigurationError("invalid backup S3 destination '\(uri)': \(error)")
             }
@@ -368,7 +368,7 @@ public struct ServerConfiguration: Sendable {
             }
             if raw.hasPrefix("s3://") {
                 do {
-                    config.replicaOf = .s3(BackupS3Settings(location: try S3Location(raw), client: try S3Client.Configuration.fromEnvironment(env)))
+                    config.replicaOf = .s3(try BackupS3Settings(uri: raw, environment: env))
                 } catch {
                     throw ConfigurationError("invalid replica source '\(raw)': \(error)")
                 }
@@ -473,6 +473,11 @@ public struct BackupS3Settings: Sendable {
     public init(location: S3Location, client: S3Client.Configuration) {
         self.location = location
         self.client = client
+    }
+
+    /// `s3://bucket/prefix`, reached with the `AWS_*` settings of `environment`.
+    init(uri: String, environment: [String: String]) throws {
+        self.init(location: try S3Location(uri), client: try S3Client.Configuration.fromEnvironment(environment))
     }
 }
 

@@ -5,7 +5,6 @@ import GraphEngine
 import GraphJSON
 import Logging
 import NIOCore
-import NIOPosix
 import S3Client
 import ServiceLifecycle
 
@@ -57,11 +56,7 @@ public final class BackupService: Sendable {
         store.removeLeftovers(logger: logger)
         store.journalBases.removeLeftovers(logger: logger)
         if let settings = configuration.backupS3 {
-            var http = HTTPClient.Configuration()
-            http.timeout = .init(connect: .seconds(5), read: .seconds(60))
-            let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
-            self.httpClient = client
-            self.s3 = S3BackupStore(client: S3Client(httpClient: client, configuration: settings.client), location: settings.location)
+            (self.s3, self.httpClient) = S3BackupStore.connect(settings)
         } else {
             self.httpClient = nil
             self.s3 = nil

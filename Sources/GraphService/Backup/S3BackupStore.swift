@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import BackupArchive
 import Foundation
 import NIOCore
+import NIOPosix
 import S3Client
 
 /// Backups in S3, below the configured `s3://bucket/prefix`: `<prefix>/<graph_id>/<backup_id>.gbak`
@@ -17,6 +18,15 @@ struct S3BackupStore: Sendable {
 
     /// The same destination's journal bases (`<graph>/journal/bases/`), which are not listed among the graph's backups.
     var journalBases: S3BackupStore { S3BackupStore(client: client, location: location, area: "/journal/bases") }
+
+    /// A store at `settings`' location, on an HTTP client of its own (connect 5 s, read 60 s)
+    /// that its owner shuts down.
+    static func connect(_ settings: BackupS3Settings) -> (store: S3BackupStore, httpClient: HTTPClient) {
+        var http = HTTPClient.Configuration()
+        http.timeout = .init(connect: .seconds(5), read: .seconds(60))
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
+        return (S3BackupStore(client: S3Client(httpClient: client, configuration: settings.client), location: settings.location), client)
+    }
 
     func archiveKey(graph: String, backupID: String) -> String { location.key("\(graph)\(area)/\(backupID)\(LocalBackupStore.archiveExtension)") }
     func manifestKey(graph: String, backupID: String) -> String { location.key("\(graph)\(area)/\(backupID)\(LocalBackupStore.manifestExtension)") }

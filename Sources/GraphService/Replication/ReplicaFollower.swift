@@ -3,9 +3,6 @@ import BackupArchive
 import Foundation
 import GraphEngine
 import Logging
-import NIOCore
-import NIOPosix
-import S3Client
 import ServiceLifecycle
 import Synchronization
 
@@ -116,11 +113,9 @@ public final class ReplicaFollower: Service {
             self.source = .local(root: path)
             self.httpClient = nil
         case .s3(let settings):
-            var http = HTTPClient.Configuration()
-            http.timeout = .init(connect: .seconds(5), read: .seconds(60))
-            let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: http)
+            let (store, client) = S3BackupStore.connect(settings)
+            self.source = .s3(store)
             self.httpClient = client
-            self.source = .s3(S3BackupStore(client: S3Client(httpClient: client, configuration: settings.client), location: settings.location))
         }
         self.graphs = graphs
         self.poll = poll
