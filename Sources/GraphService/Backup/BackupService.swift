@@ -74,21 +74,6 @@ public final class BackupService: Sendable {
     /// Where the journal is published: the S3 destination when configured, else the local folder.
     var publishedStore: PublishedStore { s3.map(PublishedStore.s3) ?? .local(root: store.root) }
 
-    /// The bases published beside graph `id`'s journal, newest first.
-    func publishedBases(of id: GraphID) async throws -> [BackupManifest] {
-        let bases = try await s3?.journalBases.list(graph: id.rawValue) ?? store.journalBases.list(graph: id.rawValue)
-        return bases.sorted { ($0.createdAt, $0.backupID) > ($1.createdAt, $1.backupID) }
-    }
-
-    /// Removes a published base (its manifest first).
-    func deletePublishedBase(_ manifest: BackupManifest) async throws {
-        if let s3 {
-            try await s3.journalBases.delete(graph: manifest.graphID, backupID: manifest.backupID)
-        } else {
-            try store.journalBases.delete(graph: manifest.graphID, backupID: manifest.backupID)
-        }
-    }
-
     // MARK: Backup
 
     /// Starts a backup of graph `id` as a `backup` task, after checking what can be checked

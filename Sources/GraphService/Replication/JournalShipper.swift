@@ -183,14 +183,15 @@ public final class JournalShipper: Service {
     /// retention, and the shipments that no kept base nor kept backup needs.
     func prune(_ id: GraphID, journalID: String, now: Date = Date()) async {
         do {
-            let bases = try await backups.publishedBases(of: id).filter { $0.journalID == journalID }
+            let bases = try await destination.journalBases(of: id.rawValue).filter { $0.journalID == journalID }
+                .sorted { ($0.createdAt, $0.backupID) > ($1.createdAt, $1.backupID) }
             let cutoff = ISO8601Timestamp.string(from: now.addingTimeInterval(-Double(registry.settings.journalRetention.components.seconds)))
             guard let keep = bases.first(where: { $0.createdAt <= cutoff }), let keepPosition = keep.journalPosition else { return }
             // Shipments after the oldest kept backup of this journal stay, so that it can be continued.
             let backupsNeeding = try await backups.list(graph: id).filter { $0.journalID == journalID }.compactMap(\.journalPosition)
             let needed = UInt64(max(0, min(keepPosition, backupsNeeding.min() ?? keepPosition)))
             for base in bases where base.createdAt < keep.createdAt {
-                try await backups.deletePublishedBase(base)
+                try await destination.deleteJournalBase(base)
             }
             let folder = PublishedStore.shipmentsFolder(id.rawValue, journalID: journalID)
             for name in try await destination.list(folder) {

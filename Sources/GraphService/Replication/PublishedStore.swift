@@ -184,6 +184,27 @@ enum PublishedStore: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The bases published beside `graph`'s journal (manifests whose archive is there too).
+    func journalBases(of graph: String) async throws -> [BackupManifest] {
+        switch self {
+        case .local(let root):
+            let store = LocalBackupStore(root: root).journalBases
+            return try await BlockingWork.run { store.list(graph: graph) }
+        case .s3(let store):
+            return try await store.journalBases.list(graph: graph)
+        }
+    }
+
+    /// Removes a published base (its manifest first).
+    func deleteJournalBase(_ manifest: BackupManifest) async throws {
+        switch self {
+        case .local(let root):
+            try LocalBackupStore(root: root).journalBases.delete(graph: manifest.graphID, backupID: manifest.backupID)
+        case .s3(let store):
+            try await store.journalBases.delete(graph: manifest.graphID, backupID: manifest.backupID)
+        }
+    }
+
     func delete(_ key: String) async throws {
         switch self {
         case .local(let root):

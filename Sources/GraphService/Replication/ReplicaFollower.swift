@@ -401,14 +401,13 @@ extension PublishedStore {
     /// there too): the bases published beside the journal, and the graph's backups that
     /// record their journal position.
     func bases(of graph: String) async throws -> [(manifest: BackupManifest, key: String)] {
-        let published: [BackupManifest]
+        let published = try await journalBases(of: graph)
         let backups: [BackupManifest]
         switch self {
         case .local(let root):
             let store = LocalBackupStore(root: root)
-            (published, backups) = try await BlockingWork.run { (store.journalBases.list(graph: graph), store.list(graph: graph)) }
+            backups = try await BlockingWork.run { store.list(graph: graph) }
         case .s3(let store):
-            published = try await store.journalBases.list(graph: graph)
             backups = try await store.list(graph: graph)
         }
         // A manifest names its archive: only plain ids of this graph (the destination is not
