@@ -183,7 +183,8 @@ public final class ReplicaFollower: Service {
         guard let data = try await source.read(PublishedStore.headKey(id.rawValue)) else { return }
         let head = try JSONDecoder().decode(PublishedHead.self, from: data)
         update(id) { $0.publishedPosition = head.position }
-        var local = registry.graphIDs().contains(id) ? ReplicaState.read(from: registry.folder(of: id)) : nil
+        // No state file: the graph is not here (or is not a copy of the master's).
+        var local = ReplicaState.read(from: registry.folder(of: id))
         if local == nil || local!.journalID != head.journalID || head.basePosition > local!.position + Self.rebootstrapEntries {
             guard let restored = try await bootstrap(id, head: head, current: local) else { return }
             local = restored
@@ -277,7 +278,7 @@ public final class ReplicaFollower: Service {
 
     /// Swaps the checked files of `side` in (or adds the graph).
     private func install(_ id: GraphID, side: String, metadata: GraphMetadata) async throws {
-        if registry.graphIDs().contains(id) {
+        if backups.exists(id) {
             try await registry.replaceDatabaseFiles(of: id, with: side, drainTimeout: .seconds(30))
         } else {
             try await registry.adopt(id, folder: side, metadata: metadata, asReplica: true)
