@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "Staging", targets: ["Staging"]),
         .library(name: "GraphService", targets: ["GraphService"]),
         .library(name: "GraphAPI", targets: ["GraphAPI"]),
+        .library(name: "GraphAPIContract", targets: ["GraphAPIContract"]),
         .library(name: "GraphAPIClient", targets: ["GraphAPIClient"]),
         .library(name: "GraphJSON", targets: ["GraphJSON"]),
         .library(name: "BackupArchive", targets: ["BackupArchive"]),
@@ -119,10 +120,22 @@ let package = Package(
             name: "GraphJSON",
             swiftSettings: swiftSettings
         ),
+        // The wire contract's types, generated from openapi/openapi.json by swift-openapi-generator
+        // (committed; scripts/generate-openapi.sh): the request and answer bodies that the server's
+        // HTTP layer and the client share.
+        .target(
+            name: "GraphAPIContract",
+            dependencies: [
+                "GraphJSON",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP layer: routing, authentication, admission, encoding and streaming.
         .target(
             name: "GraphAPI",
             dependencies: [
+                "GraphAPIContract",
                 "GraphEngine",
                 "S3Client",
                 "GraphService",
@@ -140,11 +153,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // A client of the HTTP API with no engine dependency: calls generated from
-        // openapi/openapi.json (Sources/GraphAPIClient/Generated), streams read directly, both over
-        // AsyncHTTPClient.
+        // openapi/openapi.json (Sources/GraphAPIClient/Generated) over GraphAPIContract's types,
+        // streams read directly, both over AsyncHTTPClient.
         .target(
             name: "GraphAPIClient",
             dependencies: [
+                "GraphAPIContract",
                 "GraphJSON",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
@@ -175,6 +189,7 @@ let package = Package(
                 "GraphAPI",
                 "GraphService",
                 "GraphAPIClient",
+                "GraphAPIContract",
                 "GraphJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -226,6 +241,7 @@ let package = Package(
             dependencies: [
                 "BackupArchive",
                 "GraphAPIClient",
+                "GraphAPIContract",
                 "GraphJSON",
                 "GraphAPI",
                 "GraphAPITesting",
@@ -243,6 +259,7 @@ let package = Package(
             name: "GraphAPITests",
             dependencies: [
                 "BackupArchive",
+                "GraphAPIContract",
                 "S3Client",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "GraphAPI",

@@ -2,6 +2,7 @@ import ArgumentParser
 import BackupArchive
 import Foundation
 import GraphAPIClient
+import GraphAPIContract
 import GraphJSON
 
 /// `graph-api backup`: backups against a server, and two offline tools that need only the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraphAPIClient
+import GraphAPIContract
 
 /// `graph-api copy`.
 struct CopyCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GraphAPIClient
+import GraphAPIContract
 import GraphJSON
 
 /// `graph-api health`.

@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPIContract
 import GraphJSON
 import Testing
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GraphAPIContract
 import GraphJSON
 import NIOHTTP1
 import Testing

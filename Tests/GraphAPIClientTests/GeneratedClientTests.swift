@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPIContract
 import Testing
 
 @testable import GraphAPIClient
@@ -14,13 +15,17 @@ import Testing
         let document = Self.repository.appendingPathComponent("openapi/openapi.json").path
         let sha = String(try ClientTransportTests.runProcess("/usr/bin/env", ["sha256sum", document]).prefix(64))
         #expect(sha.count == 64)
-        let directory = Self.repository.appendingPathComponent("Sources/GraphAPIClient/Generated")
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".swift") }.sorted()
-        #expect(files.contains("Client.swift") && files.contains("Types.swift"))
-        for file in files {
-            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
-            let stamp = text.split(separator: "\n").prefix(3).first { $0.hasPrefix("// openapi.json SHA-256: ") }
-            #expect(stamp == "// openapi.json SHA-256: \(sha)"[...], "\(file) is stale: run scripts/generate-openapi.sh")
+        // The contract's types (the server's HTTP layer and the client share them) and the client's calls.
+        let folders = ["Sources/GraphAPIContract/Generated": "Types.swift", "Sources/GraphAPIClient/Generated": "Client.swift"]
+        for (folder, expected) in folders {
+            let directory = Self.repository.appendingPathComponent(folder)
+            let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".swift") }.sorted()
+            #expect(files.contains(expected), "\(folder): \(files)")
+            for file in files {
+                let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+                let stamp = text.split(separator: "\n").prefix(3).first { $0.hasPrefix("// openapi.json SHA-256: ") }
+                #expect(stamp == "// openapi.json SHA-256: \(sha)"[...], "\(folder)/\(file) is stale: run scripts/generate-openapi.sh")
+            }
         }
     }
 

@@ -21,6 +21,10 @@ import HTTPTypes
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
+import GraphAPIContract
+#if compiler(>=6.4)
+@diagnose(UnusedImportAccess, as: ignored)
+#endif
 import GraphJSON
 /// Each tenant (graph) is an embedded LadybugDB database with its own DuckDB staging file.
 ///

@@ -1,3 +1,5 @@
+import GraphAPIContract
+
 // The wire models of the database and health operations are the types generated from
 // `openapi/openapi.json` (`Generated/`); these names are the client's for them.
 

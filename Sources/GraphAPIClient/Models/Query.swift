@@ -1,3 +1,4 @@
+import GraphAPIContract
 import GraphJSON
 
 // Hand-written, not the generated `Components.Schemas.QueryRequest`, `QueryResult` and

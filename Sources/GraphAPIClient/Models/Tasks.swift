@@ -1,3 +1,4 @@
+import GraphAPIContract
 import GraphJSON
 
 // The wire models of the task operations are the types generated from `openapi/openapi.json`

@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPIContract
 
 /// A task's progress as text, for following a task from a terminal or a log.
 ///
