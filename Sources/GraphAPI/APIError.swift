@@ -165,33 +165,17 @@ extension APIError {
     }
 }
 
-extension Request {
-    /// Collects the body and decodes it strictly (``RequestBodyDecoder``): malformed JSON is
-    /// `400 invalid_json`; not an object, an unknown field, a missing or mistyped one `422`.
-    func decodeStrictly<Body: Decodable, Keys: CodingKey & CaseIterable>(
-        _ type: Body.Type, keys: Keys.Type, context: some RequestContext
-    ) async throws -> Body {
-        let buffer = try await body.collect(upTo: context.maxUploadSize)
-        return try RequestBodyDecoder.decode(type, keys: keys, from: buffer)
-    }
-}
-
-// The service's answers, sent as JSON bodies.
-extension CreateDatabaseResponse: ResponseEncodable {}
-extension BackupAccepted: ResponseEncodable {}
+// The service's answers that it also keeps (task results, manifests) or whose document has
+// members that are required and may be `null` (which the generated types would leave out),
+// sent as JSON bodies; the others are the document's generated types (`ResponseBodies.swift`).
 extension BackupList: ResponseEncodable {}
 extension BackupManifest: ResponseEncodable {}
-extension BackupDeleted: ResponseEncodable {}
 extension BackupScheduleInfo: ResponseEncodable {}
 extension RecoveryWindow: ResponseEncodable {}
 extension DatabaseList: ResponseEncodable {}
 extension DatabaseInfo: ResponseEncodable {}
-extension DeleteDatabaseResponse: ResponseEncodable {}
 extension SchemaResponse: ResponseEncodable {}
-extension SchemaChangeResponse: ResponseEncodable {}
 extension DatabaseMetrics: ResponseEncodable {}
 extension CreateStagingTableResponse: ResponseEncodable {}
 extension StagingTableInfo: ResponseEncodable {}
-extension StagingDeleteResponse: ResponseEncodable {}
 extension IngestResponse: ResponseEncodable {}
-extension TaskAcceptedResponse: ResponseEncodable {}

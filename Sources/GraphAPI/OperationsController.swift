@@ -1,5 +1,6 @@
-import GraphService
 import Foundation
+import GraphAPIContract
+import GraphService
 import Hummingbird
 
 /// `GET /health` and `GET /status`: answered without touching any engine, so they stay fast
@@ -15,57 +16,27 @@ struct OperationsController: Sendable {
         router.get("/status") { _, _ in await self.status() }
     }
 
-    struct Health: ResponseEncodable {
-        let status: String
-        let uptimeSeconds: Double
-        let version: String
-        enum CodingKeys: String, CodingKey {
-            case status, version
-            case uptimeSeconds = "uptime_seconds"
-        }
-    }
-
-    func health() -> EditedResponse<Health> {
+    func health() -> EditedResponse<Components.Schemas.Health> {
         let healthy = dataDirectory.isUsable
         return EditedResponse(
             status: healthy ? .ok : .serviceUnavailable,
-            response: Health(
-                status: healthy ? "healthy" : "unhealthy", uptimeSeconds: (uptimeSeconds * 1000).rounded() / 1000,
+            response: .init(
+                status: healthy ? .healthy : .unhealthy, uptimeSeconds: (uptimeSeconds * 1000).rounded() / 1000,
                 version: GraphAPIVersion.string
             )
         )
     }
 
-    struct Status: ResponseEncodable {
-        let status: String
-        let nodeType: NodeType
-        let tier: Tier
-        let databases: Int
-        let maxDatabases: Int
-        let openDatabases: Int
-        let memoryUsageMB: Double
-        let uptimeSeconds: Double
-        let version: String
-        enum CodingKeys: String, CodingKey {
-            case status, tier, databases, version
-            case nodeType = "node_type"
-            case maxDatabases = "max_databases"
-            case openDatabases = "open_databases"
-            case memoryUsageMB = "memory_usage_mb"
-            case uptimeSeconds = "uptime_seconds"
-        }
-    }
-
-    func status() async -> Status {
+    func status() async -> Components.Schemas.Status {
         let rss = ProcessMemory.residentBytes() ?? 0
-        return Status(
-            status: dataDirectory.isUsable ? "healthy" : "unhealthy",
-            nodeType: configuration.nodeType,
-            tier: configuration.tier,
+        return .init(
+            status: dataDirectory.isUsable ? .healthy : .unhealthy,
+            nodeType: choice(configuration.nodeType),
+            tier: choice(configuration.tier),
             databases: dataDirectory.graphCount(),
             maxDatabases: server.registry.settings.maxDatabases,
             openDatabases: await server.registry.openCount,
-            memoryUsageMB: (Double(rss) / 1_048_576 * 10).rounded() / 10,
+            memoryUsageMb: (Double(rss) / 1_048_576 * 10).rounded() / 10,
             uptimeSeconds: (uptimeSeconds * 1000).rounded() / 1000,
             version: GraphAPIVersion.string
         )

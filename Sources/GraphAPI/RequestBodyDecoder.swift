@@ -3,17 +3,21 @@ import GraphJSON
 import GraphService
 import NIOCore
 
-/// Decodes request bodies strictly: malformed JSON is `400 invalid_json`; a body that is not an
-/// object, has a field the type does not know, lacks a required field, has a field of the
-/// wrong type, gives a field twice, or `null` for a field the document does not type with
-/// `"null"` (``NullableRequestFields``) is `422 validation_error` naming the field.
+/// Decodes request bodies strictly into the document's generated types (GraphAPIContract):
+/// malformed JSON is `400 invalid_json`; a body that is not an object, gives a field twice, has a
+/// field its schema does not list, `null` for a field the document does not type with `"null"`,
+/// a choice the document does not list (``RequestSchema``), lacks a required field or has one of
+/// the wrong type is `422 validation_error` naming the field.
 ///
 /// The body is read by GraphJSON's parser (the project's one JSON parser) for these checks, then
 /// decoded into `Body` by `JSONDecoder`.
 package enum RequestBodyDecoder {
-    package static func decode<Body: Decodable, Keys: CodingKey & CaseIterable>(
-        _ type: Body.Type, keys: Keys.Type, from buffer: ByteBuffer
-    ) throws -> Body {
+    /// Decodes `Body`, a request body schema of the document (`Components.Schemas.<name>`).
+    package static func decode<Body: Decodable>(_ type: Body.Type, from buffer: ByteBuffer) throws -> Body {
+        let name = String(describing: Body.self)
+        guard let schema = RequestSchema.bodies[name] else {
+            preconditionFailure("\(name) is not a request body schema of openapi/openapi.json")
+        }
         let data = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
         let value: JSONValue
         do {
@@ -29,29 +33,12 @@ package enum RequestBodyDecoder {
             // picking one.
             throw ServiceError.invalidBody("field '\(field)' is given more than once")
         }
-        let fields = members(object)
-        let known = Set(Keys.allCases.map(\.stringValue))
-        let unknown = fields.keys.filter { !known.contains($0) }.sorted()
-        if !unknown.isEmpty {
-            throw ServiceError.invalidBody(
-                "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", ")); "
-                    + "accepted: \(Keys.allCases.map(\.stringValue).joined(separator: ", "))"
-            )
-        }
-        let nullable = (Body.self as? any NullableRequestFields.Type)?.nullableFields ?? []
-        if let field = firstNull(in: fields, prefix: "", except: nullable) {
-            throw ServiceError.invalidBody("field '\(field)' must not be null (leave it out for its default)")
-        }
+        try schema.check(object)
         do {
             return try JSONDecoder().decode(Body.self, from: data)
         } catch let error as DecodingError {
-            throw ServiceError.invalidBody(describe(error))
+            throw ServiceError.invalidBody(describe(error, schema: schema))
         }
-    }
-
-    /// An object's members by key (its keys are known to differ).
-    private static func members(_ object: JSONObject) -> [String: JSONValue] {
-        Dictionary(object.members.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The first key (depth first, through objects and arrays) that an object gives twice.
@@ -79,26 +66,15 @@ package enum RequestBodyDecoder {
         }
     }
 
-    /// The first field (in key order, depth first through objects) that is `null` and not in
-    /// `except`.
-    private static func firstNull(in object: [String: JSONValue], prefix: String, except: Set<String>) -> String? {
-        for key in object.keys.sorted() {
-            let path = prefix + key
-            switch object[key] {
-            case .null?:
-                if !except.contains(path) { return path }
-            case .object(let nested)?:
-                if let found = firstNull(in: members(nested), prefix: path + ".", except: except) { return found }
-            default:
-                break
-            }
-        }
-        return nil
-    }
-
-    package static func describe(_ error: DecodingError) -> String {
+    static func describe(_ error: DecodingError, schema: RequestSchema) -> String {
         func path(_ codingPath: [any CodingKey]) -> String {
             codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        // A `oneOf` field that matched none of its alternatives: say what it takes.
+        if let context = error.decodingContext, let field = schema.field(at: context.codingPath.map(\.stringValue)),
+            let alternatives = field.alternatives
+        {
+            return "field '\(path(context.codingPath))' must be \(alternatives)"
         }
         switch error {
         case .keyNotFound(let key, let context):
@@ -119,8 +95,23 @@ package enum RequestBodyDecoder {
         switch type {
         case is String.Type: "a string"
         case is Bool.Type: "a boolean"
-        case is SchemaType.Type: "one of \(SchemaType.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "))"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is [String].Type: "a list of strings"
+        case is [String: String].Type: "an object of strings"
         default: "of type \(type)"
+        }
+    }
+}
+
+extension DecodingError {
+    /// The context every case carries.
+    var decodingContext: Context? {
+        switch self {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+            context
+        @unknown default:
+            nil
         }
     }
 }

@@ -107,10 +107,7 @@ struct DeleteRecreateTests {
         let file = "\(id)-\(table).csv"
         let csv = "identifier,name\n" + (0..<rows).map { "p\($0),name \($0)" }.joined(separator: "\n") + "\n"
         try csv.write(toFile: imports + "/" + file, atomically: true, encoding: .utf8)
-        let request = try RequestBodyDecoder.decode(
-            CreateStagingTableRequest.self, keys: CreateStagingTableRequest.CodingKeys.self,
-            from: ByteBuffer(string: #"{"table_name": "\#(table)", "source": "\#(file)"}"#)
-        )
+        let request = CreateStagingTableRequest(tableName: table, source: [file])
         _ = try await fixture.node.staging.createTable(graph: id, request: request)
     }
 

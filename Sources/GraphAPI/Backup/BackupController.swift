@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPIContract
 import GraphService
 import HTTPTypes
 import Hummingbird
@@ -48,14 +49,14 @@ struct BackupController: Sendable {
             try await self.download(backupID: request.uri.queryParameters.get("backup_id"), context: context)
         }
         graph.post("/backup-download") { request, context in
-            let body = try await request.decodeStrictly(BackupDownloadRequest.self, keys: BackupDownloadRequest.CodingKeys.self, context: context)
-            return try await self.download(backupID: body.backupID, context: context)
+            let body = try await request.decodeStrictly(Components.Schemas.BackupDownloadRequest.self, context: context)
+            return try await self.download(backupID: body.backupId, context: context)
         }
         graph.post("/restore") { request, context in try await self.restore(request, context: context) }
         graph.get("/recovery-window") { _, context in try self.backups.recoveryWindow(graph: context.graphID) }
         graph.put("/backup-schedule") { request, context in
             try context.requireWriteScope()
-            let body = try await request.decodeStrictly(BackupSchedule.self, keys: BackupSchedule.CodingKeys.self, context: context)
+            let body = BackupSchedule(try await request.decodeStrictly(Components.Schemas.BackupSchedule.self, context: context))
             let info = try self.backups.setSchedule(graph: context.graphID, body)
             context.logger.notice(
                 "audit: backup schedule set",
@@ -74,13 +75,13 @@ struct BackupController: Sendable {
         context.parameters.get("backup_id") ?? ""
     }
 
-    func backup(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<BackupAccepted> {
+    func backup(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<Components.Schemas.BackupAccepted> {
         try context.requireWriteScope()
-        let body = try await request.decodeStrictly(BackupRequest.self, keys: BackupRequest.CodingKeys.self, context: context)
+        let body = try BackupRequest(try await request.decodeStrictly(Components.Schemas.BackupRequest.self, context: context))
         let (record, backupID) = try await backups.submitBackup(graph: context.graphID, request: body)
         return EditedResponse(
             status: .accepted,
-            response: BackupAccepted(taskID: record.taskID, backupID: backupID, monitorURL: "/tasks/\(record.taskID)/monitor", status: record.status.rawValue)
+            response: .init(taskId: record.taskID, backupId: backupID, monitorUrl: "/tasks/\(record.taskID)/monitor", status: record.status.rawValue)
         )
     }
 
@@ -89,14 +90,14 @@ struct BackupController: Sendable {
         return BackupList(backups: all, total: all.count)
     }
 
-    func delete(context: GraphRequestContext) async throws -> BackupDeleted {
+    func delete(context: GraphRequestContext) async throws -> Components.Schemas.BackupDeleted {
         try context.requireWriteScope()
         let manifest = try await backups.delete(graph: context.graphID, backupID: try Self.backupID(context))
         context.logger.notice(
             "audit: backup deleted",
             metadata: ["audit": "delete_backup", "graph_id": "\(context.graphID)", "backup_id": "\(manifest.backupID)", "client": "\(context.clientAddress)"]
         )
-        return BackupDeleted(status: "deleted", graphID: context.graphID.rawValue, backupID: manifest.backupID)
+        return .init(status: "deleted", graphId: context.graphID.rawValue, backupId: manifest.backupID)
     }
 
     func download(backupID: String?, context: GraphRequestContext) async throws -> Response {
@@ -130,14 +131,14 @@ struct BackupController: Sendable {
     /// `POST /databases/{graph_id}/restore`: a JSON body, or the archive itself
     /// (`application/octet-stream`, options as query parameters), received only after the target
     /// was checked.
-    func restore(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<TaskAcceptedResponse> {
+    func restore(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<Components.Schemas.TaskAccepted> {
         try context.requireWriteScope()
         let uploading = request.headers[.contentType]?.lowercased().hasPrefix("application/octet-stream") == true
         let body: RestoreRequest
         if uploading {
             body = try Self.restoreOptions(request.uri.queryParameters)
         } else {
-            body = try await request.decodeStrictly(RestoreRequest.self, keys: RestoreRequest.CodingKeys.self, context: context)
+            body = RestoreRequest(try await request.decodeStrictly(Components.Schemas.RestoreRequest.self, context: context))
         }
         if let target = body.targetGraphID, !context.scope.allows(target) {
             throw APIError(.graphNotInScope, "this API key may not restore into database '\(target.prefix(64))'")
@@ -169,7 +170,7 @@ struct BackupController: Sendable {
                 "task_id": "\(record.taskID)", "client": "\(context.clientAddress)",
             ]
         )
-        return EditedResponse(status: .accepted, response: TaskAcceptedResponse(record))
+        return EditedResponse(status: .accepted, response: Components.Schemas.TaskAccepted(record))
     }
 }
 

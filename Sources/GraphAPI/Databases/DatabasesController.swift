@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPIContract
 import GraphService
 import Hummingbird
 import Logging
@@ -29,14 +30,14 @@ struct DatabasesController: Sendable {
 
     // MARK: POST /databases
 
-    func create(_ request: Request, context: GraphAPIRequestContext) async throws -> EditedResponse<CreateDatabaseResponse> {
+    func create(_ request: Request, context: GraphAPIRequestContext) async throws -> EditedResponse<Components.Schemas.CreateDatabaseResponse> {
         guard let scope = context.scope else { throw APIError.unauthorized }
         if scope.readOnly { throw APIError(.readOnlyKey, "this API key is read-only") }
         if databases.registry.settings.readOnlyNode { throw ServiceError.readOnlyNode("databases cannot be created here") }
-        let body = try await request.decodeStrictly(CreateDatabaseRequest.self, keys: CreateDatabaseRequest.CodingKeys.self, context: context)
+        let body = CreateDatabaseRequest(try await request.decodeStrictly(Components.Schemas.CreateDatabaseRequest.self, context: context))
         let id = try GraphID(validating: body.graphID)
         guard scope.allows(id.rawValue) else { throw APIError(.graphNotInScope, "this API key may not create database '\(id)'") }
-        let (response, statements) = try await databases.create(id, request: body)
+        let (milliseconds, statements) = try await databases.create(id, request: body)
         context.logger.notice(
             "audit: database created",
             metadata: [
@@ -44,7 +45,12 @@ struct DatabasesController: Sendable {
                 "schema_type": "\(body.schemaType.rawValue)", "statements": "\(statements)",
             ]
         )
-        return EditedResponse(status: .created, response: response)
+        return EditedResponse(
+            status: .created,
+            response: .init(
+                status: .success, graphId: id.rawValue, schemaType: choice(body.schemaType), schemaApplied: true, executionTimeMs: milliseconds
+            )
+        )
     }
 
     // MARK: GET /databases
@@ -57,25 +63,25 @@ struct DatabasesController: Sendable {
 
     // MARK: DELETE /databases/{graph_id}
 
-    func delete(context: GraphRequestContext) async throws -> DeleteDatabaseResponse {
+    func delete(context: GraphRequestContext) async throws -> Components.Schemas.DeleteDatabaseResponse {
         try context.requireWriteScope()
         let id = context.graphID
-        let response = try await databases.delete(id)
+        try await databases.delete(id)
         context.logger.notice(
             "audit: database deleted",
             metadata: ["audit": "delete_database", "graph_id": "\(id)", "client": "\(context.clientAddress)"]
         )
-        return response
+        return .init(status: .success, message: "database '\(id)' deleted")
     }
 
     // MARK: POST /databases/{graph_id}/schema
 
-    func changeSchema(_ request: Request, context: GraphRequestContext) async throws -> SchemaChangeResponse {
+    func changeSchema(_ request: Request, context: GraphRequestContext) async throws -> Components.Schemas.SchemaChangeResponse {
         try context.requireWriteScope()
         let id = context.graphID
         try databases.requireSchemaChangeAllowed(id)
-        let body = try await request.decodeStrictly(SchemaChangeRequest.self, keys: SchemaChangeRequest.CodingKeys.self, context: context)
-        let (response, statements) = try await databases.changeSchema(id, ddl: body.ddl, logger: context.logger)
+        let body = try await request.decodeStrictly(Components.Schemas.SchemaChangeRequest.self, context: context)
+        let (milliseconds, statements) = try await databases.changeSchema(id, ddl: body.ddl, logger: context.logger)
         context.logger.notice(
             "audit: schema changed",
             metadata: [
@@ -84,6 +90,6 @@ struct DatabasesController: Sendable {
                 "kinds": "\(Array(Set(statements.map(\.kind.rawValue))).sorted().joined(separator: ", "))",
             ]
         )
-        return response
+        return .init(status: .success, graphId: id.rawValue, statementsExecuted: statements.count, executionTimeMs: milliseconds)
     }
 }

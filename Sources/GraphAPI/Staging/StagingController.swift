@@ -1,4 +1,5 @@
 import Foundation
+import GraphAPIContract
 import GraphService
 import Hummingbird
 import Logging
@@ -14,12 +15,16 @@ struct StagingController: Sendable {
         group.post("tables/query") { request, context in try await self.query(request, context: context) }
         group.delete("tables/:table_name") { _, context in
             try context.requireWriteScope()
-            return try await self.staging.deleteTable(graph: context.graphID, table: try Self.table(context))
+            let table = try Self.table(context)
+            let rows = try await self.staging.deleteTable(graph: context.graphID, table: table)
+            return Components.Schemas.StagingDeleteResponse(graph: context.graphID, table: table, rowsDeleted: rows)
         }
         group.delete("tables/:table_name/files/:file_id") { _, context in
             try context.requireWriteScope()
             let fileID = context.parameters.get("file_id") ?? ""
-            return try await self.staging.deleteFile(graph: context.graphID, table: try Self.table(context), fileID: fileID)
+            let table = try Self.table(context)
+            let rows = try await self.staging.deleteFile(graph: context.graphID, table: table, fileID: fileID)
+            return Components.Schemas.StagingDeleteResponse(graph: context.graphID, table: table, fileID: fileID, rowsDeleted: rows)
         }
         group.post("tables/:table_name/ingest") { request, context in try await self.ingest(request, context: context) }
         group.post("tables/:table_name/materialize") { request, context in try await self.ingest(request, context: context) }
@@ -35,12 +40,10 @@ struct StagingController: Sendable {
     func createTable(_ request: Request, context: GraphRequestContext) async throws -> Response {
         try context.requireWriteScope()
         let async = try request.uri.queryParameters.flag("async", default: false)
-        let body = try await request.decodeStrictly(
-            CreateStagingTableRequest.self, keys: CreateStagingTableRequest.CodingKeys.self, context: context
-        )
+        let body = CreateStagingTableRequest(try await request.decodeStrictly(Components.Schemas.CreateStagingTableRequest.self, context: context))
         if async {
             let record = try await staging.submitCreateTable(graph: context.graphID, request: body)
-            return try EditedResponse(status: .accepted, response: TaskAcceptedResponse(record)).response(from: request, context: context)
+            return try EditedResponse(status: .accepted, response: Components.Schemas.TaskAccepted(record)).response(from: request, context: context)
         }
         let response = try await staging.createTable(graph: context.graphID, request: body)
         return try EditedResponse(status: .created, response: response).response(from: request, context: context)
@@ -52,19 +55,19 @@ struct StagingController: Sendable {
         try context.requireWriteScope()
         let table = try Self.table(context)
         let async = try request.uri.queryParameters.flag("async", default: false)
-        let body = try await request.decodeStrictly(IngestRequest.self, keys: IngestRequest.CodingKeys.self, context: context)
+        let body = IngestRequest(try await request.decodeStrictly(Components.Schemas.IngestRequest.self, context: context))
         if async {
             let record = try await staging.submitIngest(graph: context.graphID, table: table, request: body)
-            return try EditedResponse(status: .accepted, response: TaskAcceptedResponse(record)).response(from: request, context: context)
+            return try EditedResponse(status: .accepted, response: Components.Schemas.TaskAccepted(record)).response(from: request, context: context)
         }
         return try await staging.ingest(graph: context.graphID, table: table, request: body).response(from: request, context: context)
     }
 
     /// `POST /databases/{graph_id}/copy` → `202` with the task.
-    func copy(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<TaskAcceptedResponse> {
+    func copy(_ request: Request, context: GraphRequestContext) async throws -> EditedResponse<Components.Schemas.TaskAccepted> {
         try context.requireWriteScope()
-        let body = try await request.decodeStrictly(CopyRequest.self, keys: CopyRequest.CodingKeys.self, context: context)
+        let body = CopyRequest(try await request.decodeStrictly(Components.Schemas.CopyRequest.self, context: context))
         let record = try await staging.submitCopy(graph: context.graphID, request: body, logger: context.logger)
-        return EditedResponse(status: .accepted, response: TaskAcceptedResponse(record))
+        return EditedResponse(status: .accepted, response: Components.Schemas.TaskAccepted(record))
     }
 }

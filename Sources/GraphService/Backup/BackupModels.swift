@@ -27,20 +27,14 @@ extension BackupCompression {
     }
 }
 
-/// The body of `POST /databases/{graph_id}/backup`.
-package struct BackupRequest: Decodable, Sendable {
+/// Options of a backup (`POST /databases/{graph_id}/backup`, or a schedule's).
+package struct BackupRequest: Sendable {
     package var compression: BackupCompression
     /// `nil`: encrypted when a key is configured.
     package var encryption: Bool?
     package var destination: BackupDestination?
     package var includeStaging: Bool
     package var label: String?
-
-    package enum CodingKeys: String, CodingKey, CaseIterable {
-        case compression, encryption, destination
-        case includeStaging = "include_staging"
-        case label
-    }
 
     package init(compression: BackupCompression = .zstd, encryption: Bool? = nil, destination: BackupDestination? = nil, includeStaging: Bool = false, label: String? = nil) {
         self.compression = compression
@@ -49,27 +43,11 @@ package struct BackupRequest: Decodable, Sendable {
         self.includeStaging = includeStaging
         self.label = label
     }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        if container.contains(.compression), try !container.decodeNil(forKey: .compression) {
-            compression = try BackupCompression(decoding: try container.superDecoder(forKey: .compression))
-        } else {
-            compression = .zstd
-        }
-        encryption = try container.decodeIfPresent(Bool.self, forKey: .encryption)
-        destination = try container.decodeIfPresent(BackupDestination.self, forKey: .destination)
-        includeStaging = try container.decodeIfPresent(Bool.self, forKey: .includeStaging) ?? false
-        label = try container.decodeIfPresent(String.self, forKey: .label)
-        if let label, label.count > 200 {
-            throw DecodingError.dataCorruptedError(forKey: .label, in: container, debugDescription: "at most 200 characters")
-        }
-    }
 }
 
-/// The body of `POST /databases/{graph_id}/restore` (or its query parameters when the body is
-/// the archive itself).
-package struct RestoreRequest: Decodable, Sendable {
+/// What to restore (`POST /databases/{graph_id}/restore`: its JSON body, or its query parameters
+/// when the body is the archive itself).
+package struct RestoreRequest: Sendable {
     package var backupID: String?
     package var s3Key: String?
     package var forceOverwrite: Bool
@@ -77,16 +55,6 @@ package struct RestoreRequest: Decodable, Sendable {
     package var targetGraphID: String?
     package var pointInTime: String?
     package var position: Int64?
-
-    package enum CodingKeys: String, CodingKey, CaseIterable {
-        case backupID = "backup_id"
-        case s3Key = "s3_key"
-        case forceOverwrite = "force_overwrite"
-        case createSystemBackup = "create_system_backup"
-        case targetGraphID = "target_graph_id"
-        case pointInTime = "point_in_time"
-        case position
-    }
 
     package init(
         backupID: String? = nil, s3Key: String? = nil, forceOverwrite: Bool = false, createSystemBackup: Bool = true,
@@ -99,26 +67,6 @@ package struct RestoreRequest: Decodable, Sendable {
         self.targetGraphID = targetGraphID
         self.pointInTime = pointInTime
         self.position = position
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        backupID = try container.decodeIfPresent(String.self, forKey: .backupID)
-        s3Key = try container.decodeIfPresent(String.self, forKey: .s3Key)
-        forceOverwrite = try container.decodeIfPresent(Bool.self, forKey: .forceOverwrite) ?? false
-        createSystemBackup = try container.decodeIfPresent(Bool.self, forKey: .createSystemBackup) ?? true
-        targetGraphID = try container.decodeIfPresent(String.self, forKey: .targetGraphID)
-        pointInTime = try container.decodeIfPresent(String.self, forKey: .pointInTime)
-        position = try container.decodeIfPresent(Int64.self, forKey: .position)
-    }
-}
-
-/// The body of `POST /databases/{graph_id}/backup-download`.
-package struct BackupDownloadRequest: Decodable, Sendable {
-    package var backupID: String
-
-    package enum CodingKeys: String, CodingKey, CaseIterable {
-        case backupID = "backup_id"
     }
 }
 
@@ -232,47 +180,6 @@ package struct BackupList: Encodable, Sendable {
     package init(backups: [BackupManifest], total: Int) {
         self.backups = backups
         self.total = total
-    }
-}
-
-/// The answer of `POST /databases/{graph_id}/backup`.
-package struct BackupAccepted: Encodable, Sendable {
-    package var taskID: String
-    package var backupID: String
-    package var monitorURL: String
-    package var status: String
-
-    package init(taskID: String, backupID: String, monitorURL: String, status: String) {
-        self.taskID = taskID
-        self.backupID = backupID
-        self.monitorURL = monitorURL
-        self.status = status
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case taskID = "task_id"
-        case backupID = "backup_id"
-        case monitorURL = "monitor_url"
-        case status
-    }
-}
-
-/// The answer of `DELETE /databases/{graph_id}/backups/{backup_id}`.
-package struct BackupDeleted: Encodable, Sendable {
-    package var status: String
-    package var graphID: String
-    package var backupID: String
-
-    package init(status: String, graphID: String, backupID: String) {
-        self.status = status
-        self.graphID = graphID
-        self.backupID = backupID
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case status
-        case graphID = "graph_id"
-        case backupID = "backup_id"
     }
 }
 

@@ -2,71 +2,27 @@ import Foundation
 
 // MARK: Requests
 
-/// The body of `POST /databases`.
-package struct CreateDatabaseRequest: Decodable, Sendable {
+/// A database to create (`POST /databases`; the HTTP layer reads the body into this).
+package struct CreateDatabaseRequest: Sendable {
     package var graphID: String
     package var schemaType: SchemaType
     package var repositoryName: String?
     package var customSchemaDDL: String?
     package var readOnly: Bool
 
-    package enum CodingKeys: String, CodingKey, CaseIterable {
-        case graphID = "graph_id"
-        case schemaType = "schema_type"
-        case repositoryName = "repository_name"
-        case customSchemaDDL = "custom_schema_ddl"
-        case readOnly = "read_only"
+    package init(
+        graphID: String, schemaType: SchemaType = .entity, repositoryName: String? = nil, customSchemaDDL: String? = nil,
+        readOnly: Bool = false
+    ) {
+        self.graphID = graphID
+        self.schemaType = schemaType
+        self.repositoryName = repositoryName
+        self.customSchemaDDL = customSchemaDDL
+        self.readOnly = readOnly
     }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        graphID = try container.decode(String.self, forKey: .graphID)
-        schemaType = try container.decodeIfPresent(SchemaType.self, forKey: .schemaType) ?? .entity
-        repositoryName = try container.decodeIfPresent(String.self, forKey: .repositoryName)
-        customSchemaDDL = try container.decodeIfPresent(String.self, forKey: .customSchemaDDL)
-        readOnly = try container.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false
-    }
-}
-
-extension CreateDatabaseRequest: NullableRequestFields {
-    package static let nullableFields: Set<String> = ["repository_name", "custom_schema_ddl"]
-}
-
-/// The body of `POST /databases/{graph_id}/schema`.
-package struct SchemaChangeRequest: Decodable, Sendable {
-    package var ddl: String
-
-    package enum CodingKeys: String, CodingKey, CaseIterable {
-        case ddl
-    }
-}
-
-/// A request body whose document allows `null` for some fields (as "not given"). Every other
-/// field sent as `null` is refused by the HTTP layer's strict decoder (`RequestBodyDecoder`), as
-/// the document says.
-package protocol NullableRequestFields {
-    /// The fields the OpenAPI document types with `"null"`, as dotted paths (`s3_credentials.region`).
-    static var nullableFields: Set<String> { get }
 }
 
 // MARK: Responses
-
-/// `201` answer of `POST /databases`.
-package struct CreateDatabaseResponse: Encodable, Sendable {
-    package var status = "success"
-    package var graphID: String
-    package var schemaType: SchemaType
-    package var schemaApplied = true
-    package var executionTimeMilliseconds: Double
-
-    package enum CodingKeys: String, CodingKey {
-        case status
-        case graphID = "graph_id"
-        case schemaType = "schema_type"
-        case schemaApplied = "schema_applied"
-        case executionTimeMilliseconds = "execution_time_ms"
-    }
-}
 
 /// What `GET /databases` lists about one graph, read from its files only.
 package struct DatabaseSummary: Encodable, Sendable {
@@ -170,12 +126,6 @@ package struct DatabaseInfo: Encodable, Sendable {
     }
 }
 
-/// `DELETE /databases/{graph_id}`.
-package struct DeleteDatabaseResponse: Encodable, Sendable {
-    package var status = "success"
-    package var message: String
-}
-
 /// `GET /databases/{graph_id}/schema`.
 package struct SchemaResponse: Encodable, Sendable {
     package var database: String
@@ -244,21 +194,6 @@ package struct SchemaResponse: Encodable, Sendable {
                 properties: $0.properties, comment: $0.comment
             )
         }
-    }
-}
-
-/// `POST /databases/{graph_id}/schema`.
-package struct SchemaChangeResponse: Encodable, Sendable {
-    package var status = "success"
-    package var graphID: String
-    package var statementsExecuted: Int
-    package var executionTimeMilliseconds: Double
-
-    package enum CodingKeys: String, CodingKey {
-        case status
-        case graphID = "graph_id"
-        case statementsExecuted = "statements_executed"
-        case executionTimeMilliseconds = "execution_time_ms"
     }
 }
 

@@ -34,8 +34,8 @@ public struct DatabaseService: Sendable {
 
     /// Creates graph `id` as `request` describes: the schema's statements are checked by the
     /// engine's parser, then applied in a new database that appears only once all of them ran.
-    /// Returns the answer and how many schema statements ran.
-    package func create(_ id: GraphID, request body: CreateDatabaseRequest) async throws -> (CreateDatabaseResponse, statements: Int) {
+    /// Returns how long it took and how many schema statements ran.
+    package func create(_ id: GraphID, request body: CreateDatabaseRequest) async throws -> (milliseconds: Double, statements: Int) {
         let start = ContinuousClock.now
         if registry.settings.readOnlyNode { throw ServiceError.readOnlyNode("databases cannot be created here") }
         let repositoryName = body.repositoryName.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
@@ -60,10 +60,7 @@ public struct DatabaseService: Sendable {
         )
         try await registry.create(id, metadata: metadata, ddl: ddl)
         activity.forget(id)
-        let response = CreateDatabaseResponse(
-            graphID: id.rawValue, schemaType: body.schemaType, executionTimeMilliseconds: Self.milliseconds(since: start)
-        )
-        return (response, ddl.count)
+        return (Self.milliseconds(since: start), ddl.count)
     }
 
     // MARK: List and inspect
@@ -149,13 +146,12 @@ public struct DatabaseService: Sendable {
 
     /// Deletes a graph: closes its staging database, interrupts its queries, closes its database
     /// and removes every file; its metrics and counters are dropped.
-    package func delete(_ id: GraphID) async throws -> DeleteDatabaseResponse {
+    package func delete(_ id: GraphID) async throws {
         _ = try registry.metadata(of: id)
         await staging.close(id)
         try await registry.delete(id)
         metrics.forgetGraph(id)
         activity.forget(id)
-        return DeleteDatabaseResponse(message: "database '\(id)' deleted")
     }
 
     // MARK: Schema
@@ -172,8 +168,8 @@ public struct DatabaseService: Sendable {
     }
 
     /// Applies the schema statements of `ddl` to graph `id`, all or none, behind the other
-    /// writers of its database. Returns the statements applied.
-    package func changeSchema(_ id: GraphID, ddl: String, logger: Logger) async throws -> (SchemaChangeResponse, [SchemaStatement]) {
+    /// writers of its database. Returns how long it took and the statements applied.
+    package func changeSchema(_ id: GraphID, ddl: String, logger: Logger) async throws -> (milliseconds: Double, statements: [SchemaStatement]) {
         let start = ContinuousClock.now
         try requireSchemaChangeAllowed(id)
         let statements = try await checkedSchemaStatements(ddl, graph: id)
@@ -194,10 +190,7 @@ public struct DatabaseService: Sendable {
                 }
             }
         }
-        let response = SchemaChangeResponse(
-            graphID: id.rawValue, statementsExecuted: statements.count, executionTimeMilliseconds: Self.milliseconds(since: start)
-        )
-        return (response, statements)
+        return (Self.milliseconds(since: start), statements)
     }
 
     /// Throws unless graph `id` exists and its schema may change: not on a read-only node, not a

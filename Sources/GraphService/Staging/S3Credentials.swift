@@ -4,7 +4,7 @@ import Staging
 
 /// Credentials for `s3://` sources: from the environment (`AWS_*`) or from a request's
 /// `s3_credentials`. Never logged and never shown by `/info`.
-public struct S3Credentials: Sendable, Equatable, Decodable {
+public struct S3Credentials: Sendable, Equatable {
     /// `aws_access_key_id`.
     public var accessKeyID: String
     /// `aws_secret_access_key`.
@@ -15,14 +15,6 @@ public struct S3Credentials: Sendable, Equatable, Decodable {
     public var region: String?
     /// `endpoint_url` of an S3-compatible store (`http://127.0.0.1:9000`); `nil` for AWS.
     public var endpointURL: String?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case accessKeyID = "aws_access_key_id"
-        case secretAccessKey = "aws_secret_access_key"
-        case sessionToken = "aws_session_token"
-        case region
-        case endpointURL = "endpoint_url"
-    }
 
     /// Credentials given explicitly.
     public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, region: String? = nil, endpointURL: String? = nil) {

@@ -236,7 +236,7 @@ extension StagingService {
     }
 
     /// `DELETE /databases/{graph_id}/tables/{table_name}`.
-    package func deleteTable(graph id: GraphID, table: TableName) async throws -> StagingDeleteResponse {
+    package func deleteTable(graph id: GraphID, table: TableName) async throws -> Int64 {
         try requireWritable(id)
         let store = try await store(id)
         return try await gate(id).withPermit {
@@ -262,13 +262,13 @@ extension StagingService {
             logger.notice(
                 "audit: staging table deleted", metadata: ["audit": "staging_table_deleted", "graph_id": "\(id)", "table": "\(table)"]
             )
-            return StagingDeleteResponse(graphID: id.rawValue, tableName: table.rawValue, fileID: nil, rowsDeleted: rows)
+            return rows
         }
     }
 
     /// `DELETE /databases/{graph_id}/tables/{table_name}/files/{file_id}`: removes the rows that
     /// came from one source file.
-    package func deleteFile(graph id: GraphID, table: TableName, fileID: String) async throws -> StagingDeleteResponse {
+    package func deleteFile(graph id: GraphID, table: TableName, fileID: String) async throws -> Int64 {
         try Self.validateFileID(fileID, field: "file_id")
         try requireWritable(id)
         let store = try await store(id)
@@ -300,7 +300,7 @@ extension StagingService {
                 "audit: staged file rows deleted",
                 metadata: ["audit": "staging_file_deleted", "graph_id": "\(id)", "table": "\(table)", "file_id": "\(fileID)", "rows": "\(rows)"]
             )
-            return StagingDeleteResponse(graphID: id.rawValue, tableName: table.rawValue, fileID: fileID, rowsDeleted: rows)
+            return rows
         }
     }
 
