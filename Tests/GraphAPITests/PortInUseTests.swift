@@ -7,7 +7,9 @@ import Testing
 @Suite(.slow) struct PortInUseTests {
     @Test func aPortInUseIsSaidPlainlyAndTheDataFolderIsNotTouched() async throws {
         // Another server holds a port.
-        let holder = try ServerProcess(dataDirectory: TestServer.temporaryPath("graph-api-port-holder"))
+        let holderDirectory = TestServer.temporaryPath("graph-api-port-holder")
+        defer { try? FileManager.default.removeItem(atPath: holderDirectory) }
+        let holder = try ServerProcess(dataDirectory: holderDirectory)
         defer { _ = try? holder.stop(signal: SIGTERM) }
         let dataDirectory = TestServer.temporaryPath("graph-api-port-second")
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }

@@ -48,6 +48,7 @@ import Testing
         #expect(ObservabilitySupport.sample(text, "graph_api_tasks_finished_total", [("type", "copy"), ("status", "completed")]) == 1)
         #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "completed")]) == 1)
         #expect(ObservabilitySupport.sample(text, "graph_api_tasks", [("status", "running")]) == 0)
+        await manager.shutdown()
     }
 
     @Test func failedTaskKeepsTheErrorDetail() async throws {
@@ -70,6 +71,7 @@ import Testing
         #expect(other.progressPercent == 0)
         let text = metrics.registry.emitToString()
         #expect(ObservabilitySupport.sample(text, "graph_api_tasks_finished_total", [("type", "ingest"), ("status", "failed")]) == 2)
+        await manager.shutdown()
     }
 
     @Test func cancellingARunningTaskInterruptsItsWork() async throws {
@@ -101,6 +103,7 @@ import Testing
         // A finished task is returned as it is.
         #expect(manager.cancel(submitted.taskID) == done)
         #expect(manager.cancel("00000000-0000-0000-0000-000000000000") == nil)
+        await manager.shutdown()
     }
 
     @Test func aCancelledTaskWhoseWorkThrowsAnotherErrorIsCancelled() async throws {
@@ -126,6 +129,7 @@ import Testing
         let second = try await TaskFixtures.terminal(manager, unprompted.taskID)
         #expect(second.status == .cancelled)
         #expect(second.error == "cancelled")
+        await manager.shutdown()
     }
 
     @Test func progressIsClampedAndNeverGoesBack() async throws {
@@ -154,6 +158,7 @@ import Testing
         // Reports after the end change nothing.
         TaskProgress(taskID: submitted.taskID, manager: manager).report(percent: 100, message: "late")
         #expect(manager.record(submitted.taskID)?.message == nil)
+        await manager.shutdown()
     }
 
     @Test func progressIsWrittenAtMostOncePerIntervalButTheLatestIsWritten() async throws {
@@ -183,6 +188,7 @@ import Testing
         // The end is always written.
         #expect(try TaskFixtures.storedRecord(directory, submitted.taskID) == done)
         #expect(done.result == nil)
+        await manager.shutdown()
     }
 
     @Test func tasksSurviveARestartAndInterruptedOnesAreFailed() async throws {
@@ -227,6 +233,7 @@ import Testing
 
         // The first manager's task is still running in this process: stop it.
         await first.shutdown()
+        await second.shutdown()
     }
 
     @Test func onlyTheNewestFinishedTasksAreKept() async throws {
@@ -255,6 +262,7 @@ import Testing
         #expect(reloaded.stats().total == 3)
         #expect(reloaded.record(ids[2]) == nil)
         #expect(reloaded.record(running.taskID)?.error == "interrupted by server shutdown")
+        await reloaded.shutdown()
     }
 
     @Test func shutdownStopsRunningTasksAndRefusesNewOnes() async throws {
@@ -328,6 +336,7 @@ import Testing
         var after: [TaskStatus] = []
         for await record in try #require(manager.updates(submitted.taskID)) { after.append(record.status) }
         #expect(after == [.completed])
+        await manager.shutdown()
     }
 
     @Test func aWatcherThatLeavesIsUnregistered() async throws {
@@ -375,6 +384,7 @@ import Testing
         #expect(stats.byStatus == ["pending": 0, "running": 0, "completed": 2, "failed": 2, "cancelled": 0])
         #expect(stats.byType == ["copy": 2, "ingest": 1, "backup": 1])
         #expect(manager.stats(graphIDs: ["b"]).byType == ["ingest": 1])
+        await manager.shutdown()
     }
 
     @Test func recordJSONAlwaysHasEveryKey() throws {
