@@ -9,8 +9,8 @@ import NIOCore
 /// a choice the document does not list (``RequestSchema``), lacks a required field or has one of
 /// the wrong type is `422 validation_error` naming the field.
 ///
-/// The body is read by GraphJSON's parser (the project's one JSON parser) for these checks, then
-/// decoded into `Body` by `JSONDecoder`.
+/// The body is parsed once, by GraphJSON's parser (the project's one JSON parser); the checks and
+/// the decoding into `Body` (``JSONValueDecoder``) both read the parsed value.
 package enum RequestBodyDecoder {
     /// Decodes `Body`, a request body schema of the document (`Components.Schemas.<name>`).
     package static func decode<Body: Decodable>(_ type: Body.Type, from buffer: ByteBuffer) throws -> Body {
@@ -29,13 +29,13 @@ package enum RequestBodyDecoder {
             throw ServiceError.invalidBody("the request body must be a JSON object")
         }
         if let field = firstRepeatedKey(in: object, prefix: "") {
-            // JSONSerialization kept the last value and JSONDecoder the first: say so instead of
-            // picking one.
+            // Decoders differ on which one counts (JSONSerialization took the last, JSONDecoder the
+            // first): say so instead of picking one.
             throw ServiceError.invalidBody("field '\(field)' is given more than once")
         }
         try schema.check(object)
         do {
-            return try JSONDecoder().decode(Body.self, from: data)
+            return try JSONValueDecoder().decode(Body.self, from: value)
         } catch let error as DecodingError {
             throw ServiceError.invalidBody(describe(error, schema: schema))
         }
@@ -99,6 +99,8 @@ package enum RequestBodyDecoder {
         case is Double.Type: "a number"
         case is [String].Type: "a list of strings"
         case is [String: String].Type: "an object of strings"
+        case is [String: JSONValue].Type: "an object"
+        case is [JSONValue].Type: "a list"
         default: "of type \(type)"
         }
     }
