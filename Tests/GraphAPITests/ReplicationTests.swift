@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GraphAPITesting
+import NIOCore
 import S3Client
 import Testing
 
@@ -206,6 +207,18 @@ import Testing
         try await Self.write(master, from: 500, count: 16)
         try await Self.caughtUp(replica, with: master)
         #expect(Self.baseRestores(of: "g", in: replica.log) == 2, "\(replica.log.suffix(2000))")
+        // The earlier journal's shipments went at the new journal's first base (no backup of the
+        // graph needs them): the destination holds the head, the bases and the new journal only.
+        let s3 = S3Client(httpClient: .shared, configuration: configuration)
+        let head = try JSONSerialization.jsonObject(
+            with: Data(try await s3.getObjectBytes(bucket: bucket, key: "published/g/journal/head.json", upTo: 1 << 20).readableBytesView)
+        ) as? [String: Any]
+        let current = try #require(head?["journal_id"] as? String)
+        var folders: Set<String> = []
+        for try await object in s3.listObjects(bucket: bucket, prefix: "published/g/journal/") {
+            folders.insert(String(object.key.dropFirst("published/g/journal/".count).split(separator: "/").first ?? ""))
+        }
+        #expect(folders == ["head.json", "bases", current], "\(folders)")
     }
 
     func waitForTask(_ server: ServerProcess, _ id: String) async throws {

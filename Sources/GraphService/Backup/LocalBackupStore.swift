@@ -45,7 +45,8 @@ struct LocalBackupStore: Sendable {
     }
 
     /// Removes what an interrupted backup or restore left: the work folder's contents, partial
-    /// archives, and archives whose manifest was never written.
+    /// archives, and archives whose manifest was never written; and the temporary files of an
+    /// interrupted journal shipment (`<graph>/journal/`, `<graph>/journal/<journal_id>/`).
     func removeLeftovers(logger: Logger) {
         let fileManager = FileManager.default
         for name in (try? fileManager.contentsOfDirectory(atPath: workDirectory)) ?? [] {
@@ -61,6 +62,16 @@ struct LocalBackupStore: Sendable {
                 if name.hasSuffix(Self.partialExtension) || name.hasPrefix(".tmp-") || orphan {
                     try? fileManager.removeItem(atPath: folder + "/" + name)
                     logger.notice("removed an incomplete backup file", metadata: ["path": "\(folder)/\(name)"])
+                }
+            }
+            guard area.isEmpty else { continue }
+            // The journal's bases are a store of their own (``journalBases``), cleaned by it.
+            let journal = folder + "/journal"
+            let journals = ((try? fileManager.contentsOfDirectory(atPath: journal)) ?? []).filter { $0 != "bases" && !$0.hasPrefix(".") }
+            for shipments in [journal] + journals.map({ journal + "/" + $0 }) {
+                for name in (try? fileManager.contentsOfDirectory(atPath: shipments)) ?? [] where name.hasPrefix(".tmp-") {
+                    try? fileManager.removeItem(atPath: shipments + "/" + name)
+                    logger.notice("removed an incomplete journal shipment file", metadata: ["path": "\(shipments)/\(name)"])
                 }
             }
         }

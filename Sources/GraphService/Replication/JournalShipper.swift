@@ -180,8 +180,14 @@ public final class JournalShipper: Service {
     }
 
     /// Removes, at the destination, the bases older than the newest one past the journal's
-    /// retention, and the shipments that no kept base nor kept backup needs.
+    /// retention, and the shipments that no kept base nor kept backup needs; and what earlier
+    /// journals of the graph left (``pruneEarlierJournals(_:current:)``).
     func prune(_ id: GraphID, journalID: String, now: Date = Date()) async {
+        do {
+            try await pruneEarlierJournals(id, current: journalID)
+        } catch {
+            logger.warning("cannot prune the graph's earlier published journals", metadata: ["graph_id": "\(id)", "error": "\(error)"])
+        }
         do {
             let bases = try await destination.journalBases(of: id.rawValue).filter { $0.journalID == journalID }
                 .sorted { ($0.createdAt, $0.backupID) > ($1.createdAt, $1.backupID) }
@@ -200,6 +206,27 @@ public final class JournalShipper: Service {
             }
         } catch {
             logger.warning("cannot prune the published journal", metadata: ["graph_id": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// What the graph's earlier journals (before it was deleted and made again) left at the
+    /// destination, once the head names the current journal: their bases go (replicas follow the
+    /// current journal only, from its own bases), and so do their shipments, except those after a
+    /// kept backup of that journal (which can still be continued from them).
+    func pruneEarlierJournals(_ id: GraphID, current: String) async throws {
+        for base in try await destination.journalBases(of: id.rawValue) where base.journalID.map({ $0 != current }) ?? false {
+            try await destination.deleteJournalBase(base)
+        }
+        let earlier = try await destination.journalIDs(of: id.rawValue).filter { $0 != current }
+        guard !earlier.isEmpty else { return }
+        let kept = try await backups.list(graph: id)
+        for journal in earlier {
+            let needed = kept.filter { $0.journalID == journal }.compactMap(\.journalPosition).min().map { UInt64(max(0, $0)) } ?? .max
+            let folder = PublishedStore.shipmentsFolder(id.rawValue, journalID: journal)
+            for name in try await destination.list(folder) {
+                guard let range = PublishedStore.shipmentRange(name), range.last < needed else { continue }
+                try await destination.delete(folder + name)
+            }
         }
     }
 }

@@ -184,6 +184,32 @@ enum PublishedStore: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The journals of `graph` that have a folder of shipments here (`<graph>/journal/<journal_id>/`).
+    func journalIDs(of graph: String) async throws -> [String] {
+        let folder = Self.journalFolder(graph)
+        switch self {
+        case .local(let root):
+            let path = root + "/" + folder
+            return try await BlockingWork.run {
+                ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { name in
+                    var isFolder: ObjCBool = false
+                    return name != "bases" && !name.hasPrefix(".") && FileManager.default.fileExists(atPath: path + name, isDirectory: &isFolder)
+                        && isFolder.boolValue
+                }
+            }
+        case .s3(let store):
+            let prefix = store.location.key(folder)
+            return try await S3BackupStore.storageErrors {
+                var journals: Set<String> = []
+                for try await object in store.client.listObjects(bucket: store.location.bucket, prefix: prefix) {
+                    let rest = object.key.dropFirst(prefix.count)
+                    if let slash = rest.firstIndex(of: "/"), rest[..<slash] != "bases" { journals.insert(String(rest[..<slash])) }
+                }
+                return journals.sorted()
+            }
+        }
+    }
+
     /// The bases published beside `graph`'s journal (manifests whose archive is there too).
     func journalBases(of graph: String) async throws -> [BackupManifest] {
         switch self {
@@ -205,10 +231,14 @@ enum PublishedStore: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Removes object `key`; in a local folder, also the folder it leaves empty (a journal's
+    /// shipments folder).
     func delete(_ key: String) async throws {
         switch self {
         case .local(let root):
             try? FileManager.default.removeItem(atPath: root + "/" + key)
+            let folder = ((root + "/" + key) as NSString).deletingLastPathComponent
+            if (try? FileManager.default.contentsOfDirectory(atPath: folder))?.isEmpty == true { try? FileManager.default.removeItem(atPath: folder) }
         case .s3(let store):
             try await S3BackupStore.storageErrors { try await store.client.deleteObject(bucket: store.location.bucket, key: store.location.key(key)) }
         }
