@@ -162,14 +162,14 @@ func buildRouter(_ server: ServerContext) -> Router<GraphAPIRequestContext> {
     router.add(middleware: RequestObservabilityMiddleware(metrics: server.metrics))  // first: sees every response
     router.add(middleware: ErrorMiddleware(environment: server.configuration.environment, routes: routes))
     router.add(middleware: AuthMiddleware(authenticator: server.authenticator, maxBodyBytes: server.configuration.maxBodyBytes))
-    OperationsController(server: server).addRoutes(to: router)
+    OperationsController(registry: server.registry, configuration: server.configuration, startedAt: server.startedAt).addRoutes(to: router)
     DatabasesController(databases: server.node.databases).addRoutes(to: router)
     QueryController(queries: server.node.queries, configuration: server.configuration, metrics: server.metrics)
         .addRoutes(to: router.graphGroup())
     StagingController(staging: server.staging).addRoutes(to: router.graphGroup())
     BackupController(backups: server.node.backups, maxUploadBytes: server.configuration.maxRestoreUploadBytes).addRoutes(to: router)
     InfoController(server: server).addRoutes(to: router)
-    MetricsController(server: server).addRoutes(to: router)
+    MetricsController(metrics: server.metrics, registry: server.registry, startedAt: server.startedAt).addRoutes(to: router)
     TasksController(tasks: server.tasks).addRoutes(to: router)
     OpenAPIController(router: router, logger: server.registry.logger).addRoutes(to: router)  // last: documents every route above
     routes.fill(from: router)

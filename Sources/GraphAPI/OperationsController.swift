@@ -6,10 +6,12 @@ import Hummingbird
 /// `GET /health` and `GET /status`: answered without touching any engine, so they stay fast
 /// while queries and ingests run.
 struct OperationsController: Sendable {
-    let server: ServerContext
-    var configuration: ServerConfiguration { server.configuration }
-    var dataDirectory: DataDirectory { server.registry.dataDirectory }
-    var uptimeSeconds: Double { server.uptimeSeconds }
+    let registry: GraphRegistry
+    let configuration: ServerConfiguration
+    /// When the server started.
+    let startedAt: ContinuousClock.Instant
+    var dataDirectory: DataDirectory { registry.dataDirectory }
+    var uptimeSeconds: Double { (ContinuousClock.now - startedAt).seconds }
 
     func addRoutes(to router: Router<GraphAPIRequestContext>) {
         router.get("/health") { _, _ in self.health() }
@@ -34,8 +36,8 @@ struct OperationsController: Sendable {
             nodeType: choice(configuration.nodeType),
             tier: choice(configuration.tier),
             databases: dataDirectory.graphCount(),
-            maxDatabases: server.registry.settings.maxDatabases,
-            openDatabases: await server.registry.openCount,
+            maxDatabases: registry.settings.maxDatabases,
+            openDatabases: await registry.openCount,
             memoryUsageMb: (Double(rss) / 1_048_576 * 10).rounded() / 10,
             uptimeSeconds: (uptimeSeconds * 1000).rounded() / 1000,
             version: GraphAPIVersion.string

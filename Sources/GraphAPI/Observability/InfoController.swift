@@ -18,6 +18,9 @@ import Staging
 /// counts other tenants or their work: no `capacity` (graphs on the node, open ones),
 /// `active_connections`, `queue_depth` nor `configuration.authentication` (how many keys, and
 /// so roughly how many tenants, there are).
+///
+/// The one controller that takes the whole ``ServerContext``: describing the node, it reads the
+/// configuration, the registry, the authenticator's limits, the shipper and the replica.
 struct InfoController: Sendable {
     let server: ServerContext
     /// The node's stable id (see ``NodeIdentity``).

@@ -10,20 +10,25 @@ import Staging
 /// every graph of the node). The node's gauges (databases, open databases, leased connections, waiting
 /// requests, memory, uptime) are read at each scrape; nothing here opens a database.
 struct MetricsController: Sendable {
-    let server: ServerContext
+    let metrics: ServerMetrics
+    let registry: GraphRegistry
+    /// When the server started.
+    let startedAt: ContinuousClock.Instant
 
     /// The content type of the Prometheus text format.
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    init(server: ServerContext) {
-        self.server = server
-        server.metrics.recordBuildInfo(version: GraphAPIVersion.string, ladybug: EngineVersion.ladybug, duckdb: StagingVersion.duckdb)
+    init(metrics: ServerMetrics, registry: GraphRegistry, startedAt: ContinuousClock.Instant) {
+        self.metrics = metrics
+        self.registry = registry
+        self.startedAt = startedAt
+        metrics.recordBuildInfo(version: GraphAPIVersion.string, ladybug: EngineVersion.ladybug, duckdb: StagingVersion.duckdb)
     }
 
     func addRoutes(to router: Router<GraphAPIRequestContext>) {
         router.get("/metrics") { _, context in
             try Self.requireOperator(context)
-            return await self.metrics()
+            return await self.exposition()
         }
     }
 
@@ -38,9 +43,8 @@ struct MetricsController: Sendable {
         }
     }
 
-    func metrics() async -> Response {
-        let registry = server.registry
-        server.metrics.record(
+    func exposition() async -> Response {
+        metrics.record(
             ServerMetrics.NodeState(
                 databases: registry.dataDirectory.graphCount(),
                 maxDatabases: registry.settings.maxDatabases,
@@ -49,10 +53,10 @@ struct MetricsController: Sendable {
                 leasedConnections: await registry.leasedConnections,
                 waitingRequests: await registry.waitingRequests,
                 residentMemoryBytes: ProcessMemory.residentBytes(),
-                uptimeSeconds: server.uptimeSeconds
+                uptimeSeconds: (ContinuousClock.now - startedAt).seconds
             )
         )
-        let bytes = await server.metrics.exposition()
+        let bytes = await metrics.exposition()
         return Response(
             status: .ok,
             headers: [.contentType: Self.contentType, .cacheControl: "no-store"],
