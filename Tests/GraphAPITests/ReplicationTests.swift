@@ -87,7 +87,7 @@ import Testing
 
         let destination = root + "/master/backups"
         var first: ServerProcess? = try Self.replica(root + "/r1", of: destination)
-        let second = try Self.replica(root + "/r2", of: destination, arguments: ["--replica-graphs", "g"])
+        let second = try Self.replica(root + "/r2", of: destination, arguments: ["--replica-graphs", "g", "--log-level", "debug"])
         defer { _ = try? second.stop(signal: SIGTERM) }
         try await Self.caughtUp(first!, with: master)
         try await Self.caughtUp(second, with: master)
@@ -171,6 +171,22 @@ import Testing
         try await Self.caughtUp(first!, with: master)
         try await Self.caughtUp(second, with: master)
         _ = try first?.stop(signal: SIGTERM)
+
+        // The replica copies the graph's files only for its first batch after a base it restored;
+        // every other batch is replayed on the files the previous swap replaced.
+        let events = second.log.split(separator: "\n").filter {
+            $0.contains("graph_id=g ") && ($0.contains("replica applied shipments") || $0.contains("replica restored a base"))
+        }
+        var afterBase = false
+        for event in events {
+            if event.contains("replica restored a base") {
+                afterBase = true
+                continue
+            }
+            #expect(!event.contains("replayed_on=copy") || afterBase, "\(events.joined(separator: "\n"))")
+            afterBase = false
+        }
+        #expect(events.contains { $0.contains("replayed_on=standby") }, "\(events.joined(separator: "\n"))")
     }
 
     @Test func aReplicaFollowsThroughS3() async throws {

@@ -7,6 +7,10 @@
 // once its count reaches n (the master commits them in that order, holding the write gate), so
 // its lag is the time from its acknowledgement to that poll. The goal (issue 13): p99 below the
 // ship interval + 1 s.
+//
+// `--preload-rows N` first writes N rows of 100-byte strings into another table of the same
+// graph, so that the graph is large and each applied batch would have to copy it; the replica
+// process's disk writes (`/proc/<pid>/io`, `write_bytes`) during the steady load are reported.
 import BenchmarkSupport
 import Foundation
 import Synchronization
@@ -16,9 +20,11 @@ struct Options {
     let rate: Int
     let shipSeconds: Int
     let server: String
+    let preloadRows: Int
 
     init(arguments: [String]) {
-        let flags = Flags(arguments, known: ["--seconds", "--rate", "--ship-seconds", "--server"])
+        let flags = Flags(arguments, known: ["--seconds", "--rate", "--ship-seconds", "--server", "--preload-rows"])
+        preloadRows = flags.int("--preload-rows", 0)
         seconds = flags.int("--seconds", 60)
         rate = flags.int("--rate", 500)
         shipSeconds = flags.int("--ship-seconds", 5)
@@ -37,7 +43,21 @@ let master = try ServerProcess(
     executable: options.server, root: root + "/master",
     arguments: ["--node-type", "shared_master", "--journal-ship-seconds", String(options.shipSeconds)]
 )
-try await master.createGraph("w", ddl: "CREATE NODE TABLE W(id INT64 PRIMARY KEY, v INT64)")
+try await master.createGraph("w", ddl: "CREATE NODE TABLE W(id INT64 PRIMARY KEY, v INT64); CREATE NODE TABLE Big(id INT64 PRIMARY KEY, payload STRING)")
+var preloaded = 0
+while preloaded < options.preloadRows {
+    let chunk = min(200_000, options.preloadRows - preloaded)
+    let (status, body) = try await master.request(
+        "POST", "/databases/w/query",
+        ["cypher": "UNWIND range(\(preloaded), \(preloaded + chunk - 1)) AS i CREATE (:Big {id: i, payload: lpad(string(i), 100, 'x')})", "timeout": 300]
+    )
+    guard status == 200 else { fatalError("preload: \(status) \(body)") }
+    preloaded += chunk
+}
+if preloaded > 0 {
+    let size = (try? FileManager.default.attributesOfItem(atPath: root + "/master/data/databases/w/graph.lbug")[.size] as? Int) ?? 0
+    say("preloaded \(preloaded) rows; the graph's file is \(size >> 20) MiB")
+}
 _ = try await master.request("POST", "/databases/w/query", ["cypher": "CREATE (:W {id: 0, v: 0})"])
 let replica = try ServerProcess(
     executable: options.server, root: root + "/replica",
@@ -61,6 +81,14 @@ while try await replicaCount() != 1 {
     try await Task.sleep(for: .milliseconds(50))
 }
 say("replica serving after \(String(format: "%.1f", seconds(since: bootstrapStart))) s")
+
+/// Bytes the replica process has written to disk so far.
+func replicaWrittenBytes() -> Int {
+    let text = (try? String(contentsOfFile: "/proc/\(replica.process.processIdentifier)/io", encoding: .utf8)) ?? ""
+    let line = text.split(separator: "\n").first { $0.hasPrefix("write_bytes:") }
+    return line.flatMap { Int($0.dropFirst("write_bytes:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+}
+let writtenBefore = replicaWrittenBytes()
 
 let total = options.rate * options.seconds
 let acknowledged = Mutex<[Double]>([])  // seconds since start, in the order the answers came
@@ -108,6 +136,7 @@ for (rank, ack) in acks.enumerated() {
 guard lags.count == acks.count else { fatalError("only \(lags.count) of \(acks.count) writes became visible on the replica") }
 let sorted = lags.sorted()
 func percentile(_ p: Double, of values: [Double]) -> Double { values[min(values.count - 1, Int(Double(values.count) * p))] }
+say("the replica wrote \((replicaWrittenBytes() - writtenBefore) >> 20) MiB to disk during the load")
 say(
     "\(acks.count) writes in \(String(format: "%.1f", elapsed)) s (\(String(format: "%.0f", Double(acks.count) / elapsed))/s); "
         + "replica lag p50 \(String(format: "%.2f", percentile(0.5, of: sorted))) s, p99 \(String(format: "%.2f", percentile(0.99, of: sorted))) s, "

@@ -257,6 +257,8 @@ public final class ReplicaFollower: Service {
             journalID: head.journalID, position: UInt64(manifest.journalPosition ?? 0), time: 0, header: "", baseBackupID: manifest.backupID
         )
         try state.write(to: side)
+        // The standby (``standbyFolder(of:)``) belongs to the replaced files' base.
+        try? FileManager.default.removeItem(atPath: standbyFolder(of: id))
         try await install(id, side: side, metadata: GraphMetadata(
             graphID: id.rawValue, schemaType: manifest.schemaType, repositoryName: manifest.repositoryName, readOnly: false
         ))
@@ -294,14 +296,33 @@ public final class ReplicaFollower: Service {
         case needsBase(String, oldestPending: Int64?)
     }
 
-    /// Applies the shipments after `state` on a copy of the graph's files and swaps the copy in.
-    private func applyShipments(_ id: GraphID, state: ReplicaState, published: UInt64) async throws -> Outcome {
+    /// Where the files the last swap replaced are kept (``standby(of:for:)``).
+    func standbyFolder(of id: GraphID) -> String { registry.dataDirectory.databasesPath + "/.replica-standby-\(id)" }
+
+    /// The files the last swap replaced, if they can be brought forward to follow `state`: the
+    /// same base, not past it, their state written after their last replay.
+    func standby(of id: GraphID, for state: ReplicaState) -> ReplicaState? {
+        guard let standby = ReplicaState.read(from: standbyFolder(of: id)), standby.journalID == state.journalID,
+            standby.baseBackupID == state.baseBackupID, standby.position <= state.position
+        else { return nil }
+        return standby
+    }
+
+    /// Applies the shipments after `state` and swaps the result in. The batch is replayed on the
+    /// files the previous swap replaced (the standby, from its own position: the previous batch
+    /// again, then the new one), so a batch costs its replay, not a copy of the graph; without
+    /// a standby that can be brought forward (the first batch, a gap below the live position),
+    /// on a new copy of the live files.
+    private func applyShipments(_ id: GraphID, state: ReplicaState, published: UInt64, useStandby: Bool = true) async throws -> Outcome {
+        let standby = useStandby ? self.standby(of: id, for: state) : nil
+        // The state of the files the batch is replayed on.
+        let from = standby ?? state
         let folder = PublishedStore.shipmentsFolder(id.rawValue, journalID: state.journalID)
         let shipments = try await source.list(folder).compactMap { name in PublishedStore.shipmentRange(name).map { (name, $0) } }
-            .filter { $0.1.last >= state.position }
+            .filter { $0.1.last >= from.position }
             .sorted { ($0.1.first, $0.1.last) < ($1.1.first, $1.1.last) }
         var records: [JournalRecord] = []
-        var reach = state.position
+        var reach = from.position
         var gap: String?
         var bytes = 0
         let work = backups.store.workDirectory + "/replica-\(id)-\(UUID().uuidString)"
@@ -312,7 +333,7 @@ public final class ReplicaFollower: Service {
                 gap = "the published journal has a gap after position \(reach) (the next shipment starts at \(range.first))"
                 break
             }
-            if range.last <= reach, range.last != state.position { continue }
+            if range.last <= reach, range.last != from.position { continue }
             let data = try await fetch(folder + name, work: work)
             records += try Shipment.decode(data)
             reach = max(reach, range.last)
@@ -329,9 +350,9 @@ public final class ReplicaFollower: Service {
         var base: JournalRecord?
         for record in records {
             switch record.kind {
-            case .commit where record.position > state.position: batch.append(record)
-            case .checkpoint where record.position >= state.position: batch.append(record)
-            case .base where record.position > state.position: base = record
+            case .commit where record.position > from.position: batch.append(record)
+            case .checkpoint where record.position >= from.position: batch.append(record)
+            case .base where record.position > from.position: base = record
             default: continue
             }
             if base != nil { break }
@@ -339,6 +360,10 @@ public final class ReplicaFollower: Service {
         // Never past a base: the commits before it apply, the rest waits for the base backup.
         if let base { batch.removeAll { $0.position >= base.position && $0.kind == .commit } }
         let oldestPending = records.first { $0.kind == .commit && $0.position > state.position }?.time ?? base?.time
+        // The standby must reach past the live files, or it is of no use: the live files decide.
+        if standby != nil, !batch.contains(where: { $0.kind == .commit && $0.position > state.position }) {
+            return try await applyShipments(id, state: state, published: published, useStandby: false)
+        }
         guard batch.contains(where: { $0.kind == .commit }) else {
             if let base {
                 return .needsBase("the journal took a new base at position \(base.position) (a COPY, a restore or a break on the master)", oldestPending: base.time)
@@ -346,7 +371,9 @@ public final class ReplicaFollower: Service {
             if let gap { return .needsBase(gap, oldestPending: oldestPending) }
             return .applied(state, oldestPending: nil)
         }
-        let applied = try await apply(batch, to: id, from: state)
+        guard let applied = try await apply(batch, to: id, from: from, onStandby: standby != nil, past: state.position) else {
+            return try await applyShipments(id, state: state, published: published, useStandby: false)
+        }
         if let base, applied.position + 1 >= base.position {
             return .needsBase("the journal took a new base at position \(base.position) (a COPY, a restore or a break on the master)", oldestPending: base.time)
         }
@@ -366,17 +393,29 @@ public final class ReplicaFollower: Service {
         }
     }
 
-    /// Replays `batch` on a copy of the graph's files and swaps the copy in.
-    private func apply(_ batch: [JournalRecord], to id: GraphID, from state: ReplicaState) async throws -> ReplicaState {
+    /// Replays `batch` on the standby (`onStandby`) or on a new copy of the live files, and swaps
+    /// the result in, keeping the replaced files as the next standby. `nil`, and nothing swapped,
+    /// when the replay does not reach past position `past` (the live files').
+    private func apply(
+        _ batch: [JournalRecord], to id: GraphID, from state: ReplicaState, onStandby: Bool, past: UInt64
+    ) async throws -> ReplicaState? {
         let live = registry.folder(of: id)
-        let side = registry.dataDirectory.databasesPath + "/.restore-\(id)-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: side) }
+        let standby = standbyFolder(of: id)
+        let side = onStandby ? standby : registry.dataDirectory.databasesPath + "/.restore-\(id)-\(UUID().uuidString)"
+        defer { if !onStandby { try? FileManager.default.removeItem(atPath: side) } }
         let configuration = registry.settings.databaseConfiguration(for: id.rawValue)
         let header = Data(base64Encoded: state.header).map { [UInt8]($0) } ?? []
+        let started = ContinuousClock.now
         let next = try await registry.executor.run { () throws -> ReplicaState in
-            try FileManager.default.createDirectory(atPath: side, withIntermediateDirectories: false)
-            for name in try BackupService.engineFiles(in: live) where name != ReplicaState.fileName {
-                try FileCopy.copy(from: live + "/" + name, to: side + "/" + name)
+            if onStandby {
+                // Until the replay is done, the standby's files are at no position it could name:
+                // a process killed meanwhile finds no state and copies the live files instead.
+                try FileManager.default.removeItem(atPath: side + "/" + ReplicaState.fileName)
+            } else {
+                try FileManager.default.createDirectory(atPath: side, withIntermediateDirectories: false)
+                for name in try BackupService.engineFiles(in: live) where name != ReplicaState.fileName {
+                    try FileCopy.copy(from: live + "/" + name, to: side + "/" + name)
+                }
             }
             var applier = JournalApplier(folder: side, configuration: configuration, header: header)
             var next = state
@@ -392,7 +431,15 @@ public final class ReplicaFollower: Service {
             try next.write(to: side)
             return next
         }
-        try await registry.replaceDatabaseFiles(of: id, with: side, drainTimeout: .seconds(30))
+        guard next.position > past else { return nil }
+        try await registry.replaceDatabaseFiles(of: id, with: side, drainTimeout: .seconds(30), keepReplaced: standby)
+        logger.debug(
+            "replica applied shipments",
+            metadata: [
+                "graph_id": "\(id)", "from": "\(state.position)", "to": "\(next.position)", "replayed_on": "\(onStandby ? "standby" : "copy")",
+                "seconds": "\((ContinuousClock.now - started).seconds.rounded(toPlaces: 3))",
+            ]
+        )
         return next
     }
 }

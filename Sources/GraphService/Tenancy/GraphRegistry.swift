@@ -481,7 +481,13 @@ public actor GraphRegistry: Service {
     /// database is closed once the queries running on it have returned their connections
     /// (interrupted after `drainTimeout`), the files are exchanged by renames, and the next
     /// request opens the new database. Queries see the old graph or the new one, never a mix.
-    func replaceDatabaseFiles(of id: GraphID, with folder: String, drainTimeout: Duration = .seconds(60)) async throws {
+    ///
+    /// - Parameter keepReplaced: a folder to leave the replaced files in (whatever it held is
+    ///   removed first); `nil` removes them. A replica keeps them to bring them forward for its
+    ///   next swap instead of copying the graph again.
+    func replaceDatabaseFiles(
+        of id: GraphID, with folder: String, drainTimeout: Duration = .seconds(60), keepReplaced: String? = nil
+    ) async throws {
         guard !creating.contains(id), !deleting.contains(id), !swapping.contains(id),
             FileManager.default.fileExists(atPath: self.folder(of: id))
         else {
@@ -535,6 +541,15 @@ public actor GraphRegistry: Service {
         }
         syncDirectory(live)
         try? fileManager.removeItem(atPath: intentPath)
+        if let keepReplaced {
+            try? fileManager.removeItem(atPath: keepReplaced)
+            do {
+                try fileManager.moveItem(atPath: trash, toPath: keepReplaced)
+                return
+            } catch {
+                logger.warning("cannot keep the replaced database files", metadata: ["graph_id": "\(id)", "error": "\(error)"])
+            }
+        }
         try? fileManager.removeItem(atPath: trash)
     }
 
