@@ -21,7 +21,7 @@ import ServiceLifecycle
 /// A restore checks the whole archive (every authentication tag, the SHA-256, the engine's
 /// storage version) while extracting it into a side folder, opens the result and compares every
 /// table's count with the manifest; only then, after a `system` backup of the graph it replaces,
-/// it swaps the files in (``GraphRegistry/replaceDatabaseFiles(of:with:drainTimeout:)``: queries
+/// it swaps the files in (``GraphRegistry/replaceDatabaseFiles(of:with:drainTimeout:keepReplaced:)``: queries
 /// see the old graph or the new one), or adds the graph when it does not exist. Any failure
 /// before the swap leaves the live graph as it was.
 public final class BackupService: Sendable {

@@ -74,8 +74,9 @@ struct ReplicaState: Codable, Sendable, Equatable {
 /// each graph (all of them, or those of `--replica-graphs`) it restores the newest published
 /// base into its own folder (checked as any restore: every authentication tag, the SHA-256, the
 /// table counts), then applies the shipments of the journal as they appear: their log bytes are
-/// replayed by the engine on a copy of the graph's files (a failed replay fails the batch), and
-/// the copy is swapped in between queries (``GraphRegistry/replaceDatabaseFiles(of:with:drainTimeout:)``).
+/// replayed by the engine on a second set of the graph's files (a failed replay fails the batch),
+/// which is swapped in between queries (``GraphRegistry/replaceDatabaseFiles(of:with:drainTimeout:keepReplaced:)``);
+/// the replaced files are the second set of the next batch (``standby(of:for:)``).
 /// A graph is served only once its first base was restored and checked.
 ///
 /// A gap in the published journal, a journal base (a `COPY` or a restore on the master), a

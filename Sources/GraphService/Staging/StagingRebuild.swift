@@ -34,7 +34,7 @@ extension GraphCatalog {
 extension StagingService {
     /// `rebuild: true`: builds a new graph beside the live one from the live schema and every
     /// staged table that names a graph table (node tables first), then swaps the engine files in
-    /// atomically (``GraphRegistry/replaceDatabaseFiles(of:with:drainTimeout:)``). Queries keep
+    /// atomically (``GraphRegistry/replaceDatabaseFiles(of:with:drainTimeout:keepReplaced:)``). Queries keep
     /// answering from the old graph until the new one is complete. The rebuilt graph holds
     /// exactly the staged data, in the live schema (column `DEFAULT`s and table comments
     /// included). Before the swap, the rows of the live graph that the new one lacks (node keys,

@@ -556,7 +556,7 @@ public actor GraphRegistry: Service {
     static func isEngineFile(_ name: String) -> Bool { name == databaseFileName || name.hasPrefix(databaseFileName + ".") }
 
     /// Completes the file swaps a killed process left half done (see
-    /// ``replaceDatabaseFiles(of:with:drainTimeout:)``): the new files are complete before the
+    /// ``replaceDatabaseFiles(of:with:drainTimeout:keepReplaced:)``): the new files are complete before the
     /// intent is written, so the swap is always finished, never undone.
     static func finishInterruptedSwaps(in databases: String, logger: Logger) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: databases)) ?? []
