@@ -1,7 +1,6 @@
 import BackupArchive
 import GraphAPIContract
 import GraphService
-import HTTPTypes
 import Hummingbird
 
 // Request bodies are decoded into the types generated from the OpenAPI document
