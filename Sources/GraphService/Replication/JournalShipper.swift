@@ -181,29 +181,25 @@ public final class JournalShipper: Service {
 
     /// Removes, at the destination, the bases older than the newest one past the journal's
     /// retention, and the shipments that no kept base nor kept backup needs; and what earlier
-    /// journals of the graph left (``pruneEarlierJournals(_:current:)``).
+    /// journals of the graph left (``pruneEarlierJournals(_:current:bases:kept:)``).
     func prune(_ id: GraphID, journalID: String, now: Date = Date()) async {
         do {
-            try await pruneEarlierJournals(id, current: journalID)
-        } catch {
-            logger.warning("cannot prune the graph's earlier published journals", metadata: ["graph_id": "\(id)", "error": "\(error)"])
-        }
-        do {
-            let bases = try await destination.journalBases(of: id.rawValue).filter { $0.journalID == journalID }
-                .sorted { ($0.createdAt, $0.backupID) > ($1.createdAt, $1.backupID) }
+            let bases = try await destination.journalBases(of: id.rawValue)
+            let kept = try await backups.list(graph: id)
+            do {
+                try await pruneEarlierJournals(id, current: journalID, bases: bases, kept: kept)
+            } catch {
+                logger.warning("cannot prune the graph's earlier published journals", metadata: ["graph_id": "\(id)", "error": "\(error)"])
+            }
+            let current = bases.filter { $0.journalID == journalID }.sorted { ($0.createdAt, $0.backupID) > ($1.createdAt, $1.backupID) }
             let cutoff = ISO8601Timestamp.string(from: now.addingTimeInterval(-Double(registry.settings.journalRetention.components.seconds)))
-            guard let keep = bases.first(where: { $0.createdAt <= cutoff }), let keepPosition = keep.journalPosition else { return }
-            // Shipments after the oldest kept backup of this journal stay, so that it can be continued.
-            let backupsNeeding = try await backups.list(graph: id).filter { $0.journalID == journalID }.compactMap(\.journalPosition)
-            let needed = UInt64(max(0, min(keepPosition, backupsNeeding.min() ?? keepPosition)))
-            for base in bases where base.createdAt < keep.createdAt {
+            guard let keep = current.first(where: { $0.createdAt <= cutoff }), let keepPosition = keep.journalPosition else { return }
+            for base in current where base.createdAt < keep.createdAt {
                 try await destination.deleteJournalBase(base)
             }
-            let folder = PublishedStore.shipmentsFolder(id.rawValue, journalID: journalID)
-            for name in try await destination.list(folder) {
-                guard let range = PublishedStore.shipmentRange(name), range.last < needed else { continue }
-                try await destination.delete(folder + name)
-            }
+            // Shipments after the oldest kept backup of this journal stay, so that it can be continued.
+            let needed = min(UInt64(max(0, keepPosition)), Self.oldestPosition(of: journalID, in: kept) ?? .max)
+            try await deleteShipments(of: id, journalID: journalID, before: needed)
         } catch {
             logger.warning("cannot prune the published journal", metadata: ["graph_id": "\(id)", "error": "\(error)"])
         }
@@ -213,20 +209,26 @@ public final class JournalShipper: Service {
     /// destination, once the head names the current journal: their bases go (replicas follow the
     /// current journal only, from its own bases), and so do their shipments, except those after a
     /// kept backup of that journal (which can still be continued from them).
-    func pruneEarlierJournals(_ id: GraphID, current: String) async throws {
-        for base in try await destination.journalBases(of: id.rawValue) where base.journalID.map({ $0 != current }) ?? false {
+    func pruneEarlierJournals(_ id: GraphID, current: String, bases: [BackupManifest], kept: [BackupManifest]) async throws {
+        for base in bases where base.journalID.map({ $0 != current }) ?? false {
             try await destination.deleteJournalBase(base)
         }
-        let earlier = try await destination.journalIDs(of: id.rawValue).filter { $0 != current }
-        guard !earlier.isEmpty else { return }
-        let kept = try await backups.list(graph: id)
-        for journal in earlier {
-            let needed = kept.filter { $0.journalID == journal }.compactMap(\.journalPosition).min().map { UInt64(max(0, $0)) } ?? .max
-            let folder = PublishedStore.shipmentsFolder(id.rawValue, journalID: journal)
-            for name in try await destination.list(folder) {
-                guard let range = PublishedStore.shipmentRange(name), range.last < needed else { continue }
-                try await destination.delete(folder + name)
-            }
+        for journal in try await destination.journalIDs(of: id.rawValue) where journal != current {
+            try await deleteShipments(of: id, journalID: journal, before: Self.oldestPosition(of: journal, in: kept) ?? .max)
+        }
+    }
+
+    /// The journal position of the oldest of `backups` taken from journal `journalID`.
+    static func oldestPosition(of journalID: String, in backups: [BackupManifest]) -> UInt64? {
+        backups.filter { $0.journalID == journalID }.compactMap(\.journalPosition).min().map { UInt64(max(0, $0)) }
+    }
+
+    /// Removes the shipments of journal `journalID` that end before position `needed`.
+    private func deleteShipments(of id: GraphID, journalID: String, before needed: UInt64) async throws {
+        let folder = PublishedStore.shipmentsFolder(id.rawValue, journalID: journalID)
+        for name in try await destination.list(folder) {
+            guard let range = PublishedStore.shipmentRange(name), range.last < needed else { continue }
+            try await destination.delete(folder + name)
         }
     }
 }
