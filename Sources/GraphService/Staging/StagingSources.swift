@@ -3,13 +3,9 @@ import Foundation
 import Staging
 
 /// File formats staging and COPY read.
-package enum StagingFileFormat: String, Sendable, Decodable, CaseIterable {
+package enum StagingFileFormat: String, Sendable, CaseIterable {
     case parquet
     case csv
-
-    package init(from decoder: any Decoder) throws {
-        self = try decodeChoice(from: decoder)
-    }
 
     /// The format a path's extension names, if any.
     static func inferred(from path: String) -> StagingFileFormat? {
